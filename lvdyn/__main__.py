@@ -1,0 +1,7 @@
+"""``python -m lvdyn`` runs the command line."""
+
+import sys
+
+from lvdyn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,89 @@
+"""Atomic file writes: a crash mid-write never leaves a half file in place of a good one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "check_writable", "ensure_folder"]
+
+
+def check_writable(path: str | os.PathLike[str], *, argument: str = "path") -> Path:
+    """Return ``path`` as a `Path` after checking that its folder exists and can be written.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a folder, its parent folder is missing or not writable.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(
+            f"`{argument}` must be a file path; got the folder {str(target)!r}. "
+            "Add a file name, for example traces.nc."
+        )
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(
+            f"`{argument}`: the folder {str(parent)!r} does not exist. Create it first."
+        )
+    if not os.access(parent, os.W_OK):
+        raise ValueError(
+            f"`{argument}`: the folder {str(parent)!r} is not writable. Choose another path."
+        )
+    return target
+
+
+def ensure_folder(path: str | os.PathLike[str], *, argument: str = "out") -> Path:
+    """Create the output folder ``path`` (and its parents) if needed and check it is writable."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"`{argument}` must be a folder; {str(folder)!r} is a file. Choose a new folder name."
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"`{argument}`: cannot create the folder {str(folder)!r} ({exc.strerror})."
+        ) from exc
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"`{argument}`: the folder {str(folder)!r} is not writable.")
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, argument: str = "path") -> Iterator[Path]:
+    """Yield a temporary path in the same folder as ``path``; on success, rename it into place.
+
+    The rename is atomic on POSIX file systems, so readers see either the old file or the
+    complete new one. If the block raises (or the process dies), the temporary file is
+    removed (or left under a ``.tmp`` name) and any older file at ``path`` is untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_path(folder / "a.txt") as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> (folder / "a.txt").read_text()
+    'hello'
+    """
+    target = check_writable(path, argument=argument)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise

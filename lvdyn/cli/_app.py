@@ -1,0 +1,78 @@
+"""The Typer application, its shared options and the user-error policy.
+
+Commands live in their own modules (``_demo.py``, ...) and register themselves on ``app``.
+A user error (bad file, bad argument, bad schema) ends with exit status 2 and a single line
+on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from lvdyn._errors import FitError, SchemaError
+
+app = typer.Typer(
+    name="lvdyn",
+    help="Fit ecology-style dynamical models to competing representations in training.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Fit ecology-style dynamical models to competing representations in training."""
+
+
+#: Exceptions that mean "the user gave something wrong" rather than "lvdyn has a bug".
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    SchemaError,
+    FitError,
+    ValueError,
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+    ImportError,
+)
+
+
+def one_line(error: BaseException) -> str:
+    """Squash an exception message onto one line."""
+    text = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+    return text or type(error).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    _register_commands()
+    try:
+        result = app(
+            args=list(argv) if argv is not None else None, prog_name="lvdyn", standalone_mode=False
+        )
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"lvdyn: error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except (typer.Abort, KeyboardInterrupt):
+        print("lvdyn: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
+        print(f"lvdyn: error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    return int(result) if isinstance(result, int) else 0
+
+
+def _register_commands() -> None:
+    """Import the command modules; each decorates a function with ``@app.command``."""
+    from lvdyn.cli import _demo  # noqa: F401

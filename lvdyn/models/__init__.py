@@ -1,0 +1,8 @@
+"""ODE models as scikit-learn estimators: ``fit(X, y)`` with states X and derivatives y.
+
+This subpackage depends on numpy, scipy and scikit-learn only (never xarray, torch or sympy).
+"""
+
+from lvdyn.models._base import AbstractODEModel as AbstractODEModel
+from lvdyn.models._linear import LinearODE as LinearODE
+from lvdyn.models._lotka_volterra import LotkaVolterra as LotkaVolterra

@@ -1,0 +1,150 @@
+"""The interface every ODE model implements: rhs, analytic jacobian, predict, score, simulate."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["AbstractODEModel"]
+
+
+class AbstractODEModel(RegressorMixin, BaseEstimator):
+    """Base of `LinearODE`, `LotkaVolterra` and `SINDy`.
+
+    Subclasses implement ``fit``, ``_rhs(X)`` (rows of states to rows of derivatives) and
+    ``_jacobian(x)`` (one state to a K x K matrix). Time never enters an estimator: rates
+    are per unit of whatever time axis the derivatives were taken along (per step by
+    default in `lvdyn.fit_traces`).
+    """
+
+    @abstractmethod
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AbstractODEModel: ...
+
+    @abstractmethod
+    def _rhs(self, X: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def _jacobian(self, x: np.ndarray) -> np.ndarray: ...
+
+    # --- public API shared by every model ------------------------------------------------
+
+    def _states(self, X: Any, *, name: str = "X") -> np.ndarray:
+        check_is_fitted(self)
+        array = np.asarray(X, dtype=np.float64)
+        single = array.ndim == 1
+        array = np.atleast_2d(array)
+        if array.ndim != 2 or array.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"`{name}` must have {self.n_features_in_} components per state "
+                f"(the number the model was fitted on); got shape {np.shape(X)}."
+            )
+        return array[0] if single else array
+
+    def rhs(self, x: Any) -> np.ndarray:
+        """Time derivative at state ``x`` (shape (K,)) or at each row of ``x`` (shape (n, K))."""
+        states = self._states(x, name="x")
+        if states.ndim == 1:
+            return self._rhs(states[np.newaxis])[0]
+        return self._rhs(states)
+
+    def jacobian(self, x: Any) -> np.ndarray:
+        """Analytic Jacobian ``d rhs_i / d x_j`` at one state ``x`` (shape (K,))."""
+        state = self._states(x, name="x")
+        if state.ndim != 1:
+            raise ValueError(
+                f"`x` must be a single state of shape ({self.n_features_in_},); "
+                f"got shape {np.shape(x)}."
+            )
+        return self._jacobian(state)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The right-hand side at each row of ``X``; the same as `rhs`."""
+        return self.rhs(np.atleast_2d(np.asarray(X, dtype=np.float64)))
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R^2 of the predicted derivatives against ``y``, averaged uniformly over components."""
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+    def simulate(
+        self,
+        x0: Any,
+        steps: Any,
+        *,
+        method: str = "LSODA",
+        rtol: float = 1e-8,
+        atol: float = 1e-10,
+        max_norm: float = 1e12,
+    ) -> np.ndarray:
+        """Integrate from ``x0`` and return the states at ``steps``.
+
+        Parameters
+        ----------
+        x0 : array_like, shape (K,)
+            Initial state, taken to be at ``steps[0]`` (or at 0 when ``steps`` is an int).
+        steps : int or array_like
+            An int ``n`` means times ``0, 1, ..., n``; otherwise the increasing times at which
+            to report the state.
+        max_norm : float
+            The integration stops when the state's norm exceeds this; the remaining rows
+            are NaN and a `RuntimeWarning` says at which time the model blew up.
+
+        Returns
+        -------
+        numpy.ndarray, shape (len(times), K)
+        """
+        state = self._states(x0, name="x0")
+        if state.ndim != 1:
+            raise ValueError(f"`x0` must be a single state of shape ({self.n_features_in_},).")
+        if np.isscalar(steps):
+            n = int(steps)  # type: ignore[arg-type]
+            if n < 0:
+                raise ValueError(f"`steps` must be a non-negative integer; got {steps!r}.")
+            times = np.arange(n + 1, dtype=np.float64)
+        else:
+            times = np.asarray(steps, dtype=np.float64)
+            if times.ndim != 1 or np.any(np.diff(times) <= 0):
+                raise ValueError("`steps` must be an int or a strictly increasing 1-D array.")
+        out = np.full((times.size, state.size), np.nan)
+        out[0] = state
+        if times.size == 1:
+            return out
+
+        def blow_up(_t: float, x: np.ndarray) -> float:
+            return max_norm - float(np.linalg.norm(x))
+
+        blow_up.terminal = True  # type: ignore[attr-defined]
+
+        def f(_t: float, x: np.ndarray) -> np.ndarray:
+            return self._rhs(x[np.newaxis])[0]
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = solve_ivp(
+                f,
+                (times[0], times[-1]),
+                state,
+                method=method,
+                t_eval=times,
+                rtol=rtol,
+                atol=atol,
+                events=blow_up,
+            )
+        n_ok = sol.y.shape[1]
+        out[:n_ok] = sol.y.T
+        if n_ok < times.size:
+            import warnings
+
+            reason = "the state norm exceeded max_norm" if sol.status == 1 else sol.message
+            stopped = sol.t[-1] if sol.t.size else times[0]
+            warnings.warn(
+                f"the simulation stopped at time {stopped:g} of {times[-1]:g} ({reason}); "
+                "later rows are NaN.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return out
