@@ -1,0 +1,57 @@
+"""Survival-prediction scores against prefix length."""
+
+from __future__ import annotations
+
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from lvdyn.plots._figure import finish, new_axes
+
+__all__ = ["plot_prediction_scores"]
+
+
+def plot_prediction_scores(
+    scores: xr.Dataset, *, metric: str = "f1", ax: Axes | None = None, title: str | None = None
+) -> Figure:
+    """``metric`` (mean across runs, with the spread as a band) against prefix length per method.
+
+    ``scores`` has dims (method, prefix[, run]) and a variable named ``metric``; if it has a
+    ``run`` dim, the band is the interquartile range across runs.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from lvdyn.plots import plot_prediction_scores
+    >>> scores = xr.Dataset({"f1": (("method", "prefix", "run"),
+    ...                             np.random.default_rng(0).uniform(size=(2, 3, 5)))},
+    ...                     coords={"method": ["lv", "signal"], "prefix": [10, 20, 40]})
+    >>> len(plot_prediction_scores(scores).axes[0].lines)
+    2
+    """
+    if metric not in scores:
+        raise ValueError(
+            f"`metric` must be a variable of `scores` ({list(scores.data_vars)}); got {metric!r}."
+        )
+    ax = new_axes(ax, figsize=(6.0, 4.0))
+    data = scores[metric]
+    for index in range(data.sizes["method"]):
+        one = data.isel(method=index)
+        method = one["method"].values.item()
+        prefix = one["prefix"].values
+        if "run" in one.dims:
+            mean = one.mean("run").values
+            lo = one.quantile(0.25, dim="run").values
+            hi = one.quantile(0.75, dim="run").values
+            (line,) = ax.plot(prefix, mean, marker="o", label=str(method))
+            ax.fill_between(prefix, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
+        else:
+            ax.plot(prefix, one.values, marker="o", label=str(method))
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8, loc="lower right")
+    return finish(
+        ax,
+        xlabel="prefix length (steps)",
+        ylabel=metric.upper(),
+        title=title or f"Survival prediction: {metric.upper()} against prefix",
+    )
