@@ -9,7 +9,7 @@ from lvdyn.plots import plot_spectrum, save_figure
 
 
 def test_report_embeds_figures_and_escapes_text(tmp_path) -> None:
-    png, svg = save_figure(plot_spectrum([-1.0, -2.0]), tmp_path / "spectrum")
+    png, _svg = save_figure(plot_spectrum([-1.0, -2.0]), tmp_path / "spectrum")
     out = write_report(
         tmp_path / "report.html",
         title="Demo <1>",
