@@ -1,0 +1,89 @@
+"""The networks of the Clock-and-Pizza producer (PyTorch): a one-layer transformer with an
+attention rate, and the two MLP-only variants. Imported only by `lvdyn.producers.clockpizza`.
+
+Every network maps the token embeddings ``(batch, 2, d)`` of ``[a, b]`` to logits over the
+``p`` classes, so the metrics can differentiate with respect to ``E_a`` and ``E_b``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["ARCHITECTURES", "ClockPizzaNet"]
+
+ARCHITECTURES = ("transformer", "mlp_sum", "mlp_concat")
+
+
+class _Attention(nn.Module):
+    """Multi-head attention whose pattern is ``alpha * softmax(QK^T / sqrt(d_head)) + (1 -
+    alpha) * J``, with ``J`` the all-ones matrix (no causal mask), as in the reference code."""
+
+    def __init__(self, d_model: int, n_heads: int, alpha: float) -> None:
+        super().__init__()
+        self.n_heads, self.d_head, self.alpha = n_heads, d_model // n_heads, alpha
+        self.qkv = nn.Linear(d_model, 3 * d_model, bias=False)
+        self.out = nn.Linear(d_model, d_model, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, n, d = x.shape
+        q, k, v = self.qkv(x).view(batch, n, 3, self.n_heads, self.d_head).unbind(2)
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (batch, head, n, d_head)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)
+        pattern = self.alpha * scores.softmax(-1) + (1.0 - self.alpha)
+        mixed = (pattern @ v).transpose(1, 2).reshape(batch, n, d)
+        return self.out(mixed)
+
+
+class ClockPizzaNet(nn.Module):
+    """Embedding ``W_E`` (p x d), a body chosen by ``architecture``, unembedding ``W_U``.
+
+    ``"transformer"``: learned positions, one attention layer (rate ``alpha``) and one ReLU
+    MLP of width ``4 d``, both residual, no LayerNorm; logits read at the position of ``b``.
+    ``"mlp_sum"``: ``ReLU(W (E_a + E_b))``. ``"mlp_concat"``: ``ReLU(W [E_a; E_b])``.
+    """
+
+    def __init__(
+        self,
+        p: int,
+        d_model: int,
+        *,
+        architecture: str,
+        alpha: float,
+        n_heads: int,
+        mlp_width: int,
+    ) -> None:
+        super().__init__()
+        self.architecture = architecture
+        self.embed = nn.Parameter(torch.randn(p, d_model) / math.sqrt(d_model))
+        self.unembed = nn.Parameter(torch.randn(d_model, p) / math.sqrt(d_model))
+        if architecture == "transformer":
+            self.pos = nn.Parameter(torch.randn(2, d_model) / math.sqrt(d_model))
+            self.attn = _Attention(d_model, n_heads, alpha)
+            self.mlp = nn.Sequential(
+                nn.Linear(d_model, mlp_width), nn.ReLU(), nn.Linear(mlp_width, d_model)
+            )
+        else:
+            fan_in = 2 * d_model if architecture == "mlp_concat" else d_model
+            self.mlp = nn.Sequential(nn.Linear(fan_in, mlp_width), nn.ReLU())
+            self.unembed = nn.Parameter(torch.randn(mlp_width, p) / math.sqrt(mlp_width))
+
+    def tokens(self, pairs: torch.Tensor) -> torch.Tensor:
+        """Token embeddings ``(batch, 2, d)`` of the pairs ``(batch, 2)``."""
+        return self.embed[pairs]
+
+    def logits_from_embeddings(self, emb: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, p)`` from token embeddings ``(batch, 2, d)``."""
+        if self.architecture == "transformer":
+            x = emb + self.pos
+            x = x + self.attn(x)
+            x = x + self.mlp(x)
+            return x[:, -1] @ self.unembed
+        if self.architecture == "mlp_sum":
+            return self.mlp(emb[:, 0] + emb[:, 1]) @ self.unembed
+        return self.mlp(emb.flatten(1)) @ self.unembed
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        return self.logits_from_embeddings(self.tokens(pairs))

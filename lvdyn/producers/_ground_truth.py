@@ -1,0 +1,137 @@
+"""Shared pieces of the gradient-descent producers with an exact Lotka-Volterra ground truth.
+
+The deep linear network (`dln`), the gated pathways (`race`) and the diagonal network
+(`race.diagonal`) all follow, under plain gradient descent from aligned initialisation, the
+same exact discrete map ``sqrt(x[k+1] / x[k]) - 1 = (r + A x[k]) / 2``, whose continuous-time
+limit is the Lotka-Volterra law ``dx/dt = x (r + A x)`` with rates per step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from scipy.optimize import nnls
+
+from lvdyn._make import make_traces
+from lvdyn._version import __version__
+
+__all__ = [
+    "EXACT_MAP",
+    "check_positive_int",
+    "check_seeds",
+    "finish_traces",
+    "nnls_equilibrium",
+    "sqrt_ratio_regression",
+]
+
+#: The exact discrete map of the producers, stored in the ``exact_discrete_map`` attribute.
+EXACT_MAP = "sqrt(x[k+1] / x[k]) - 1 = (r + A x[k]) / 2"
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as int, or raise a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(
+            f"`{name}` must be a positive integer; got {value!r} ({type(value).__name__})."
+        )
+    return int(value)
+
+
+def check_seeds(seeds: Any) -> list[int]:
+    """Return ``seeds`` as a non-empty list of distinct ints (one run each)."""
+    values = [seeds] if isinstance(seeds, int | np.integer) else list(seeds)
+    if not values or any(
+        isinstance(s, bool) or not isinstance(s, int | np.integer) for s in values
+    ):
+        raise ValueError(
+            f"`seeds` must be an int or a non-empty sequence of ints; got {seeds!r}. "
+            "Pass for example seeds=(0, 1, 2)."
+        )
+    if len(set(values)) != len(values):
+        raise ValueError(f"`seeds` must be distinct (one run per seed); got {seeds!r}.")
+    return [int(s) for s in values]
+
+
+def nnls_equilibrium(factor: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The stable equilibrium of ``dx/dt = x (b - G x)`` with ``G = F^T F``, ``b = F^T t``.
+
+    It minimises ``||F x - t||^2`` over ``x >= 0`` (non-negative least squares); it is
+    unique when ``F`` has full column rank.
+
+    Examples
+    --------
+    >>> nnls_equilibrium(np.eye(2), np.array([1.0, -1.0])).tolist()
+    [1.0, 0.0]
+    """
+    solution, _ = nnls(np.asarray(factor, float), np.asarray(target, float))
+    return np.asarray(solution, dtype=np.float64)
+
+
+def sqrt_ratio_regression(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fit the exact map ``sqrt(x[k+1]/x[k]) - 1 = (r + A x[k]) / 2`` by least squares.
+
+    ``x`` has shape (run, step, component) or (step, component); runs are pooled, and pairs
+    never cross a run boundary. Returns ``(r, A)``.
+
+    Examples
+    --------
+    >>> x = [[1.0], [1.0 * (1 + 0.5 * (0.2 - 0.1 * 1.0)) ** 2]]
+    >>> x.append([x[1][0] * (1 + 0.5 * (0.2 - 0.1 * x[1][0])) ** 2])
+    >>> r, A = sqrt_ratio_regression(np.array(x))
+    >>> np.round([r[0], A[0, 0]], 12).tolist()
+    [0.2, -0.1]
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[np.newaxis]
+    now = arr[:, :-1].reshape(-1, arr.shape[2])
+    nxt = arr[:, 1:].reshape(-1, arr.shape[2])
+    keep = np.all(np.isfinite(now) & np.isfinite(nxt) & (now > 0), axis=1)
+    now, nxt = now[keep], nxt[keep]
+    target = 2.0 * (np.sqrt(nxt / now) - 1.0)
+    design = np.hstack([now, np.ones((len(now), 1))])
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    return coef[-1].copy(), coef[:-1].T.copy()
+
+
+def finish_traces(
+    strength: np.ndarray,
+    *,
+    step: np.ndarray,
+    component: Sequence[Any],
+    seeds: list[int],
+    producer: str,
+    config: dict[str, Any],
+    truth: dict[str, np.ndarray],
+    loss: np.ndarray | None = None,
+    exact_map: str | None = EXACT_MAP,
+    component_coords: dict[str, np.ndarray] | None = None,
+) -> xr.Dataset:
+    """Build the traces dataset of a ground-truth producer (one run per seed)."""
+    extra: dict[str, Any] = dict(truth)
+    if loss is not None:
+        extra["train_loss"] = loss
+    ds = make_traces(
+        strength,
+        step=step,
+        component=list(component),
+        run=np.arange(len(seeds)),
+        seed=np.asarray(seeds, dtype=np.int64),
+        source=f"lvdyn.producers.{producer} {__version__}",
+        producer_config=json.dumps(config, sort_keys=True),
+        attrs={
+            "exact_discrete_map": exact_map or "none",
+            "time_unit": "one gradient-descent step; true_r and true_A are per step",
+        },
+        **extra,
+    )
+    if component_coords:
+        ds = ds.assign_coords({k: ("component", v) for k, v in component_coords.items()})
+    for name in ("true_r", "true_A"):
+        if name in ds:
+            ds[name].attrs["comment"] = "per gradient-descent step (tau = 1 / lr)"
+    return ds

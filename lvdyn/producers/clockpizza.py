@@ -1,0 +1,330 @@
+"""Clock and Pizza: modular addition with an attention rate (Zhong, Liu, Tegmark, Andreas 2023).
+
+A one-layer transformer learns ``(a + b) mod p`` from the tokens ``[a, b]``. Its attention is
+``alpha * softmax(QK^T / sqrt(d_head)) + (1 - alpha) * J`` with ``J`` the all-ones matrix:
+``alpha = 1`` is standard attention (the network tends to learn the **Clock**, logits
+``cos(w (a + b - c))``), ``alpha = 0`` constant attention (the **Pizza**, whose logit
+amplitude depends on ``a - b``). Two MLP-only variants feed ``E_a + E_b`` (``"mlp_sum"``) or
+``[E_a; E_b]`` (``"mlp_concat"``) to one ReLU layer.
+
+Defaults follow the paper's reference code: p = 59, d = 128, 4 heads, ReLU MLP of width 4d,
+no LayerNorm, AdamW (lr 1e-3, betas (0.9, 0.98), weight decay 2.0) with a 10-step linear
+warm-up, 80 % of the pairs for training, full batch.
+
+Traces:
+
+* ``strength`` (run, step, component = frequency k = 1..(p-1)/2): Fourier energy of the
+  embedding ``W_E`` along the token axis (``emb_power_dc`` holds k = 0);
+* ``unembed_strength``: the same energy of ``W_U`` along the class axis;
+* ``grad_symmetricity``, ``distance_irrelevance`` (correct logit), optionally
+  ``distance_irrelevance_incorrect_logit`` (the variant in the paper's released tables), at the
+  metric steps (NaN elsewhere);
+* ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc``.
+
+The trainer uses AdamW with heavy weight decay, so the frequency dynamics are not a gradient
+flow: Lotka-Volterra fits to these traces are phenomenological (no ground truth is stored).
+
+Examples
+--------
+>>> from lvdyn.producers import clockpizza  # doctest: +SKIP
+>>> ds = clockpizza.train(p=11, d_model=16, steps=20, metrics_every=10)  # doctest: +SKIP
+>>> dict(ds.sizes)  # doctest: +SKIP
+{'run': 1, 'step': 21, 'component': 5}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from lvdyn._history import add_history
+from lvdyn._make import make_traces
+from lvdyn._version import __version__
+from lvdyn.producers._ground_truth import check_positive_int, check_seeds
+
+try:
+    import torch
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "lvdyn.producers.clockpizza needs PyTorch; install it with `pip install lvdyn[torch]`."
+    ) from exc
+
+from lvdyn.producers._clockpizza_metrics import (
+    distance_irrelevance,
+    fourier_energy,
+    gradient_symmetricity,
+    symmetricity_triples,
+)
+from lvdyn.producers._clockpizza_model import ARCHITECTURES, ClockPizzaNet
+
+__all__ = [
+    "distance_irrelevance",
+    "fourier_energy",
+    "gradient_symmetricity",
+    "train",
+]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _check(p: int, d_model: int, n_heads: int, alpha: float, architecture: str) -> None:
+    if p < 3 or p % 2 == 0 or any(p % q == 0 for q in range(3, int(p**0.5) + 1, 2)):
+        raise ValueError(f"`p` must be an odd prime (>= 3); got {p}.")
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"`architecture` must be one of {list(ARCHITECTURES)}; got {architecture!r}."
+        )
+    if d_model % n_heads:
+        raise ValueError(
+            f"`d_model` must be divisible by `n_heads`; got d_model={d_model}, n_heads={n_heads}."
+        )
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"`alpha` must be in [0, 1]; got {alpha!r}.")
+
+
+def _split(p: int, train_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"`train_fraction` must be in (0, 1); got {train_fraction!r}.")
+    pairs = np.array([(a, b) for a in range(p) for b in range(p)], dtype=np.int64)
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    n_train = round(train_fraction * len(pairs))
+    return torch.as_tensor(pairs[order[:n_train]]), torch.as_tensor(pairs[order[n_train:]])
+
+
+def _evaluate(model: ClockPizzaNet, pairs: torch.Tensor, p: int) -> tuple[float, float]:
+    with torch.no_grad():
+        logits = model(pairs).double()
+        labels = pairs.sum(1) % p
+        loss = torch.nn.functional.cross_entropy(logits, labels)
+        acc = (logits.argmax(1) == labels).double().mean()
+    return float(loss), float(acc)
+
+
+def train(
+    *,
+    p: int = 59,
+    alpha: float = 1.0,
+    architecture: str = "transformer",
+    d_model: int = 128,
+    n_heads: int = 4,
+    mlp_width: int | None = None,
+    steps: int = 20000,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.98),
+    weight_decay: float = 2.0,
+    warmup: int = 10,
+    train_fraction: float = 0.8,
+    seeds: int | Sequence[int] = (0,),
+    log_every: int = 10,
+    metrics_every: int | None = None,
+    incorrect_logit_di: bool = False,
+    dtype: str = "float32",
+) -> xr.Dataset:
+    """Train on ``(a + b) mod p`` and trace per-frequency strength and the two metrics.
+
+    Parameters
+    ----------
+    p : int
+        The modulus (an odd prime).
+    alpha : float
+        Attention rate in [0, 1] (transformer only): 1 standard attention, 0 constant.
+    architecture : {"transformer", "mlp_sum", "mlp_concat"}
+        The network (see the module docstring).
+    d_model, n_heads : int
+        Embedding width and number of attention heads.
+    mlp_width : int, optional
+        Hidden width of the MLP; default ``4 * d_model`` (transformer) or 256 (MLP-only).
+    steps, lr, betas, weight_decay, warmup : training settings
+        Full-batch AdamW with a linear warm-up over ``warmup`` steps.
+    train_fraction : float
+        Fraction of the ``p^2`` pairs used for training (split drawn from the seed).
+    seeds : int or sequence of int
+        One run per seed (initial weights and split).
+    log_every : int
+        Period of the strength and loss traces (step 0 included).
+    metrics_every : int, optional
+        Period of the gradient-symmetricity and distance-irrelevance metrics, a multiple of
+        ``log_every``; default: ten times ``log_every``. The last step is always measured.
+    incorrect_logit_di : bool
+        Also store ``distance_irrelevance_incorrect_logit`` (the released tables' variant).
+    dtype : {"float32", "float64"}
+        Parameter dtype.
+
+    Returns
+    -------
+    xarray.Dataset
+        Traces (see the module docstring).
+    """
+    torch_dtype = _DTYPES.get(dtype)
+    if torch_dtype is None:
+        raise ValueError(f"`dtype` must be 'float32' or 'float64'; got {dtype!r}.")
+    for name, value in (
+        ("p", p),
+        ("d_model", d_model),
+        ("n_heads", n_heads),
+        ("steps", steps),
+        ("log_every", log_every),
+    ):
+        check_positive_int(name, value)
+    _check(p, d_model, n_heads, alpha, architecture)
+    width = mlp_width or (4 * d_model if architecture == "transformer" else 256)
+    metrics_every = 10 * log_every if metrics_every is None else metrics_every
+    if check_positive_int("metrics_every", metrics_every) % log_every:
+        raise ValueError(
+            f"`metrics_every` must be a multiple of `log_every`={log_every}; got {metrics_every}."
+        )
+    run_seeds = check_seeds(seeds)
+    logged = np.arange(0, steps + 1, log_every, dtype=np.int64)
+    if logged[-1] != steps:
+        logged = np.append(logged, steps)
+    n_freq = (p - 1) // 2
+    shape = (len(run_seeds), logged.size)
+    out: dict[str, np.ndarray] = {
+        name: np.full(shape, np.nan)
+        for name in (
+            "train_loss",
+            "test_loss",
+            "train_acc",
+            "test_acc",
+            "emb_power_dc",
+            "grad_symmetricity",
+            "distance_irrelevance",
+            "distance_irrelevance_incorrect_logit",
+        )
+    }
+    strength = np.empty((*shape, n_freq))
+    unembed = np.empty((*shape, n_freq))
+    triples = symmetricity_triples(p)
+    for run, seed in enumerate(run_seeds):
+        torch.manual_seed(seed)
+        model = ClockPizzaNet(
+            p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads, mlp_width=width
+        ).to(torch_dtype)
+        train_pairs, test_pairs = _split(p, train_fraction, seed)
+        labels = train_pairs.sum(1) % p
+        optimiser = torch.optim.AdamW(
+            model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay
+        )
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimiser, lambda k: min(1.0, (k + 1) / max(warmup, 1))
+        )
+        row = 0
+        for step in range(steps + 1):
+            if row < logged.size and step == logged[row]:
+                _log(
+                    model,
+                    p,
+                    run,
+                    row,
+                    step,
+                    metrics_every,
+                    steps,
+                    triples,
+                    train_pairs,
+                    test_pairs,
+                    out,
+                    strength,
+                    unembed,
+                    incorrect_logit_di,
+                )
+                row += 1
+            if step == steps:
+                break
+            optimiser.zero_grad()
+            logits = model(train_pairs).double()
+            torch.nn.functional.cross_entropy(logits, labels).backward()
+            optimiser.step()
+            schedule.step()
+    if not incorrect_logit_di:
+        del out["distance_irrelevance_incorrect_logit"]
+    config = dict(
+        producer="clockpizza",
+        p=p,
+        alpha=alpha,
+        architecture=architecture,
+        d_model=d_model,
+        n_heads=n_heads,
+        mlp_width=width,
+        steps=steps,
+        lr=lr,
+        betas=list(betas),
+        weight_decay=weight_decay,
+        warmup=warmup,
+        train_fraction=train_fraction,
+        seeds=run_seeds,
+        log_every=log_every,
+        metrics_every=metrics_every,
+        dtype=dtype,
+    )
+    ds = make_traces(
+        strength,
+        step=logged,
+        component=np.arange(1, n_freq + 1),
+        run=np.arange(len(run_seeds)),
+        seed=np.asarray(run_seeds, dtype=np.int64),
+        alpha=float(alpha),
+        p=p,
+        source=f"lvdyn.producers.clockpizza {__version__}",
+        producer_config=json.dumps(config, sort_keys=True),
+        unembed_strength=unembed,
+        **out,
+    )
+    _describe(ds)
+    return add_history(
+        ds,
+        f"clockpizza.train(p={p}, alpha={alpha}, "
+        f"architecture={architecture!r}, steps={steps}, runs={len(run_seeds)})",
+    )
+
+
+def _log(
+    model: ClockPizzaNet,
+    p: int,
+    run: int,
+    row: int,
+    step: int,
+    metrics_every: int,
+    steps: int,
+    triples: np.ndarray,
+    train_pairs: torch.Tensor,
+    test_pairs: torch.Tensor,
+    out: dict[str, np.ndarray],
+    strength: np.ndarray,
+    unembed: np.ndarray,
+    incorrect_logit_di: bool,
+) -> None:
+    embed = model.embed.detach().double().numpy()
+    strength[run, row], out["emb_power_dc"][run, row] = fourier_energy(embed, axis=0)
+    unembed[run, row], _ = fourier_energy(model.unembed.detach().double().numpy(), axis=1)
+    out["train_loss"][run, row], out["train_acc"][run, row] = _evaluate(model, train_pairs, p)
+    out["test_loss"][run, row], out["test_acc"][run, row] = _evaluate(model, test_pairs, p)
+    if step % metrics_every == 0 or step == steps:
+        out["grad_symmetricity"][run, row] = gradient_symmetricity(model, triples)
+        out["distance_irrelevance"][run, row] = distance_irrelevance(model, p)
+        if incorrect_logit_di:
+            out["distance_irrelevance_incorrect_logit"][run, row] = distance_irrelevance(
+                model, p, incorrect_logit=True
+            )
+
+
+_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "strength": ("Fourier energy of the embedding at frequency k", "|F_k|^2 + |F_{p-k}|^2 of W_E"),
+    "unembed_strength": ("Fourier energy of the unembedding at frequency k", "along classes"),
+    "emb_power_dc": ("Fourier energy of the embedding at k = 0", "|F_0|^2 of W_E"),
+    "grad_symmetricity": ("gradient symmetricity", "100 triples, random.Random(42) shuffle"),
+    "distance_irrelevance": ("distance irrelevance (correct logit)", "mean_j std_i L / std L"),
+    "distance_irrelevance_incorrect_logit": (
+        "distance irrelevance on the largest incorrect logit",
+        "the variant in the paper's released sweep tables",
+    ),
+}
+
+
+def _describe(ds: xr.Dataset) -> None:
+    for name, (long_name, comment) in _DESCRIPTIONS.items():
+        if name in ds:
+            ds[name].attrs.update(long_name=long_name, units="1", comment=comment)
+    ds["component"].attrs["long_name"] = "Fourier frequency k"

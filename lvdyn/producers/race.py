@@ -1,0 +1,424 @@
+"""The neural race: gated parallel pathways, and the diagonal linear network.
+
+**Gated pathways** (after Saxe, Sodhani, Lewallen 2022). ``P`` two-layer linear pathways
+share input and output; in context ``c`` (probability ``P(c)``) pathway ``p`` is gated by
+``g[p, c]``, and the output is ``sum_p g[p, c] W2_p W1_p``. Plain full-batch gradient descent
+on ``1/2 sum_c P(c) ||s_c u v^T - output_c||_F^2`` (whitened inputs) makes the pathway
+strengths ``x_p = u^T W2_p W1_p v`` race to explain the same mode. From aligned, balanced
+initialisation they follow the exact map ``sqrt(x[k+1]/x[k]) - 1 = lr (b - G x[k])``, a
+Lotka-Volterra system with
+
+* ``true_r = 2 lr b``, ``b_p = sum_c P(c) g[p, c] s_c`` (gate frequency times target),
+* ``true_A = -2 lr G``, ``G_pq = sum_c P(c) g[p, c] g[q, c]`` (gate co-activation),
+* ``true_equilibrium`` = the non-negative least-squares solution (when it is unique).
+
+**Diagonal linear network** (`diagonal`): regression ``y ~ X beta`` with ``beta = u * u``,
+trained by gradient descent on ``1/(2n) ||y - X beta||^2``. Then
+``sqrt(beta[k+1]/beta[k]) - 1 = 2 lr (b - G beta[k])`` with ``b = X^T y / n`` and
+``G = X^T X / n``: ``true_r = 4 lr b``, ``true_A = -4 lr G`` and the equilibrium is the NNLS
+solution, so features with a negative optimal weight go extinct.
+
+Examples
+--------
+>>> import numpy as np
+>>> from lvdyn.producers import race
+>>> ds = race.train(**race.canonical_case("interior"), steps=4000)
+>>> np.round(ds.strength.isel(run=0, step=-1).values, 4).tolist()
+[2.0, 1.0, 1.0]
+>>> ds.true_equilibrium.values.round(6).tolist()
+[2.0, 1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+
+from lvdyn._history import add_history
+from lvdyn.producers._ground_truth import (
+    EXACT_MAP,
+    check_positive_int,
+    check_seeds,
+    finish_traces,
+    nnls_equilibrium,
+)
+
+__all__ = ["CASES", "canonical_case", "diagonal", "train"]
+
+Init = Literal["aligned", "random"]
+
+#: The three canonical races: gates (pathway x context), context strengths, initial scales.
+CASES: dict[str, dict[str, Any]] = {
+    # p0: c0,c1; p1: c0,c2; p2: c1,c2. Equilibrium (2, 1, 1), stable interior.
+    "interior": dict(
+        gates=[[1, 1, 0], [1, 0, 1], [0, 1, 1]],
+        strengths=[3.0, 3.0, 2.0],
+        init_scale=[1e-3, 2e-3, 3e-3],
+    ),
+    # p0 shared by both contexts, p1 and p2 private. G has rank 2: a line of equilibria;
+    # the shared pathway wins the race from equal small starts.
+    "degenerate": dict(
+        gates=[[1, 1], [1, 0], [0, 1]],
+        strengths=[2.0, 2.0],
+        init_scale=[1e-2, 1e-2, 1e-2],
+    ),
+    # The interior gates with a weak third context: pathway 2's NNLS share is 0, its
+    # invasion rate at the boundary equilibrium (5/3, 5/3, 0) is -4/9 lr.
+    "exclusion": dict(
+        gates=[[1, 1, 0], [1, 0, 1], [0, 1, 1]],
+        strengths=[4.0, 1.0, 1.0],
+        init_scale=[1e-3, 2e-3, 3e-3],
+    ),
+}
+
+
+def canonical_case(name: str) -> dict[str, Any]:
+    """Keyword arguments of `train` for one of the canonical races.
+
+    ``"interior"`` (stable interior equilibrium (2, 1, 1)), ``"degenerate"`` (a shared and two
+    private pathways; a line of equilibria, the shared pathway wins) or ``"exclusion"`` (one
+    pathway is driven extinct).
+
+    Examples
+    --------
+    >>> canonical_case("degenerate")["gates"]
+    [[1, 1], [1, 0], [0, 1]]
+    """
+    if name not in CASES:
+        raise ValueError(f"`name` must be one of {sorted(CASES)}; got {name!r}.")
+    return {k: list(v) for k, v in CASES[name].items()}
+
+
+def _race_system(
+    gates: Any, strengths: Any, context_probs: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    g = np.asarray(gates, dtype=np.float64)
+    if g.ndim != 2 or g.size == 0 or not np.all(np.isfinite(g)) or np.any(g < 0):
+        raise ValueError(
+            "`gates` must be a non-empty (pathway, context) matrix of non-negative numbers; "
+            f"got {np.asarray(gates).tolist()!r}."
+        )
+    n_ctx = g.shape[1]
+    s = np.asarray(strengths, dtype=np.float64)
+    if s.shape != (n_ctx,) or not np.all(np.isfinite(s)):
+        raise ValueError(
+            f"`strengths` must hold one finite number per context ({n_ctx}); got {s.tolist()}."
+        )
+    if context_probs is None:
+        prob = np.full(n_ctx, 1.0 / n_ctx)
+    else:
+        prob = np.asarray(context_probs, dtype=np.float64)
+        if prob.shape != (n_ctx,) or np.any(prob < 0) or not np.isclose(prob.sum(), 1.0):
+            raise ValueError(
+                f"`context_probs` must be {n_ctx} non-negative numbers summing to 1; "
+                f"got {prob.tolist()}."
+            )
+    return g, s, prob
+
+
+def _init_scales(init_scale: Any, n: int) -> np.ndarray:
+    scales = np.broadcast_to(np.asarray(init_scale, dtype=np.float64), (n,)).copy()
+    if np.any(~np.isfinite(scales)) or np.any(scales <= 0):
+        raise ValueError(
+            f"`init_scale` must be a positive number or one per pathway; got {init_scale!r}."
+        )
+    return scales
+
+
+def train(
+    *,
+    gates: Any,
+    strengths: Any,
+    context_probs: Any = None,
+    width: int = 16,
+    n_in: int = 4,
+    n_out: int = 4,
+    lr: float = 0.01,
+    steps: int = 3000,
+    init: Init = "aligned",
+    init_scale: float | Sequence[float] = 1e-3,
+    seeds: int | Sequence[int] = (0,),
+    log_every: int = 1,
+) -> xr.Dataset:
+    """Train gated parallel pathways by gradient descent and trace their strengths.
+
+    Parameters
+    ----------
+    gates : array_like, shape (pathway, context)
+        Gate of each pathway in each context (usually 0 or 1).
+    strengths : array_like, shape (context,)
+        Target strength ``s_c`` of the shared mode in each context.
+    context_probs : array_like, shape (context,), optional
+        Probability of each context; uniform by default.
+    width : int
+        Hidden width of each pathway.
+    n_in, n_out : int
+        Input and output dimensions (the target mode is ``u v^T``, random unit vectors).
+    lr : float
+        Gradient-descent step size.
+    steps, log_every : int
+        Number of steps, and the logging period (step 0 included).
+    init : {"aligned", "random"}
+        ``"aligned"``: each pathway balanced and aligned with the mode, starting at strength
+        ``init_scale_p ** 2`` (give different scales per pathway: identical starts make
+        symmetric pathways unidentifiable). ``"random"``: i.i.d. ``N(0, init_scale^2)``
+        entries; follow the LV law after a short alignment phase.
+    init_scale : float or sequence of float
+        Per-layer initial scale, one value or one per pathway.
+    seeds : int or sequence of int
+        One run per seed (mode vectors and random weights).
+
+    Returns
+    -------
+    xarray.Dataset
+        Traces with ``strength`` (run, step, component = pathway), ``train_loss``,
+        ``true_r``, ``true_A`` and ``true_equilibrium`` (NaN where the NNLS solution is not
+        unique, as in the degenerate race, whose equilibria form a line).
+    """
+    g, s, prob = _race_system(gates, strengths, context_probs)
+    n_path = g.shape[0]
+    width, n_in, n_out = (
+        check_positive_int(n, v) for n, v in (("width", width), ("n_in", n_in), ("n_out", n_out))
+    )
+    steps = check_positive_int("steps", steps)
+    log_every = check_positive_int("log_every", log_every)
+    if not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"`lr` must be a positive number; got {lr!r}.")
+    if init not in ("aligned", "random"):
+        raise ValueError(f"`init` must be 'aligned' or 'random'; got {init!r}.")
+    scales = _init_scales(init_scale, n_path)
+    run_seeds = check_seeds(seeds)
+    b = g @ (prob * s)
+    G = (g * prob) @ g.T
+    factor = np.sqrt(prob)[:, np.newaxis] * g.T  # G = F^T F, b = F^T t
+    target = np.sqrt(prob) * s
+    logged = np.arange(0, steps + 1, log_every, dtype=np.int64)
+    strength = np.empty((len(run_seeds), logged.size, n_path))
+    loss = np.empty((len(run_seeds), logged.size))
+    for run, seed in enumerate(run_seeds):
+        rng = np.random.default_rng(seed)
+        u = rng.standard_normal(n_out)
+        u /= np.linalg.norm(u)
+        v = rng.standard_normal(n_in)
+        v /= np.linalg.norm(v)
+        if init == "aligned":
+            q = rng.standard_normal((n_path, width))
+            q /= np.linalg.norm(q, axis=1, keepdims=True)
+            W1 = scales[:, None, None] * q[:, :, None] * v[None, None, :]
+            W2 = scales[:, None, None] * u[None, :, None] * q[:, None, :]
+        else:
+            W1 = scales[:, None, None] * rng.standard_normal((n_path, width, n_in))
+            W2 = scales[:, None, None] * rng.standard_normal((n_path, n_out, width))
+        mode = np.outer(u, v)
+        row = 0
+        for step in range(steps + 1):
+            paths = W2 @ W1  # (pathway, out, in)
+            errors = s[:, None, None] * mode - np.einsum("pc,pij->cij", g, paths)
+            if step % log_every == 0:
+                strength[run, row] = np.einsum("i,pij,j->p", u, paths, v)
+                loss[run, row] = 0.5 * float(np.sum(prob * np.sum(errors**2, axis=(1, 2))))
+                row += 1
+            # dL/d(path p) = -sum_c P(c) g[p, c] E_c
+            grad_path = -np.einsum("c,pc,cij->pij", prob, g, errors)
+            W1, W2 = (
+                W1 - lr * np.swapaxes(W2, 1, 2) @ grad_path,
+                W2 - lr * grad_path @ np.swapaxes(W1, 1, 2),
+            )
+    equilibrium = _equilibrium_if_unique(factor, nnls_equilibrium(factor, target))
+    config = dict(
+        producer="race",
+        gates=g.tolist(),
+        strengths=s.tolist(),
+        context_probs=prob.tolist(),
+        width=width,
+        n_in=n_in,
+        n_out=n_out,
+        lr=float(lr),
+        steps=steps,
+        init=init,
+        init_scale=scales.tolist(),
+        seeds=run_seeds,
+        log_every=log_every,
+    )
+    ds = finish_traces(
+        strength,
+        step=logged,
+        component=list(range(n_path)),
+        seeds=run_seeds,
+        producer="race",
+        config=config,
+        truth={
+            "true_r": 2.0 * lr * b,
+            "true_A": -2.0 * lr * G,
+            "true_equilibrium": equilibrium,
+        },
+        loss=loss,
+        exact_map=EXACT_MAP if init == "aligned" else None,
+    )
+    ds["strength"].attrs["long_name"] = "pathway strength u^T W2_p W1_p v"
+    return add_history(
+        ds, f"race.train(pathways={n_path}, contexts={g.shape[1]}, init={init!r}, steps={steps})"
+    )
+
+
+def _equilibrium_if_unique(factor: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+    """``candidate`` if it is the only NNLS minimiser, else NaN (a set of equilibria).
+
+    Every minimiser has the same ``F x``, so another one is ``candidate + d`` with ``F d = 0``
+    and ``candidate + d >= 0``: a null direction that is non-zero on the support of
+    ``candidate`` gives one (a small step keeps it non-negative).
+    """
+    _, sing, vt = np.linalg.svd(factor)
+    rank = int(np.sum(sing > 1e-10 * max(sing.max(), 1.0)))
+    null = vt[rank:]
+    support = candidate > 1e-12
+    if null.size == 0 or not np.any(np.abs(null[:, support]) > 1e-10):
+        return candidate
+    return np.full(candidate.shape, np.nan)
+
+
+def diagonal(
+    *,
+    X: Any = None,
+    y: Any = None,
+    n_samples: int = 200,
+    n_features: int = 5,
+    weights: Sequence[float] = (1.5, 1.0, 0.5, -0.5, 0.25),
+    correlation: float = 0.3,
+    lr: float = 0.01,
+    steps: int = 4000,
+    init_scale: float | Sequence[float] = 0.1,
+    seeds: int | Sequence[int] = (0,),
+    log_every: int = 1,
+) -> xr.Dataset:
+    """Train the diagonal linear network ``beta = u * u`` and trace ``beta`` per feature.
+
+    Parameters
+    ----------
+    X, y : array_like, optional
+        A regression problem ``(n_samples, n_features)`` and ``(n_samples,)``, shared by all
+        runs. By default one is drawn per seed: equicorrelated Gaussian features
+        (``correlation``) and ``y = X weights`` without noise.
+    n_samples, n_features : int
+        Size of the drawn problem (ignored when ``X`` is given).
+    weights : sequence of float
+        True regression weights of the drawn problem; negative ones go extinct.
+    lr : float
+        Gradient-descent step size; keep ``4 lr max(b)`` small (default 0.01).
+    steps, log_every : int
+        Number of steps and logging period.
+    init_scale : float or sequence of float
+        Initial ``u`` (so ``beta`` starts at ``init_scale ** 2``); one value or one per
+        feature.
+    seeds : int or sequence of int
+        One run per seed.
+
+    Returns
+    -------
+    xarray.Dataset
+        Traces of ``beta`` with ``true_r = 4 lr b``, ``true_A = -4 lr G``,
+        ``true_equilibrium`` = NNLS solution (computed per problem; when ``X`` is drawn per
+        seed the ground truth of the first seed is stored and ``true_*`` of every run is in
+        ``run_true_r`` / ``run_true_A`` / ``run_true_equilibrium``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ds = diagonal(steps=6000)
+    >>> bool(np.allclose(ds.strength.isel(run=0, step=-1), ds.true_equilibrium, atol=1e-4))
+    True
+    >>> float(ds.true_equilibrium[3])  # the negative weight goes extinct
+    0.0
+    """
+    steps = check_positive_int("steps", steps)
+    log_every = check_positive_int("log_every", log_every)
+    if not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"`lr` must be a positive number; got {lr!r}.")
+    run_seeds = check_seeds(seeds)
+    problems = [
+        _regression_problem(X, y, n_samples, n_features, weights, correlation, seed)
+        for seed in run_seeds
+    ]
+    n_feat = problems[0][0].shape[1]
+    u0 = _init_scales(init_scale, n_feat)
+    logged = np.arange(0, steps + 1, log_every, dtype=np.int64)
+    strength = np.empty((len(run_seeds), logged.size, n_feat))
+    loss = np.empty((len(run_seeds), logged.size))
+    truths = []
+    for run, (Xr, yr) in enumerate(problems):
+        n = Xr.shape[0]
+        b, G = Xr.T @ yr / n, Xr.T @ Xr / n
+        truths.append((4 * lr * b, -4 * lr * G, nnls_equilibrium(Xr / np.sqrt(n), yr / np.sqrt(n))))
+        u = u0.copy()
+        row = 0
+        for step in range(steps + 1):
+            beta = u * u
+            if step % log_every == 0:
+                strength[run, row] = beta
+                loss[run, row] = 0.5 * float(np.mean((yr - Xr @ beta) ** 2))
+                row += 1
+            u = u * (1.0 + 2.0 * lr * (b - G @ beta))
+    config = dict(
+        producer="race.diagonal",
+        given_problem=X is not None,
+        n_samples=int(problems[0][0].shape[0]),
+        n_features=n_feat,
+        weights=[float(w) for w in weights] if X is None else None,
+        correlation=float(correlation),
+        lr=float(lr),
+        steps=steps,
+        init_scale=u0.tolist(),
+        seeds=run_seeds,
+        log_every=log_every,
+    )
+    ds = finish_traces(
+        strength,
+        step=logged,
+        component=list(range(n_feat)),
+        seeds=run_seeds,
+        producer="race.diagonal",
+        config=config,
+        truth={"true_r": truths[0][0], "true_A": truths[0][1], "true_equilibrium": truths[0][2]},
+        loss=loss,
+    )
+    if X is None and len(run_seeds) > 1:
+        ds["run_true_r"] = (("run", "component"), np.stack([t[0] for t in truths]))
+        ds["run_true_A"] = (("run", "component", "component_j"), np.stack([t[1] for t in truths]))
+        ds["run_true_equilibrium"] = (("run", "component"), np.stack([t[2] for t in truths]))
+    ds["strength"].attrs["long_name"] = "diagonal-network weight beta = u * u"
+    return add_history(
+        ds, f"race.diagonal(features={n_feat}, steps={steps}, runs={len(run_seeds)})"
+    )
+
+
+def _regression_problem(
+    X: Any,
+    y: Any,
+    n_samples: int,
+    n_features: int,
+    weights: Sequence[float],
+    correlation: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    if X is not None:
+        Xa = np.asarray(X, dtype=np.float64)
+        ya = np.asarray(y, dtype=np.float64)
+        if Xa.ndim != 2 or ya.shape != (Xa.shape[0],) or not np.all(np.isfinite(Xa)):
+            raise ValueError(
+                "`X` and `y` must be a finite (n_samples, n_features) matrix and an "
+                f"(n_samples,) vector; got shapes {Xa.shape} and {ya.shape}."
+            )
+        return Xa, ya
+    w = np.asarray(weights, dtype=np.float64)
+    n_samples = check_positive_int("n_samples", n_samples)
+    if w.shape != (check_positive_int("n_features", n_features),):
+        raise ValueError(f"`weights` must hold n_features={n_features} numbers; got {len(w)}.")
+    if not 0 <= correlation < 1:
+        raise ValueError(f"`correlation` must be in [0, 1); got {correlation!r}.")
+    rng = np.random.default_rng(seed)
+    cov = (1 - correlation) * np.eye(n_features) + correlation
+    Xd = rng.multivariate_normal(np.zeros(n_features), cov, size=n_samples)
+    return Xd, Xd @ w
