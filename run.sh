@@ -33,7 +33,7 @@ setup() {
 
 run_tests() {
   local bin="$VENV/bin"
-  export MPLBACKEND=Agg PYTHONHASHSEED=0 OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+  export MPLBACKEND=Agg PYTHONHASHSEED=0 OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" NO_MKDOCS_2_WARNING=1
   echo "== ruff" && "$bin/ruff" check lvdyn tests examples benchmarks && "$bin/ruff" format --check lvdyn tests examples benchmarks
   echo "== mypy" && "$bin/mypy"
   if [[ -f mkdocs.yml ]]; then
