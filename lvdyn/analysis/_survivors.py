@@ -95,7 +95,8 @@ def _lv_survivors(
     if np.any(x0 < 0):
         raise ValueError("`x0` must be non-negative for a Lotka-Volterra model.")
     final = _simulate_lv(r, A, x0, horizon or _default_horizon(eig))
-    simulated = state_rule(final, "positive")
+    reference = max(float(final.max()), float(x0.max()), float(saturated.max()), 1e-300)
+    simulated = final > 1e-6 * reference
     if len(outcomes) > 1:
         nearest = outcomes[np.argmin(np.linalg.norm(outcomes - final, axis=1))]
         predicted = nearest > 0
@@ -159,7 +160,8 @@ def predict_survivors(
       saturated (multistability) a `MultistabilityWarning` says so. With ``x0``, the system
       is also integrated (in log coordinates, for ``horizon``, by default fifty times the
       slowest relaxation time at the saturated equilibrium); a component survives the
-      simulation if it ends above ``1e-6`` of the largest. When several stable outcomes
+      simulation if it ends above ``1e-6`` of the largest of ``x0``, the end state and the
+      equilibrium. When several stable outcomes
       exist, the one nearest the simulated end state is returned; any remaining
       disagreement with the simulation warns.
     * **Linear** (``rule`` default ``"2x-mean"``): the long-run state is the equilibrium
