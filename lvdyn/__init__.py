@@ -29,6 +29,14 @@ from lvdyn._tables import (
     traces_from_dataframe as traces_from_dataframe,
 )
 from lvdyn._version import __version__ as __version__
+from lvdyn.analysis import MultistabilityWarning as MultistabilityWarning
+from lvdyn.analysis import find_equilibria as find_equilibria
+from lvdyn.analysis import interaction_table as interaction_table
+from lvdyn.analysis import keystoneness as keystoneness
+from lvdyn.analysis import predict_survivors as predict_survivors
+from lvdyn.analysis import solve_lcp as solve_lcp
+from lvdyn.analysis import stability as stability
+from lvdyn.analysis import survivors as survivors
 from lvdyn.models import LinearODE as LinearODE
 from lvdyn.models import LotkaVolterra as LotkaVolterra
 
@@ -56,4 +64,33 @@ __all__ = [
     "SqrtRatio",
     "fit_traces",
     "simulate_traces",
+    # analysis
+    "MultistabilityWarning",
+    "find_equilibria",
+    "interaction_table",
+    "keystoneness",
+    "predict_survivors",
+    "solve_lcp",
+    "stability",
+    "survivors",
+    # symbolic readout (lazy: sympy is imported on first use)
+    "equations",
+    "lambdify_rhs",
+    "to_latex",
+    "to_sympy",
 ]
+
+_SYMBOLIC = ("equations", "lambdify_rhs", "to_latex", "to_sympy")
+
+
+def __getattr__(name: str) -> object:
+    """Import the symbolic readout (and sympy) only when one of its names is used."""
+    if name in _SYMBOLIC:
+        from lvdyn import symbolic
+
+        return getattr(symbolic, name)
+    raise AttributeError(f"module 'lvdyn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_SYMBOLIC))

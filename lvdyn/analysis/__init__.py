@@ -1,0 +1,29 @@
+"""Analysis of fitted models: equilibria, stability, survivors, interactions, keystones.
+
+Everything here works through the model interface (``rhs``, ``jacobian``,
+``n_features_in_``), with exact methods for linear and Lotka-Volterra models.
+"""
+
+from lvdyn.analysis._equilibria import find_equilibria as find_equilibria
+from lvdyn.analysis._interactions import interaction_table as interaction_table
+from lvdyn.analysis._interactions import keystoneness as keystoneness
+from lvdyn.analysis._lcp import LCPSolution as LCPSolution
+from lvdyn.analysis._lcp import solve_lcp as solve_lcp
+from lvdyn.analysis._readout import survivors as survivors
+from lvdyn.analysis._stability import classify_spectrum as classify_spectrum
+from lvdyn.analysis._stability import stability as stability
+from lvdyn.analysis._survivors import MultistabilityWarning as MultistabilityWarning
+from lvdyn.analysis._survivors import predict_survivors as predict_survivors
+
+__all__ = [
+    "LCPSolution",
+    "MultistabilityWarning",
+    "classify_spectrum",
+    "find_equilibria",
+    "interaction_table",
+    "keystoneness",
+    "predict_survivors",
+    "solve_lcp",
+    "stability",
+    "survivors",
+]

@@ -1,0 +1,76 @@
+"""Duck-typed access to fitted models: which family, parameters, labels, restriction.
+
+Analysis works with anything that exposes the lvdyn model interface (``rhs``, ``jacobian``,
+``n_features_in_``). A model with ``growth_rates_`` and ``interaction_matrix_`` is treated
+as Lotka-Volterra, one with ``A_`` and ``b_`` as linear; anything else (SINDy) is generic
+and analysed numerically through ``rhs`` and ``jacobian`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = ["component_labels", "family", "lv_params", "linear_params", "restrict"]
+
+Family = Literal["lotka_volterra", "linear", "generic"]
+
+
+def family(model: Any) -> Family:
+    """The model family: ``"lotka_volterra"``, ``"linear"`` or ``"generic"``."""
+    if not hasattr(model, "n_features_in_") or not callable(getattr(model, "rhs", None)):
+        raise ValueError(
+            f"`model` must be a fitted lvdyn model (with rhs, jacobian and n_features_in_); "
+            f"got {type(model).__name__}. Fit it first, or build it with from_params."
+        )
+    if hasattr(model, "growth_rates_") and hasattr(model, "interaction_matrix_"):
+        return "lotka_volterra"
+    if hasattr(model, "A_") and hasattr(model, "b_"):
+        return "linear"
+    return "generic"
+
+
+def lv_params(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(r, A)`` of a Lotka-Volterra model as float arrays."""
+    return (
+        np.asarray(model.growth_rates_, dtype=np.float64),
+        np.asarray(model.interaction_matrix_, dtype=np.float64),
+    )
+
+
+def linear_params(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(A, b)`` of a linear model as float arrays."""
+    return np.asarray(model.A_, dtype=np.float64), np.asarray(model.b_, dtype=np.float64)
+
+
+def component_labels(model: Any, labels: Any = None) -> np.ndarray:
+    """Component labels: ``labels`` if given, else ``feature_names_in_``, else 0..K-1."""
+    n = int(model.n_features_in_)
+    if labels is None:
+        names = getattr(model, "feature_names_in_", None)
+        return np.asarray(names) if names is not None else np.arange(n)
+    array = np.asarray(labels)
+    if array.shape != (n,):
+        raise ValueError(
+            f"`labels` must hold one label per component ({n}); got shape {array.shape}. "
+            "Pass the component coordinate of the traces the model was fitted on."
+        )
+    return array
+
+
+def restrict(model: Any, keep: np.ndarray) -> Any:
+    """A new model on the components ``keep`` (the others removed, i.e. held at zero)."""
+    from lvdyn.models import LinearODE, LotkaVolterra
+
+    kind = family(model)
+    index = np.flatnonzero(keep)
+    if kind == "lotka_volterra":
+        r, A = lv_params(model)
+        return LotkaVolterra.from_params(r[index], A[np.ix_(index, index)])
+    if kind == "linear":
+        A, b = linear_params(model)
+        return LinearODE.from_params(A[np.ix_(index, index)], b[index])
+    raise ValueError(
+        f"removing components needs a linear or Lotka-Volterra model; got {type(model).__name__}."
+    )

@@ -1,0 +1,129 @@
+"""The survivors actually observed in traces, by a named rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from lvdyn._schema import COMPONENT, RUN, STEP
+
+__all__ = ["RULES", "final_values", "survivors"]
+
+RULES = ("2x-mean", "threshold", "fraction-of-max", "top-k")
+
+
+def final_values(ds: xr.Dataset, variable: str = "strength") -> xr.Dataset:
+    """Per run, ``variable`` at the last step where the run has any finite sample.
+
+    Returns a Dataset with ``value`` (run, component), ``final_step`` (run) and, when the
+    traces have it, ``mean_all`` (run): ``strength_mean_all`` at that step.
+    """
+    if variable not in ds:
+        raise ValueError(
+            f"`variable` must name a (run, step, component) variable of the traces; "
+            f"got {variable!r}; the dataset has {sorted(map(str, ds.data_vars))}."
+        )
+    data = ds[variable].transpose(RUN, STEP, COMPONENT)
+    sampled = np.isfinite(data.values).any(axis=2)
+    if not sampled.any(axis=1).all():
+        empty = ds[RUN].values[~sampled.any(axis=1)].tolist()
+        raise ValueError(f"runs {empty} have no finite `{variable}` sample; drop them first.")
+    last = sampled.shape[1] - 1 - np.argmax(sampled[:, ::-1], axis=1)
+    rows = np.arange(sampled.shape[0])
+    out = xr.Dataset(
+        {
+            "value": ((RUN, COMPONENT), data.values[rows, last]),
+            "final_step": (RUN, ds[STEP].values[last]),
+        },
+        coords={RUN: ds[RUN].values, COMPONENT: ds[COMPONENT].values},
+    )
+    if "strength_mean_all" in ds:
+        mean_all = ds["strength_mean_all"].transpose(RUN, STEP).values
+        out["mean_all"] = (RUN, mean_all[rows, last])
+    return out
+
+
+def survivors(
+    ds: xr.Dataset, rule: str = "2x-mean", *, value: Any = None, variable: str = "strength"
+) -> xr.DataArray:
+    """The components that survive in each run of the traces, read from the final step.
+
+    The final strength of a run is its value at the last step with any finite sample.
+
+    Rules:
+
+    * ``"2x-mean"`` (the default, DESIGN.md and Ding et al. 2024): a component survives if
+      its final strength exceeds twice the mean strength of the run at that step. When the
+      traces hold ``strength_mean_all`` (run, step), that is the mean (for modular addition
+      it averages ``S_k`` over every DFT row ``k = 0..p-1``, not only the stored
+      components); otherwise the mean over the stored components.
+    * ``"threshold"``: final strength ``> value`` (an absolute level; ``value`` required).
+    * ``"fraction-of-max"``: final strength ``> value * max`` over components of the run
+      (``value`` default 0.5).
+    * ``"top-k"``: the ``value`` components with the largest final strength (ties broken by
+      component order).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Traces.
+    rule : str
+        One of `RULES`.
+    value : float or int, optional
+        The rule's parameter.
+    variable : str
+        The (run, step, component) variable to read.
+
+    Returns
+    -------
+    xarray.DataArray
+        Bool (run, component), named ``survives``, with the rule in its attributes.
+
+    Examples
+    --------
+    >>> import numpy as np, lvdyn
+    >>> ds = lvdyn.make_traces(np.array([[1.0, 1.0, 1.0], [0.1, 5.0, 0.2]]), step=[0, 10])
+    >>> lvdyn.survivors(ds).values.tolist()
+    [[False, True, False]]
+    >>> lvdyn.survivors(ds, "top-k", value=2).values.tolist()
+    [[False, True, True]]
+    """
+    final = final_values(ds, variable)
+    x = final["value"].values
+    filled = np.where(np.isfinite(x), x, -np.inf)
+    if rule == "2x-mean":
+        if value is not None:
+            raise ValueError("`value` is not used by rule '2x-mean'; leave it unset.")
+        mean = final["mean_all"].values if "mean_all" in final else np.nanmean(x, axis=1)
+        alive = filled > 2.0 * mean[:, np.newaxis]
+    elif rule == "threshold":
+        if value is None:
+            raise ValueError("rule 'threshold' needs `value`, the absolute strength level.")
+        alive = filled > float(value)
+    elif rule == "fraction-of-max":
+        fraction = 0.5 if value is None else float(value)
+        if not 0 <= fraction <= 1:
+            raise ValueError(f"`value` must be a fraction in [0, 1]; got {value!r}.")
+        alive = filled > fraction * np.nanmax(x, axis=1)[:, np.newaxis]
+    elif rule == "top-k":
+        if value is None or int(value) != value or not 0 <= int(value) <= x.shape[1]:
+            raise ValueError(
+                f"rule 'top-k' needs `value`, an integer k in [0, {x.shape[1]}]; got {value!r}."
+            )
+        order = np.argsort(-filled, axis=1, kind="stable")[:, : int(value)]
+        alive = np.zeros(x.shape, dtype=bool)
+        np.put_along_axis(alive, order, True, axis=1)
+    else:
+        raise ValueError(f"`rule` must be one of {RULES}; got {rule!r}.")
+    out = xr.DataArray(
+        alive,
+        dims=(RUN, COMPONENT),
+        coords={RUN: final[RUN].values, COMPONENT: final[COMPONENT].values},
+        name="survives",
+    )
+    out.attrs.update(rule=rule, long_name="component survives at the final step")
+    if value is not None:
+        out.attrs["value"] = value
+    return out
