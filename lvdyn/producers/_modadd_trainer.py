@@ -134,7 +134,7 @@ class EnsembleTrainer:
             if t < N_EARLY and self.early is not None:
                 self.early[:, t] = strengths.double().cpu().numpy()
             if t in self.snapshot_steps:
-                self.snapshots[t] = self.params["embedding"].detach().double().cpu().numpy()
+                self.snapshots[t] = self.params["embedding"].detach().double().cpu().numpy().copy()
             if t % self.log_every and t != self._last_step:
                 return
             nan = torch.full_like(train_loss, float("nan"))
