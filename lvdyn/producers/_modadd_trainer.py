@@ -1,0 +1,249 @@
+"""The training loop of the modular-addition ensemble: state, logging, checkpoints.
+
+Step ``t`` means "after ``t`` optimiser updates": step 0 is the initialisation. At a logged
+step the trainer records, for every run, the strengths ``S_0..S_{p-1}`` of the embedding,
+the training loss and accuracy of the forward pass that produces the next update, and
+(every ``eval_every`` steps) the test loss and accuracy. Steps 0..4 are always kept
+internally for the early-gradient signal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lvdyn.producers._checkpoint import save_checkpoint
+from lvdyn.producers._fourier import circle_strengths_torch
+from lvdyn.producers._modadd_model import Architecture, RunSeeds, pair_tokens, split_pairs
+from lvdyn.producers._optim import BatchedOptimizer
+from lvdyn.producers._progress import TrainingProgress
+
+__all__ = ["EnsembleTrainer", "StopFlag", "stop_on_signals"]
+
+N_EARLY = 5  # steps 0..4, for g_k = (S_k(4) - S_k(3)) / S_k(0)
+_N_METRICS = 4  # train_loss, train_acc, test_loss, test_acc
+
+
+@dataclass
+class StopFlag:
+    """Set by a signal handler; the loop stops at the start of the next step."""
+
+    signum: int | None = None
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[StopFlag]:
+    """Turn the first SIGINT or SIGTERM into a `StopFlag`; a second SIGINT stops at once.
+
+    Outside the main thread (where handlers cannot be installed) the flag is never set.
+    """
+    flag = StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if flag.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        flag.signum = signum
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@dataclass
+class _Split:
+    a: torch.Tensor
+    b: torch.Tensor
+    y: torch.Tensor
+
+
+def _splits(
+    arch: Architecture, runs: list[RunSeeds], fraction: float, device: torch.device
+) -> tuple[_Split, _Split]:
+    pieces = [split_pairs(arch.p, fraction, run.split_seed) for run in runs]
+    out = []
+    for part in (0, 1):
+        tokens = [pair_tokens(piece[part], arch.p) for piece in pieces]
+        a, b, y = (
+            torch.as_tensor(np.stack([t[i] for t in tokens]), device=device) for i in range(3)
+        )
+        out.append(_Split(a, b, y))
+    return out[0], out[1]
+
+
+@dataclass
+class EnsembleTrainer:
+    """Parameters, optimiser state and logs of one ensemble; `run_until` trains it."""
+
+    arch: Architecture
+    runs: list[RunSeeds]
+    params: dict[str, torch.Tensor]
+    optimizer: BatchedOptimizer
+    train_fraction: float
+    log_every: int
+    eval_every: int
+    snapshot_steps: tuple[int, ...]
+    device: torch.device
+    step: int = 0
+    state: dict[str, torch.Tensor] = field(default_factory=dict)
+    logged_steps: list[int] = field(default_factory=list)
+    rows: list[np.ndarray] = field(default_factory=list)
+    early: np.ndarray | None = None
+    snapshots: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.state = self.state or self.optimizer.init_state(self.params)
+        self.train_split, self.test_split = _splits(
+            self.arch, self.runs, self.train_fraction, self.device
+        )
+        if self.early is None:
+            self.early = np.full((len(self.runs), N_EARLY, self.arch.p), np.nan)
+        self._pending: list[torch.Tensor] = []
+        self._last_step = -1
+
+    # ----- one forward pass ------------------------------------------------------------
+    def _metrics(self, split: _Split) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Return (logits, per-run mean loss, per-run accuracy)."""
+        logits = self.arch.forward(self.params, split.a, split.b)
+        n_runs, n_pairs = split.y.shape
+        losses = F.cross_entropy(
+            logits.reshape(n_runs * n_pairs, -1), split.y.reshape(-1), reduction="none"
+        )
+        loss = losses.view(n_runs, n_pairs).mean(dim=1)
+        acc = (logits.detach().argmax(dim=-1) == split.y).to(loss.dtype).mean(dim=1)
+        return logits, loss, acc
+
+    def _record(self, t: int, train_loss: torch.Tensor, train_acc: torch.Tensor) -> None:
+        with torch.no_grad():
+            strengths = circle_strengths_torch(self.params["embedding"].detach())
+            if t < N_EARLY and self.early is not None:
+                self.early[:, t] = strengths.double().cpu().numpy()
+            if t in self.snapshot_steps:
+                self.snapshots[t] = self.params["embedding"].detach().double().cpu().numpy().copy()
+            if t % self.log_every and t != self._last_step:
+                return
+            nan = torch.full_like(train_loss, float("nan"))
+            test_loss, test_acc = nan, nan
+            if t % self.eval_every == 0 or t == self._last_step:
+                _, test_loss, test_acc = self._metrics(self.test_split)
+            metrics = torch.stack([train_loss.detach(), train_acc, test_loss, test_acc], dim=1)
+            self._pending.append(torch.cat([strengths.to(metrics.dtype), metrics], dim=1))
+            self.logged_steps.append(t)
+        if len(self._pending) >= 256:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            block = torch.stack(self._pending).double().cpu().numpy()
+            self.rows.extend(block)
+            self._pending = []
+
+    def latest(self) -> tuple[float, float]:
+        """Mean test accuracy (last evaluation) and mean number of live circles."""
+        self._flush()
+        if not self.rows:
+            return float("nan"), float("nan")
+        row = self.rows[-1]
+        p = self.arch.p
+        strengths = row[:, :p]
+        live = (strengths[:, 1 : p // 2 + 1] > 2 * strengths.mean(axis=1, keepdims=True)).sum(1)
+        accs = [r[:, p + 3] for r in reversed(self.rows[-max(self.eval_every, 1) - 1 :])]
+        acc = next((float(np.mean(a)) for a in accs if np.all(np.isfinite(a))), float("nan"))
+        return acc, float(np.mean(live))
+
+    # ----- the loop ----------------------------------------------------------------------
+    def run_until(
+        self,
+        steps: int,
+        *,
+        stop: StopFlag,
+        progress: TrainingProgress,
+        checkpoint: Path | None,
+        checkpoint_every: int,
+        config: dict[str, Any],
+    ) -> bool:
+        """Train up to ``steps``; return False if a signal stopped the loop early."""
+        self._last_step = steps
+        start = self.step
+        while True:
+            t = self.step
+            if checkpoint is not None and t != start and (t % checkpoint_every == 0 or t == steps):
+                self.save(checkpoint, config)
+            if stop.signum is not None:
+                if checkpoint is not None and t != start:
+                    self.save(checkpoint, config)
+                self._flush()
+                return False
+            for value in self.params.values():
+                value.grad = None
+            if t < steps:
+                _, loss, acc = self._metrics(self.train_split)
+                loss.sum().backward()
+            else:
+                with torch.no_grad():
+                    _, loss, acc = self._metrics(self.train_split)
+            self._record(t, loss, acc)
+            if t == steps:
+                break
+            self.optimizer.step(self.params, self.state)
+            self.step = t + 1
+            if progress.enabled and (self.step % 10 == 0 or self.step == steps):
+                acc_now, live = self.latest()
+                progress.update(self.step, test_acc=acc_now, live=live)
+        self._flush()
+        if progress.enabled:
+            acc_now, live = self.latest()
+            progress.update(steps, test_acc=acc_now, live=live, force=True)
+        return True
+
+    # ----- checkpoints -------------------------------------------------------------------
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Everything needed to resume, as tensors."""
+        self._flush()
+        out = {f"param.{k}": v.detach() for k, v in self.params.items()}
+        out.update({f"optim.{k}": v for k, v in self.state.items()})
+        out["step"] = torch.tensor(self.step, dtype=torch.int64)
+        out["logged_steps"] = torch.tensor(self.logged_steps, dtype=torch.int64)
+        n_cols = self.arch.p + _N_METRICS
+        rows = np.stack(self.rows) if self.rows else np.zeros((0, len(self.runs), n_cols))
+        out["rows"] = torch.from_numpy(rows)
+        out["early"] = torch.from_numpy(np.asarray(self.early))
+        for t, emb in self.snapshots.items():
+            out[f"snapshot.{t}"] = torch.from_numpy(emb)
+        return out
+
+    def save(self, path: Path, config: dict[str, Any]) -> None:
+        """Write a checkpoint of the current state to ``path``."""
+        save_checkpoint(path, self.tensors(), config)
+
+    def restore(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Load the state written by `tensors` (same configuration)."""
+        with torch.no_grad():
+            for name, value in self.params.items():
+                value.copy_(tensors[f"param.{name}"])
+            for name, value in self.state.items():
+                value.copy_(tensors[f"optim.{name}"])
+        self.step = int(tensors["step"])
+        self.logged_steps = [int(s) for s in tensors["logged_steps"].tolist()]
+        self.rows = list(tensors["rows"].numpy())
+        self.early = tensors["early"].numpy().copy()
+        self.snapshots = {
+            int(k.split(".", 1)[1]): v.numpy()
+            for k, v in tensors.items()
+            if k.startswith("snapshot.")
+        }

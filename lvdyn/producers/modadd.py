@@ -1,0 +1,438 @@
+"""Modular addition: the trainer of *Survival of the Fittest Representation* as a producer.
+
+Ding, Guo, Michaud, Liu and Tegmark (2024) train an MLP on ``(a + b) mod p`` from one shared
+embedding ``E`` (``p x d``, ``E ~ N(0, 1)``) and watch the circles of ``E``, one per Fourier
+frequency ``k``, compete: only a few survive. `train` reproduces their recipe (defaults
+below) and returns the per-step circle strengths as a traces dataset, without storing the
+embeddings themselves (except at the steps in ``snapshot_steps``).
+
+Many seeds are trained at once as one batched model, each run exactly as it would train
+alone. Import this module only when you need it: it imports PyTorch.
+
+Examples
+--------
+>>> from lvdyn.producers import modadd
+>>> ds = modadd.train(p=11, d_embed=8, width=16, steps=20, seeds=[0, 1], progress=False)
+>>> dict(ds.strength.sizes)
+{'run': 2, 'step': 21, 'component': 5}
+>>> ds.component.values.tolist()
+[1, 2, 3, 4, 5]
+>>> ds.early_gradient.dims
+('run', 'component')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from lvdyn._atomic import check_writable
+from lvdyn._history import add_history
+from lvdyn._make import make_traces
+from lvdyn._schema import validate_traces
+from lvdyn._version import __version__
+from lvdyn.producers._checkpoint import load_checkpoint
+from lvdyn.producers._fourier import circle_frequencies as circle_frequencies
+from lvdyn.producers._fourier import circle_strengths as circle_strengths
+from lvdyn.producers._modadd_model import ACTIVATIONS, Architecture, RunSeeds, stack_runs
+from lvdyn.producers._modadd_trainer import EnsembleTrainer, stop_on_signals
+from lvdyn.producers._optim import OPTIMIZERS, BatchedOptimizer
+from lvdyn.producers._progress import TrainingProgress
+
+__all__ = [
+    "DESIGNS",
+    "TrainingInterrupted",
+    "build_traces",
+    "circle_frequencies",
+    "circle_strengths",
+    "run_seeds",
+    "train",
+]
+
+#: Seed designs of the reference code: what comes from ``init_seed`` and what from ``seed``.
+DESIGNS = ("vary_all", "fix_embedding", "fix_mlp", "fix_split")
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: Settings that may change when a checkpoint is resumed.
+_RESUMABLE = ("steps", "checkpoint", "checkpoint_every", "resume", "progress")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped by SIGINT or SIGTERM; carries the traces logged so far.
+
+    Attributes
+    ----------
+    traces : xarray.Dataset
+        The traces up to the last completed step.
+    checkpoint : pathlib.Path or None
+        Where the state was saved (``None`` if no checkpoint path was given).
+    step : int
+        The number of optimiser updates done.
+    """
+
+    def __init__(self, traces: xr.Dataset, checkpoint: Path | None, step: int) -> None:
+        where = f"; checkpoint at {checkpoint}" if checkpoint is not None else ""
+        super().__init__(f"training interrupted at step {step}{where}")
+        self.traces = traces
+        self.checkpoint = checkpoint
+        self.step = step
+
+
+def run_seeds(design: str, seeds: Sequence[int], init_seed: int) -> list[RunSeeds]:
+    """Where each run's embedding, MLP and split come from, following the reference code.
+
+    ``vary_all``: everything from ``seed``. ``fix_embedding``: ``E`` from ``init_seed``,
+    MLP and split from ``seed``. ``fix_mlp``: MLP and split from ``init_seed``, a fresh
+    ``E`` from ``seed``. ``fix_split``: split from ``init_seed``, MLP and ``E`` from ``seed``.
+
+    Examples
+    --------
+    >>> run_seeds("fix_embedding", [3], init_seed=0)[0]
+    RunSeeds(embedding_seed=0, embedding_fresh=False, mlp_seed=3, split_seed=3)
+    """
+    if design not in DESIGNS:
+        raise ValueError(f"`design` must be one of {list(DESIGNS)}; got {design!r}.")
+    out = []
+    for s in seeds:
+        if design == "vary_all":
+            out.append(RunSeeds(s, False, s, s))
+        elif design == "fix_embedding":
+            out.append(RunSeeds(init_seed, False, s, s))
+        elif design == "fix_mlp":
+            out.append(RunSeeds(s, True, init_seed, init_seed))
+        else:
+            out.append(RunSeeds(s, False, s, init_seed))
+    return out
+
+
+def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}; got {value!r} ({type(value).__name__})."
+        )
+    return int(value)
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}.")
+    return str(value)
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not low <= number <= high:
+        raise ValueError(f"`{name}` must be a number in [{low}, {high}]; got {value!r}.")
+    return number
+
+
+def _device(device: str) -> torch.device:
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"`device` must be 'cpu' or 'cuda[:i]'; got {device!r}.") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"`device` {device!r} was asked for, but CUDA is not available. Use 'cpu'."
+        )
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"`device` must be 'cpu' or 'cuda[:i]'; got {device!r}.")
+    return dev
+
+
+def _config(**kw: Any) -> dict[str, Any]:
+    """Validate every setting and return the configuration as JSON-ready values."""
+    seeds = kw["seeds"]
+    if isinstance(seeds, int | np.integer):
+        seeds = [int(seeds)]
+    try:
+        seeds = [int(s) for s in seeds]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`seeds` must be a list of integers; got {kw['seeds']!r}.") from exc
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ValueError(
+            f"`seeds` must be a non-empty list of distinct non-negative integers; got {seeds!r}."
+        )
+    p = _positive_int("p", kw["p"], 3)
+    steps = _positive_int("steps", kw["steps"], 0)
+    snapshots = sorted({int(s) for s in kw["snapshot_steps"]})
+    if snapshots and (snapshots[0] < 0 or snapshots[-1] > steps):
+        raise ValueError(
+            f"`snapshot_steps` must lie in [0, steps={steps}]; got {snapshots!r}. "
+            "Drop the steps outside the run."
+        )
+    betas = tuple(float(b) for b in kw["betas"])
+    if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+        raise ValueError(f"`betas` must be two numbers in [0, 1); got {kw['betas']!r}.")
+    log_every = _positive_int("log_every", kw["log_every"])
+    eval_every = kw["eval_every"]
+    fraction = _number("train_fraction", kw["train_fraction"], 1.0 / p**2, 1.0)
+    if int(p * p * fraction) >= p * p:
+        raise ValueError(
+            f"`train_fraction` must leave at least one test pair; got {kw['train_fraction']!r}."
+        )
+    config: dict[str, Any] = {
+        "producer": "modadd",
+        "p": p,
+        "d_embed": _positive_int("d_embed", kw["d_embed"]),
+        "width": _positive_int("width", kw["width"]),
+        "depth": _positive_int("depth", kw["depth"]),
+        "activation": _choice("activation", kw["activation"], list(ACTIVATIONS)),
+        "combine": _choice("combine", kw["combine"], ["concat", "sum"]),
+        "optimizer": _choice("optimizer", kw["optimizer"], OPTIMIZERS),
+        "lr": _number("lr", kw["lr"], 0.0, 1e3),
+        "weight_decay": _number("weight_decay", kw["weight_decay"], 0.0, 1e6),
+        "betas": list(betas),
+        "eps": _number("eps", kw["eps"], 0.0, 1.0),
+        "train_fraction": fraction,
+        "dtype": _choice("dtype", kw["dtype"], list(_DTYPES)),
+        "device": str(_device(kw["device"])),
+        "steps": steps,
+        "seeds": seeds,
+        "design": _choice("design", kw["design"], DESIGNS),
+        "init_seed": _positive_int("init_seed", kw["init_seed"], 0),
+        "log_every": log_every,
+        "eval_every": log_every if eval_every is None else _positive_int("eval_every", eval_every),
+        "snapshot_steps": snapshots,
+        "checkpoint_every": _positive_int("checkpoint_every", kw["checkpoint_every"]),
+    }
+    return config
+
+
+def train(
+    *,
+    p: int = 59,
+    d_embed: int = 128,
+    width: int = 100,
+    depth: int = 2,
+    activation: str = "silu",
+    combine: str = "concat",
+    optimizer: str = "adamw",
+    lr: float = 0.01,
+    weight_decay: float = 0.5,
+    betas: Sequence[float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    train_fraction: float = 0.8,
+    dtype: str = "float32",
+    device: str = "cpu",
+    steps: int,
+    seeds: Sequence[int] | int,
+    design: str = "vary_all",
+    init_seed: int = 0,
+    log_every: int = 1,
+    eval_every: int | None = None,
+    snapshot_steps: Sequence[int] = (),
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 1000,
+    resume: bool = True,
+    progress: bool | None = None,
+) -> xr.Dataset:
+    """Train modular-addition MLPs, one run per seed, and return their circle strengths.
+
+    All runs are trained at once as one batched model; each run follows exactly the
+    trajectory it would follow alone (same initialisation, split and AdamW updates).
+
+    Parameters
+    ----------
+    p : int
+        Modulus; the task is ``(a + b) mod p`` over all ``p**2`` ordered pairs.
+    d_embed, width, depth : int
+        Embedding dimension; width and number of hidden layers of the MLP.
+    activation : {"silu", "relu", "gelu", "tanh"}
+    combine : {"concat", "sum"}
+        Feed ``[E_a; E_b]`` (the paper) or ``E_a + E_b`` (tends to the "pizza" solution).
+    optimizer : {"adamw", "sgd"}
+        AdamW as ``torch.optim.AdamW``, or SGD with decoupled weight decay; both act on all
+        parameters, the embedding included.
+    lr, weight_decay, betas, eps : float
+        Optimiser settings (``betas`` and ``eps`` for AdamW only).
+    train_fraction : float
+        Fraction of pairs in the training set, drawn as the reference code draws it.
+    dtype : {"float32", "float64"}
+        Float64 is the reference code's precision; float32 is several times faster.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    steps : int
+        Number of optimiser updates (full batch each).
+    seeds : int or list of int
+        One run per seed.
+    design : {"vary_all", "fix_embedding", "fix_mlp", "fix_split"}
+        What the run's seed changes; the rest comes from ``init_seed`` (see `run_seeds`).
+    init_seed : int
+        Seed of the fixed parts.
+    log_every : int
+        Log every this many steps (the last step is always logged).
+    eval_every : int, optional
+        Evaluate the test set every this many steps (default ``log_every``); NaN elsewhere.
+    snapshot_steps : list of int
+        Steps at which the whole embedding is stored (variable ``embedding``).
+    checkpoint : path, optional
+        File for periodic checkpoints (tensors only). With ``resume=True`` an existing
+        checkpoint of the same configuration is continued.
+    checkpoint_every : int
+        Steps between checkpoints.
+    resume : bool
+        Continue from ``checkpoint`` if it exists.
+    progress : bool, optional
+        Show a progress bar; ``None`` shows it only on a terminal.
+
+    Returns
+    -------
+    xarray.Dataset
+        Traces with ``strength`` (S_k, k = 1..p//2), ``dc_strength`` (S_0),
+        ``strength_mean_all`` (mean of S_k over all p rows, for the survival rule),
+        ``early_gradient`` ((S_k(4) - S_k(3)) / S_k(0), per run and component),
+        ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc``, per-run settings as
+        coordinates, and ``embedding`` (run, snapshot_step, token, embed_dim) when
+        ``snapshot_steps`` is given.
+
+    Raises
+    ------
+    TrainingInterrupted
+        On SIGINT or SIGTERM, after saving a checkpoint; it carries the traces so far.
+    """
+    config = _config(
+        p=p, d_embed=d_embed, width=width, depth=depth, activation=activation,
+        combine=combine, optimizer=optimizer, lr=lr, weight_decay=weight_decay, betas=betas,
+        eps=eps, train_fraction=train_fraction, dtype=dtype, device=device, steps=steps,
+        seeds=seeds, design=design, init_seed=init_seed, log_every=log_every,
+        eval_every=eval_every, snapshot_steps=snapshot_steps,
+        checkpoint_every=checkpoint_every,
+    )  # fmt: skip
+    ckpt = None if checkpoint is None else check_writable(checkpoint, argument="checkpoint")
+    trainer = _new_trainer(config)
+    if ckpt is not None and resume and ckpt.exists():
+        _resume(trainer, ckpt, config)
+    steps = config["steps"]
+    description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
+    with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
+        bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
+        finished = trainer.run_until(
+            steps, stop=stop, progress=bar, checkpoint=ckpt,
+            checkpoint_every=config["checkpoint_every"], config=config,
+        )  # fmt: skip
+    traces = build_traces(trainer, config)
+    if not finished:
+        raise TrainingInterrupted(traces, ckpt, trainer.step)
+    return traces
+
+
+def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
+    arch = Architecture(
+        p=config["p"],
+        d_embed=config["d_embed"],
+        width=config["width"],
+        depth=config["depth"],
+        activation=config["activation"],
+        combine=config["combine"],
+    )
+    runs = run_seeds(config["design"], config["seeds"], config["init_seed"])
+    device = torch.device(config["device"])
+    params = stack_runs(arch, runs, dtype=_DTYPES[config["dtype"]], device=device)
+    optimizer = BatchedOptimizer(
+        kind=config["optimizer"],
+        lr=config["lr"],
+        weight_decay=config["weight_decay"],
+        betas=(config["betas"][0], config["betas"][1]),
+        eps=config["eps"],
+    )
+    return EnsembleTrainer(
+        arch=arch,
+        runs=runs,
+        params=params,
+        optimizer=optimizer,
+        train_fraction=config["train_fraction"],
+        log_every=config["log_every"],
+        eval_every=config["eval_every"],
+        snapshot_steps=tuple(config["snapshot_steps"]),
+        device=device,
+    )
+
+
+def _resume(trainer: EnsembleTrainer, path: Path, config: dict[str, Any]) -> None:
+    tensors, saved = load_checkpoint(path)
+    differ = sorted(
+        k for k in set(config) | set(saved) if k not in _RESUMABLE and config.get(k) != saved.get(k)
+    )
+    if differ:
+        raise ValueError(
+            f"`checkpoint` {str(path)!r} belongs to another configuration (differs in "
+            f"{differ}). Use another checkpoint path, or resume=False to start afresh."
+        )
+    if int(tensors["step"]) > config["steps"]:
+        raise ValueError(
+            f"`steps` must be at least the checkpoint's step {int(tensors['step'])}; got "
+            f"{config['steps']}. Pass more steps or another checkpoint path."
+        )
+    trainer.restore(tensors)
+
+
+def _run_label(config: dict[str, Any], seed: int) -> str:
+    label = f"p{config['p']}-d{config['d_embed']}-s{seed}"
+    if config["design"] != "vary_all":
+        label += f"-{config['design']}{config['init_seed']}"
+    return label
+
+
+_VARIABLE_ATTRS = {
+    "dc_strength": ("strength of the k = 0 (DC) row of the embedding's DFT", "1"),
+    "strength_mean_all": ("mean strength over all p DFT rows (survival-rule baseline)", "1"),
+    "early_gradient": ("early signal change (S_k(4) - S_k(3)) / S_k(0)", "1"),
+    "embedding": ("token embedding E at the snapshot step", "1"),
+}
+
+
+def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset:
+    """Turn a trainer's logs into a traces dataset."""
+    p = config["p"]
+    rows = np.stack(trainer.rows).transpose(1, 0, 2)  # (run, step, p + 4)
+    strengths = rows[:, :, :p]
+    components = circle_frequencies(p)
+    early = np.asarray(trainer.early)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        early_gradient = (early[:, 4] - early[:, 3]) / early[:, 0]
+    runs = trainer.runs
+    seeds = config["seeds"]
+    ds = make_traces(
+        strengths[:, :, components],
+        step=np.asarray(trainer.logged_steps, dtype=np.int64),
+        component=components,
+        run=[_run_label(config, s) for s in seeds],
+        source=f"lvdyn.producers.modadd {__version__}",
+        producer_config=config,
+        dc_strength=(("run", "step"), strengths[:, :, 0]),
+        strength_mean_all=(("run", "step"), strengths.mean(axis=2)),
+        early_gradient=(("run", "component"), early_gradient[:, components]),
+        train_loss=rows[:, :, p],
+        train_acc=rows[:, :, p + 1],
+        test_loss=rows[:, :, p + 2],
+        test_acc=rows[:, :, p + 3],
+        seed=np.asarray(seeds, dtype=np.int64),
+        embedding_seed=np.asarray([r.embedding_seed for r in runs], dtype=np.int64),
+        mlp_seed=np.asarray([r.mlp_seed for r in runs], dtype=np.int64),
+        split_seed=np.asarray([r.split_seed for r in runs], dtype=np.int64),
+        **{k: config[k] for k in ("p", "d_embed", "width", "depth", "lr", "weight_decay")},
+        **{k: config[k] for k in ("train_fraction", "activation", "combine", "design", "dtype")},
+    )
+    if trainer.snapshots:
+        snap_steps = sorted(trainer.snapshots)
+        stacked = np.stack([trainer.snapshots[t] for t in snap_steps], axis=1)
+        ds = ds.assign(embedding=(("run", "snapshot_step", "token", "embed_dim"), stacked))
+        ds = ds.assign_coords(
+            snapshot_step=np.asarray(snap_steps, dtype=np.int64),
+            token=np.arange(p, dtype=np.int64),
+            embed_dim=np.arange(config["d_embed"], dtype=np.int64),
+        )
+    for name, (long_name, units) in _VARIABLE_ATTRS.items():
+        if name in ds:
+            ds[name].attrs.update(long_name=long_name, units=units)
+    ds = add_history(ds, f"modadd.train(steps={trainer.step}, runs={len(seeds)})")
+    return validate_traces(ds)

@@ -1,0 +1,145 @@
+"""The modular-addition producer: circle strengths, the reference recipe, ensembles, schema."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lvdyn
+
+torch = pytest.importorskip("torch")
+
+from lvdyn.producers import modadd  # noqa: E402
+from lvdyn.producers._modadd_reference import reference_train  # noqa: E402
+
+SMALL = {"p": 23, "d_embed": 16, "width": 32, "progress": False}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _direct_dft_norms(embedding: np.ndarray) -> np.ndarray:
+    """S_k by the defining sum, no FFT: ||sum_t E_t exp(-2 pi i k t / p)||_2."""
+    p = embedding.shape[0]
+    t = np.arange(p)
+    phases = np.exp(-2j * np.pi * np.outer(np.arange(p), t) / p)  # (k, t)
+    return np.linalg.norm(phases @ embedding, axis=1)
+
+
+def _survivors(ds, run) -> set[int]:
+    final = ds.isel(step=-1).sel(run=run)
+    alive = final.strength > 2 * final.strength_mean_all
+    return set(ds.component.values[alive.values].tolist())
+
+
+def test_strength_equals_direct_dft_of_snapshots() -> None:
+    ds = modadd.train(**SMALL, steps=40, seeds=[3], dtype="float64", snapshot_steps=[0, 40])
+    for step in (0, 40):
+        emb = ds.embedding.sel(snapshot_step=step).isel(run=0).values
+        full = _direct_dft_norms(emb)
+        got = ds.strength.sel(step=step).isel(run=0).values
+        # Float64 FFT against the O(p^2) sum: both exact up to rounding (~1e-13 relative).
+        np.testing.assert_allclose(got, full[1:12], rtol=1e-12)
+        np.testing.assert_allclose(ds.dc_strength.sel(step=step).item(), full[0], rtol=1e-12)
+        np.testing.assert_allclose(ds.strength_mean_all.sel(step=step).item(), full.mean())
+
+
+def test_constructed_two_circle_embedding_survives_exactly_at_its_frequencies() -> None:
+    p, d = 23, 8
+    t = np.arange(p)
+    emb = np.zeros((p, d))
+    for col, k in enumerate((3, 7)):
+        emb[:, 2 * col] = np.cos(2 * np.pi * k * t / p)
+        emb[:, 2 * col + 1] = np.sin(2 * np.pi * k * t / p)
+    emb += 1e-3 * np.random.default_rng(0).standard_normal((p, d))
+    strengths = modadd.circle_strengths(emb)
+    # cos and sin columns each give |F_k| = p / 2, so S_k = p / sqrt(2); the 1e-3 noise
+    # moves it by about 1e-3 * sqrt(p * d) / (p / sqrt(2)) < 1e-3 relative.
+    np.testing.assert_allclose(strengths[[3, 7, p - 3, p - 7]], p / np.sqrt(2), rtol=1e-2)
+    half = strengths[modadd.circle_frequencies(p)]
+    alive = modadd.circle_frequencies(p)[half > 2 * strengths.mean()]
+    assert alive.tolist() == [3, 7]
+
+
+def test_run_matches_the_plain_reference_recipe_in_float64() -> None:
+    """Same init draws, split and torch.optim.AdamW: trajectories agree to rounding."""
+    ref = reference_train(p=23, d_embed=16, width=32, seed=1, steps=150)
+    ds = modadd.train(**SMALL, steps=150, seeds=[1], dtype="float64")
+    # Differences start at 1e-16 (summation order of the first layer) and stay ~1e-14
+    # over 150 AdamW steps; 1e-10 leaves a wide margin yet catches any real divergence.
+    np.testing.assert_allclose(ds.strength.isel(run=0).values, ref[:, 1:12], atol=1e-10)
+    np.testing.assert_allclose(ds.dc_strength.isel(run=0).values, ref[:, 0], atol=1e-10)
+
+
+def test_run_inside_an_ensemble_equals_the_run_alone() -> None:
+    # Width 64 makes seed 0 form circles by step 500 (width 32 needs longer).
+    settings = {**SMALL, "width": 64, "steps": 500, "dtype": "float64", "eval_every": 50}
+    alone = modadd.train(**settings, seeds=[0])
+    together = modadd.train(**settings, seeds=[3, 0])
+    run = alone.run.values[0]
+    for name in ("strength", "train_loss", "test_loss", "dc_strength"):
+        # Each run's gradient is computed independently; only matmul blocking differs.
+        np.testing.assert_allclose(
+            together[name].sel(run=run).values, alone[name].isel(run=0).values, atol=1e-10
+        )
+    survivors = _survivors(alone, run)
+    assert survivors  # circles have formed, so the comparison is not vacuous
+    assert _survivors(together, run) == survivors
+
+
+def test_traces_follow_the_schema_and_round_trip(tmp_path) -> None:
+    ds = modadd.train(**SMALL, steps=12, seeds=[0, 1], log_every=5, snapshot_steps=[0, 12])
+    assert ds.step.values.tolist() == [0, 5, 10, 12]
+    assert ds.strength.dims == ("run", "step", "component")
+    assert ds.component.values.tolist() == list(range(1, 12))
+    assert ds.embedding.dims == ("run", "snapshot_step", "token", "embed_dim")
+    assert ds.seed.values.tolist() == [0, 1] and ds.d_embed.values.tolist() == [16, 16]
+    assert np.all(np.isfinite(ds.early_gradient.values))
+    back = lvdyn.open_traces(lvdyn.save_traces(ds, tmp_path / "t.nc"))
+    np.testing.assert_array_equal(back.strength.values, ds.strength.values)
+    np.testing.assert_array_equal(back.embedding.values, ds.embedding.values)
+    assert '"design": "vary_all"' in back.attrs["producer_config"]
+
+
+def test_early_gradient_is_the_step_three_to_four_change() -> None:
+    ds = modadd.train(**SMALL, steps=6, seeds=[4], dtype="float64")
+    s = ds.strength.isel(run=0)
+    expected = (s.sel(step=4) - s.sel(step=3)) / s.sel(step=0)
+    np.testing.assert_allclose(ds.early_gradient.isel(run=0).values, expected.values)
+
+
+@pytest.mark.parametrize(
+    ("design", "same_start"), [("vary_all", False), ("fix_embedding", True), ("fix_mlp", False)]
+)
+def test_seed_designs_fix_what_they_say(design, same_start) -> None:
+    ds = modadd.train(**SMALL, steps=1, seeds=[1, 2], design=design, init_seed=7)
+    s0 = ds.strength.sel(step=0).values
+    assert np.array_equal(s0[0], s0[1]) == same_start
+    if design == "fix_mlp":
+        assert ds.mlp_seed.values.tolist() == [7, 7] and ds.split_seed.values.tolist() == [7, 7]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"design": "fix_everything"}, "`design` must be one of"),
+        ({"seeds": [1, 1]}, "distinct"),
+        ({"snapshot_steps": [99]}, "`snapshot_steps` must lie in"),
+        ({"dtype": "float16"}, "`dtype` must be one of"),
+        ({"device": "cuda:7"} if not torch.cuda.is_available() else {"p": 1}, "`"),
+    ],
+)
+def test_bad_arguments_name_the_argument(kwargs, match) -> None:
+    settings = {**SMALL, "steps": 5, "seeds": [0], **kwargs}
+    with pytest.raises(ValueError, match=match):
+        modadd.train(**settings)
+
+
+def test_sum_combine_and_sgd_train_without_error() -> None:
+    ds = modadd.train(**SMALL, steps=20, seeds=[0], combine="sum", optimizer="sgd", lr=0.1)
+    assert ds.train_loss.isel(run=0, step=-1) < ds.train_loss.isel(run=0, step=0)
