@@ -77,5 +77,6 @@ def _register_commands() -> None:
     """Import the command modules; each decorates a function with ``@app.command``."""
     from lvdyn.cli import (
         _demo,  # noqa: F401
+        _import,  # noqa: F401
         _train,  # noqa: F401
     )

@@ -25,7 +25,6 @@ __all__ = [
     "check_seeds",
     "finish_traces",
     "nnls_equilibrium",
-    "sqrt_ratio_regression",
 ]
 
 #: The exact discrete map of the producers, stored in the ``exact_discrete_map`` attribute.
@@ -69,33 +68,6 @@ def nnls_equilibrium(factor: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
     solution, _ = nnls(np.asarray(factor, float), np.asarray(target, float))
     return np.asarray(solution, dtype=np.float64)
-
-
-def sqrt_ratio_regression(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fit the exact map ``sqrt(x[k+1]/x[k]) - 1 = (r + A x[k]) / 2`` by least squares.
-
-    ``x`` has shape (run, step, component) or (step, component); runs are pooled, and pairs
-    never cross a run boundary. Returns ``(r, A)``.
-
-    Examples
-    --------
-    >>> x = [[1.0], [1.0 * (1 + 0.5 * (0.2 - 0.1 * 1.0)) ** 2]]
-    >>> x.append([x[1][0] * (1 + 0.5 * (0.2 - 0.1 * x[1][0])) ** 2])
-    >>> r, A = sqrt_ratio_regression(np.array(x))
-    >>> np.round([r[0], A[0, 0]], 12).tolist()
-    [0.2, -0.1]
-    """
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 2:
-        arr = arr[np.newaxis]
-    now = arr[:, :-1].reshape(-1, arr.shape[2])
-    nxt = arr[:, 1:].reshape(-1, arr.shape[2])
-    keep = np.all(np.isfinite(now) & np.isfinite(nxt) & (now > 0), axis=1)
-    now, nxt = now[keep], nxt[keep]
-    target = 2.0 * (np.sqrt(nxt / now) - 1.0)
-    design = np.hstack([now, np.ones((len(now), 1))])
-    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
-    return coef[-1].copy(), coef[:-1].T.copy()
 
 
 def finish_traces(

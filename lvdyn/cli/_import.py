@@ -1,0 +1,39 @@
+"""``lvdyn import``: a long table (CSV or parquet) from any task becomes a traces file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from lvdyn._io import save_traces
+from lvdyn._tables import read_traces_table
+from lvdyn.cli._app import app
+
+
+@app.command(name="import")
+def import_table(
+    table: Annotated[
+        Path,
+        typer.Argument(help="Long table: one row per (run, step, component); .csv or .parquet."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="netCDF traces file to write.")],
+    run: Annotated[
+        str, typer.Option("--run", help="Run column; a table without it is one run.")
+    ] = "run",
+    step: Annotated[str, typer.Option("--step", help="Training-step column.")] = "step",
+    component: Annotated[str, typer.Option("--component", help="Component column.")] = "component",
+    value: Annotated[str, typer.Option("--value", help="Strength column.")] = "strength",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Import traces from a long table written by another framework.
+
+    Every other column becomes a variable: per run (constant within a run), per (run, step),
+    or per (run, step, component). Example: lvdyn import traces.csv --out traces.nc
+    """
+    ds = read_traces_table(table, run=run, step=step, component=component, value=value)
+    path = save_traces(ds, out)
+    sizes = ", ".join(f"{k}={v}" for k, v in ds.strength.sizes.items())
+    Console(quiet=quiet).print(f"[bold]lvdyn import[/bold]: wrote {path} ({sizes})")
