@@ -29,9 +29,7 @@ def _conflicting(opened: Sequence[xr.Dataset]) -> list[Hashable]:
     return bad
 
 
-def combine_parts(
-    paths: Sequence[Path], out: Path, *, attrs: dict[str, str] | None = None
-) -> Path:
+def combine_parts(paths: Sequence[Path], out: Path, *, attrs: dict[str, str] | None = None) -> Path:
     """Concatenate the traces files ``paths`` along ``run`` and write them to ``out``.
 
     Each part is opened lazily (dask arrays, one chunk per part); runs logged at different

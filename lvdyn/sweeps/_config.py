@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -206,8 +207,15 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> SweepConf
     if isinstance(source, Mapping):
         raw = dict(source)
     else:
-        import tomllib
-
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            try:
+                import tomli as tomllib
+            except ModuleNotFoundError as exc:
+                raise ImportError(
+                    "reading a TOML sweep config on Python 3.10 needs tomli: pip install tomli"
+                ) from exc
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"`config`: no file at {str(path)!r}.")

@@ -63,7 +63,7 @@ def open_client(scheduler: str | None = None, *, n_workers: int | None = None) -
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # an HTTP port is always opened; pick a free one
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -176,9 +176,7 @@ def fit_runs(
     if client is None:
         results = [_fit_unit(unit, model, fit_kwargs) for unit in units]
     else:
-        futures = [
-            client.submit(_fit_unit, unit, model, fit_kwargs, pure=False) for unit in units
-        ]
+        futures = [client.submit(_fit_unit, unit, model, fit_kwargs, pure=False) for unit in units]
         results = client.gather(futures)
     out = xr.concat(results, dim=dim).assign_coords({dim: labels})
     if dim == RUN:

@@ -43,7 +43,7 @@ def resolve_entry(producer: str, entry: str) -> Callable[..., xr.Dataset]:
             f"`entry` must be a function of {module_name}; got {entry!r}. "
             f"Its functions are: {', '.join(public)}."
         )
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 def _label_runs(ds: xr.Dataset, task: SweepTask, seeds: np.ndarray) -> xr.Dataset:
