@@ -78,5 +78,6 @@ def _register_commands() -> None:
     from lvdyn.cli import (
         _demo,  # noqa: F401
         _import,  # noqa: F401
+        _sweep,  # noqa: F401
         _train,  # noqa: F401
     )

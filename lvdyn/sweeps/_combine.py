@@ -1,0 +1,62 @@
+"""Combine the parts of a sweep along ``run``: lazily opened files, dask arrays, one output."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+
+import xarray as xr
+
+from lvdyn._history import add_history
+from lvdyn._io import save_traces
+from lvdyn._schema import RUN, STEP
+
+__all__ = ["combine_parts"]
+
+
+def _conflicting(opened: Sequence[xr.Dataset]) -> list[Hashable]:
+    """Names of variables without a ``run`` dim that differ between parts (or are missing)."""
+    names: set[Hashable] = set()
+    for ds in opened:
+        names.update(n for n, v in ds.variables.items() if RUN not in v.dims and n not in ds.dims)
+    bad = []
+    for name in sorted(names, key=str):
+        values = [ds.variables.get(name) for ds in opened]
+        first = values[0]
+        if first is None or any(v is None or not v.equals(first) for v in values[1:]):
+            bad.append(name)
+    return bad
+
+
+def combine_parts(paths: Sequence[Path], out: Path, *, attrs: dict[str, str] | None = None) -> Path:
+    """Concatenate the traces files ``paths`` along ``run`` and write them to ``out``.
+
+    Each part is opened lazily (dask arrays, one chunk per part); runs logged at different
+    steps are NaN-padded. Variables without a ``run`` dimension (ground truth such as
+    ``true_A``) are kept only where every part agrees on them; a sweep over ``A`` drops them.
+    Run labels must be unique across parts.
+    """
+    opened = [xr.open_dataset(p, engine="netcdf4", chunks={}) for p in paths]
+    try:
+        drop = _conflicting(opened)
+        combined = xr.concat(
+            [ds.drop_vars(drop, errors="ignore") for ds in opened],
+            dim=RUN,
+            join="outer",
+            data_vars="minimal",
+            coords="minimal",
+            compat="override",
+            combine_attrs="override",
+        )
+        if not combined.indexes[STEP].is_monotonic_increasing:
+            combined = combined.sortby(STEP)
+        combined.attrs.update(attrs or {})
+        if drop:
+            combined.attrs["sweep_dropped"] = [str(name) for name in drop]
+        combined = add_history(combined, f"combined {len(paths)} sweep parts along run")
+        return save_traces(combined, out)
+    finally:
+        for ds in opened:
+            with contextlib.suppress(Exception):
+                ds.close()

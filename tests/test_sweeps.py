@@ -1,0 +1,189 @@
+"""Sweeps: the config, a real 2-worker LocalCluster end to end, resuming, and fit_runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import lvdyn
+from lvdyn.cli import main
+from lvdyn.producers import synthetic
+from lvdyn.sweeps import fit_runs, load_config, run_sweep
+
+R, A = [1.0, 0.5], [[-1.0, -0.5], [-0.2, -1.0]]
+LV_PARAMS = {"r": R, "A": A, "x0": [0.1, 0.1], "steps": 40, "dt": 0.1}
+CONFIG = {
+    "producer": "synthetic",
+    "entry": "lotka_volterra",
+    "params": LV_PARAMS,
+    "grid": {"noise": [0.01, 0.05]},
+    "seeds": {"start": 0, "stop": 5},
+    "chunk_size": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def worker_env():
+    """Workers are fresh processes: let them import the same lvdyn as this test process."""
+    root = str(Path(lvdyn.__file__).resolve().parents[1])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def cluster(worker_env):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    ) as local:
+        yield local
+
+
+def _mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in sorted(folder.glob("*.nc"))}
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+def test_unknown_key_names_the_key_and_the_allowed_keys() -> None:
+    with pytest.raises(ValueError, match=r"unknown sweep key `seed`; allowed keys are producer"):
+        load_config({"producer": "synthetic", "seeds": [0], "seed": 3})
+
+
+@pytest.mark.parametrize("name", ["../up.nc", "/abs/combined.nc", "a/../../b.nc", "C:\\x.nc"])
+def test_paths_from_the_config_stay_inside_the_output_folder(name: str) -> None:
+    with pytest.raises(ValueError, match="`combined` must be a path inside the output folder"):
+        load_config({"producer": "synthetic", "seeds": [0], "combined": name})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"grid": {"noise": 0.1}}, "`grid.noise` must be a non-empty list"),
+        ({"params": {"seeds": [1]}}, "`params.seeds` is not allowed"),
+        ({"seeds": [1, 1]}, "`seeds` must be distinct"),
+        ({"seeds": {"begin": 0}}, "`seeds` as a range must be a table"),
+        ({"chunk_size": 0}, "`chunk_size` must be an integer >= 1"),
+        ({"producer": "../evil"}, "`producer` must be a module name"),
+        ({"params": {"noise": 0.0}}, "`noise` is in both"),
+    ],
+)
+def test_malformed_configs_name_the_key(change: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        load_config({**CONFIG, **change})
+
+
+def test_tasks_cross_the_grid_and_chunk_the_seeds_with_stable_names(tmp_path: Path) -> None:
+    toml = tmp_path / "sweep.toml"
+    toml.write_text(
+        'producer = "synthetic"\nentry = "lotka_volterra"\nseeds = { start = 0, stop = 5 }\n'
+        "chunk_size = 2\n[params]\nsteps = 40\n[grid]\nnoise = [0.01, 0.05]\n"
+    )
+    tasks = load_config(toml).tasks()
+    assert [t.seeds for t in tasks] == [(0, 1), (2, 3), (4,)] * 2
+    assert [t.params["noise"] for t in tasks] == [0.01] * 3 + [0.05] * 3
+    assert [t.name for t in load_config(toml).tasks()] == [t.name for t in tasks]
+    assert len({t.name for t in tasks}) == 6
+    fewer = load_config({**CONFIG, "seeds": [0, 1]}).tasks()
+    assert fewer[0].name != tasks[0].name  # the settings changed, so does the name
+
+
+# --- end to end on a real local cluster --------------------------------------------------
+
+
+def test_sweep_runs_on_two_workers_and_resumes(tmp_path: Path, cluster) -> None:
+    address = cluster.scheduler_address
+    with run_sweep(CONFIG, tmp_path, scheduler=address, progress=False) as ds:
+        combined = ds.load()
+    assert isinstance(ds.strength.data, type(ds.strength.data))  # opened lazily, then loaded
+    assert combined.sizes["run"] == 10  # 2 noise levels x 5 seeds, each exactly once
+    assert len(set(combined.run.values)) == 10
+    pairs = sorted(zip(combined.noise.values.tolist(), combined.seed.values.tolist(), strict=True))
+    assert pairs == sorted((n, s) for n in (0.01, 0.05) for s in range(5))
+    # Each run is exactly what the producer gives for its seed (netCDF zlib is lossless).
+    run = combined.isel(run=int(np.flatnonzero((combined.seed == 3) & (combined.noise == 0.05))[0]))
+    direct = synthetic.lotka_volterra(**LV_PARAMS, noise=0.05, seed=3)
+    np.testing.assert_array_equal(run.strength.values, direct.strength.isel(run=0).values)
+    assert str(run.run.values).endswith("/3")
+    lvdyn.validate_traces(combined)
+
+    parts = tmp_path / "parts"
+    before = _mtimes(parts)
+    assert len(before) == 6
+    victim = sorted(before)[2]
+    (parts / victim).unlink()
+    with run_sweep(CONFIG, tmp_path, scheduler=address, progress=False) as again:
+        xr.testing.assert_equal(again.load(), combined)
+    after = _mtimes(parts)
+    assert set(after) == set(before)
+    assert all(after[name] == before[name] for name in before if name != victim)
+
+
+@pytest.mark.slow
+def test_cli_sweep_starts_a_local_cluster(tmp_path: Path, worker_env) -> None:
+    config = tmp_path / "sweep.toml"
+    config.write_text(
+        'producer = "synthetic"\nentry = "lotka_volterra"\nseeds = [7, 8]\nchunk_size = 1\n'
+        "[params]\nr = [1.0, 0.5]\nA = [[-1.0, -0.5], [-0.2, -1.0]]\nx0 = [0.1, 0.1]\n"
+        "steps = 20\nnoise = 0.02\n"
+    )
+    assert main(["sweep", str(config), "--out", str(tmp_path / "out"), "--workers", "2"]) == 0
+    ds = lvdyn.open_traces(tmp_path / "out" / "combined.nc")
+    assert sorted(ds.seed.values.tolist()) == [7, 8]
+
+
+def test_cli_sweep_bad_config_is_a_one_line_user_error(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "sweep.toml"
+    config.write_text('producer = "synthetic"\nseeds = [0]\nworkers = 3\n')
+    assert main(["sweep", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown sweep key `workers`" in err
+
+
+# --- fitting at scale ----------------------------------------------------------------------
+
+
+def _lv_runs() -> xr.Dataset:
+    # dt = 0.02 per step: np.gradient's O(dt^2) error on rates of order 1 is ~1e-4 relative.
+    x0 = [[0.1, 0.1], [0.3, 0.05], [0.05, 0.4]]
+    ds = synthetic.lotka_volterra(r=R, A=A, x0=x0, steps=300, dt=0.02)
+    return ds.assign_coords(start=("run", ["low", "high", "high"]))
+
+
+def test_fit_runs_recovers_each_runs_parameters() -> None:
+    fits = fit_runs(_lv_runs(), lvdyn.LotkaVolterra())
+    assert fits.sizes["run"] == 3 and list(fits.start.values) == ["low", "high", "high"]
+    # Rates are per step, so the true ones are r * dt and A * dt; 2% covers the
+    # finite-difference error at the fast start of each run.
+    np.testing.assert_allclose(fits.growth_rates, np.tile(np.multiply(R, 0.02), (3, 1)), rtol=2e-2)
+    np.testing.assert_allclose(
+        fits.interaction_matrix, np.tile(np.multiply(A, 0.02), (3, 1, 1)), rtol=5e-2, atol=2e-4
+    )
+    assert fits.predicted_survivor.values.all()  # the true equilibrium (0.83, 0.33) is interior
+    assert (fits.score > 0.99).all()
+
+
+def test_fit_runs_on_the_cluster_matches_in_process_and_groups(cluster) -> None:
+    distributed = pytest.importorskip("distributed")
+    ds = _lv_runs()
+    with distributed.Client(cluster) as client:
+        remote = fit_runs(ds, lvdyn.LotkaVolterra(), client=client)
+        grouped = fit_runs(ds, lvdyn.LotkaVolterra(), client=client, group_by="start")
+    local = fit_runs(ds, lvdyn.LotkaVolterra())
+    xr.testing.assert_allclose(remote.drop_attrs(), local.drop_attrs())
+    assert list(grouped.start.values) == ["high", "low"]
+    np.testing.assert_allclose(
+        grouped.growth_rates.sel(start="low"), local.growth_rates.isel(run=0), rtol=1e-12
+    )
+    with pytest.raises(ValueError, match="`group_by` must name a coordinate on `run`"):
+        fit_runs(ds, lvdyn.LotkaVolterra(), group_by="nope")
