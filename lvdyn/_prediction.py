@@ -1,0 +1,304 @@
+"""Predict the surviving components of each run from the early part of its training.
+
+Methods use only the steps up to the prefix of each run. Trained methods (thresholds and
+classifiers) learn from *other* runs, passed as ``train``; `evaluate_survival_prediction`
+does this by cross-validation over runs, so no run is scored by a method that saw it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from lvdyn._history import add_history
+from lvdyn._prefix_features import FEATURE_NAMES, prefix_features, truncate
+
+__all__ = ["PREDICTION_METHODS", "evaluate_survival_prediction", "predict_survivors_from_prefix"]
+
+# --- the survival rule on a state vector ----------------------------------------------------
+
+
+def _two_x_mean(final: np.ndarray, ds_run: xr.Dataset, mean_all: float | None) -> np.ndarray:
+    """Apply the "2x-mean" rule to one final state (the survival rule of DESIGN.md)."""
+    if mean_all is None:
+        mean_all = float(np.nanmean(final))
+    return np.asarray(final > 2.0 * mean_all)
+
+
+def _mean_all_for(head_run: xr.Dataset, final: np.ndarray) -> float | None:
+    """Mean over all p DFT rows when the traces carry the DC row and p (modular addition)."""
+    if "dc_strength" in head_run and "p" in head_run.coords:
+        dc = float(head_run.dc_strength.dropna("step").values[-1])
+        p = int(np.asarray(head_run.p.values).ravel()[0])
+        return (dc + 2.0 * float(np.nansum(final))) / p
+    return None
+
+
+# --- methods --------------------------------------------------------------------------------
+
+
+def _last_value(head: xr.Dataset, **_: Any) -> np.ndarray:
+    out = []
+    for r in range(head.sizes["run"]):
+        one = head.isel(run=r)
+        valid = np.isfinite(one.strength.values).all(axis=1)
+        final = one.strength.values[np.flatnonzero(valid)[-1]]
+        if "strength_mean_all" in one:
+            mean_all = float(one.strength_mean_all.values[np.flatnonzero(valid)[-1]])
+        else:
+            mean_all = None
+        out.append(_two_x_mean(final, one, mean_all))
+    return np.array(out)
+
+
+def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndarray:
+    import lvdyn
+
+    out = []
+    for r in range(head.sizes["run"]):
+        one = head.isel(run=[r])
+        model = lvdyn.LotkaVolterra() if kind.startswith("lv") else lvdyn.LinearODE()
+        model = lvdyn.fit_traces(model, one)
+        valid = np.isfinite(one.strength.values[0]).all(axis=1)
+        last = np.flatnonzero(valid)[-1]
+        x_last = one.strength.values[0, last]
+        if kind == "lv-equilibrium":
+            out.append(np.asarray(lvdyn.predict_survivors(model), dtype=bool))
+            continue
+        span = float((horizon or 10 * int(one.step.values[last])) - one.step.values[last])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            path = model.simulate(x_last, np.array([0.0, max(span, 1.0)]))
+        final = path[-1]
+        if not np.all(np.isfinite(final)):
+            # The fitted model blew up; fall back on its saturated equilibrium when it has one.
+            if kind.startswith("lv"):
+                out.append(np.asarray(lvdyn.predict_survivors(model), dtype=bool))
+            else:
+                out.append(np.zeros(final.size, dtype=bool))
+            continue
+        out.append(_two_x_mean(final, one, _mean_all_for(one.isel(run=0), final)))
+    return np.array(out)
+
+
+def _labels_for(train: xr.Dataset, rule: str) -> np.ndarray:
+    import lvdyn
+
+    return np.asarray(lvdyn.survivors(train, rule=rule).transpose("run", "component").values)
+
+
+def _best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold on ``scores`` that maximises pooled F1 on the training runs."""
+    candidates = np.unique(scores)
+    best, best_f1 = candidates[-1], -1.0
+    for t in candidates:
+        pred = scores >= t
+        tp = np.sum(pred & labels)
+        f1 = 2 * tp / max(np.sum(pred) + np.sum(labels), 1)
+        if f1 > best_f1:
+            best, best_f1 = t, f1
+    return float(best)
+
+
+def _threshold_method(feature: str) -> Callable[..., np.ndarray]:
+    def method(
+        head: xr.Dataset, *, train: xr.Dataset | None, prefix: int, rule: str, **_: Any
+    ) -> np.ndarray:
+        train = _require_train(train, feature)
+        score_train = prefix_features(train, prefix).sel(feature=feature).values
+        threshold = _best_threshold(score_train.ravel(), _labels_for(train, rule).ravel())
+        return prefix_features(head, prefix).sel(feature=feature).values >= threshold
+
+    method.__doc__ = f"Threshold on the within-run z-score of `{feature}`, learned on `train`."
+    return method
+
+
+def _classifier(
+    head: xr.Dataset, *, train: xr.Dataset | None, prefix: int, rule: str, seed: int = 0, **_: Any
+) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train = _require_train(train, "classifier")
+    X = prefix_features(train, prefix).values.reshape(-1, len(FEATURE_NAMES))
+    y = _labels_for(train, rule).ravel()
+    if y.all() or not y.any():
+        return np.full((head.sizes["run"], head.sizes["component"]), bool(y.all()))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, random_state=seed))
+    model.fit(X, y)
+    proba_train = model.predict_proba(X)[:, 1]
+    threshold = _best_threshold(proba_train, y.astype(bool))
+    features = prefix_features(head, prefix).values
+    proba = model.predict_proba(features.reshape(-1, len(FEATURE_NAMES)))[:, 1]
+    return (proba >= threshold).reshape(features.shape[:2])
+
+
+def _require_train(train: xr.Dataset | None, name: str) -> xr.Dataset:
+    if train is None:
+        raise ValueError(
+            f"method {name!r} learns from other runs: pass `train=` (a traces dataset of runs "
+            "not being predicted, with their full length), or use "
+            "evaluate_survival_prediction, which cross-validates over runs."
+        )
+    return train
+
+
+#: name -> (function, needs training runs)
+PREDICTION_METHODS: dict[str, tuple[Callable[..., np.ndarray], bool]] = {
+    "last-value": (_last_value, False),
+    "lv-equilibrium": (
+        lambda head, horizon=None, **_: _fit_and_settle(head, "lv-equilibrium", horizon),
+        False,
+    ),
+    "lv-simulate": (
+        lambda head, horizon=None, **_: _fit_and_settle(head, "lv-simulate", horizon),
+        False,
+    ),
+    "linear-simulate": (
+        lambda head, horizon=None, **_: _fit_and_settle(head, "linear-simulate", horizon),
+        False,
+    ),
+    "signal": (_threshold_method("initial_signal"), True),
+    "gradient": (_threshold_method("early_gradient"), True),
+    "growth": (_threshold_method("total_growth"), True),
+    "classifier": (_classifier, True),
+}
+
+
+def predict_survivors_from_prefix(
+    ds: xr.Dataset,
+    prefix: int,
+    method: str = "classifier",
+    *,
+    train: xr.Dataset | None = None,
+    horizon: int | None = None,
+    rule: str = "2x-mean",
+    seed: int = 0,
+) -> xr.DataArray:
+    """Predict, per run, which components survive, from the steps up to ``prefix`` only.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Traces of the runs to predict; only the steps ``<= prefix`` are read.
+    prefix : int
+        Last training step that may be used.
+    method : str
+        One of `PREDICTION_METHODS`: ``"last-value"`` (the survival rule at the prefix),
+        ``"lv-equilibrium"`` (per-run Lotka-Volterra fit, support of its saturated
+        equilibrium), ``"lv-simulate"`` / ``"linear-simulate"`` (fit, then simulate to
+        ``horizon``), the paper's baselines ``"signal"`` (initial signal) and ``"gradient"``
+        (early gradient) with a threshold learned on ``train``, ``"growth"``, and
+        ``"classifier"`` (logistic regression on all prefix features, trained on ``train``).
+    train : xarray.Dataset, optional
+        Other runs, with their full length, for the trained methods.
+    horizon : int, optional
+        Step to simulate to (default: ten times the prefix).
+    rule : str
+        Survival rule used to label ``train`` (see `lvdyn.survivors`).
+
+    Returns
+    -------
+    xarray.DataArray
+        Booleans with dims (run, component).
+    """
+    if method not in PREDICTION_METHODS:
+        raise ValueError(f"`method` must be one of {sorted(PREDICTION_METHODS)}; got {method!r}.")
+    head = truncate(ds, prefix)
+    function, _ = PREDICTION_METHODS[method]
+    predicted = function(head, train=train, prefix=prefix, horizon=horizon, rule=rule, seed=seed)
+    return xr.DataArray(
+        np.asarray(predicted, dtype=bool),
+        dims=("run", "component"),
+        coords={"run": ds.run.values, "component": ds.component.values},
+        name="predicted_survivor",
+        attrs={"method": method, "prefix": int(prefix)},
+    )
+
+
+def _scores(pred: np.ndarray, true: np.ndarray) -> dict[str, np.ndarray]:
+    tp = np.sum(pred & true, axis=1).astype(float)
+    n_pred, n_true = pred.sum(axis=1), true.sum(axis=1)
+    precision = np.where(n_pred > 0, tp / np.maximum(n_pred, 1), np.where(n_true == 0, 1.0, 0.0))
+    recall = np.where(n_true > 0, tp / np.maximum(n_true, 1), 1.0)
+    denom = n_pred + n_true
+    f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 1.0)
+    exact = np.all(pred == true, axis=1).astype(float)
+    return dict(precision=precision, recall=recall, f1=f1, exact=exact)
+
+
+def evaluate_survival_prediction(
+    ds: xr.Dataset,
+    prefixes: Sequence[int],
+    methods: Sequence[str] | None = None,
+    *,
+    n_folds: int = 5,
+    rule: str = "2x-mean",
+    horizon: int | None = None,
+    seed: int = 0,
+) -> xr.Dataset:
+    """Score methods against the actual survivors, for several prefix lengths.
+
+    Trained methods are cross-validated over runs (``n_folds`` folds, at most one per run):
+    each run is predicted by a method trained on the other folds only.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``precision``, ``recall``, ``f1`` and ``exact`` (exact-set accuracy) with dims
+        (method, prefix, run), and their mean and standard deviation across runs as
+        ``<score>_mean`` and ``<score>_std`` with dims (method, prefix).
+    """
+    import lvdyn
+
+    methods = list(methods or PREDICTION_METHODS)
+    unknown = [m for m in methods if m not in PREDICTION_METHODS]
+    if unknown:
+        raise ValueError(
+            f"`methods` must be names from {sorted(PREDICTION_METHODS)}; got unknown {unknown}."
+        )
+    prefixes = [int(p) for p in prefixes]
+    truth = np.asarray(lvdyn.survivors(ds, rule=rule).transpose("run", "component").values)
+    n_run = ds.sizes["run"]
+    folds = np.random.default_rng(seed).permutation(n_run) % max(1, min(n_folds, n_run))
+    results = {
+        name: np.full((len(methods), len(prefixes), n_run), np.nan)
+        for name in ("precision", "recall", "f1", "exact")
+    }
+    for i, method in enumerate(methods):
+        trained = PREDICTION_METHODS[method][1]
+        for j, prefix in enumerate(prefixes):
+            predicted = np.zeros_like(truth)
+            for fold in np.unique(folds) if trained else [None]:
+                test = np.flatnonzero(folds == fold) if trained else np.arange(n_run)
+                train = ds.isel(run=np.flatnonzero(folds != fold)) if trained else None
+                if trained and (train is None or train.sizes["run"] == 0):
+                    raise ValueError(
+                        "cross-validation needs at least 2 runs for trained "
+                        f"method {method!r}; got {n_run}."
+                    )
+                predicted[test] = predict_survivors_from_prefix(
+                    ds.isel(run=test),
+                    prefix,
+                    method,
+                    train=train,
+                    horizon=horizon,
+                    rule=rule,
+                    seed=seed,
+                ).values
+            for name, values in _scores(predicted, truth).items():
+                results[name][i, j] = values
+    out = xr.Dataset(
+        {name: (("method", "prefix", "run"), values) for name, values in results.items()},
+        coords={"method": methods, "prefix": prefixes, "run": ds.run.values},
+    )
+    for name in list(results):
+        out[f"{name}_mean"] = out[name].mean("run")
+        out[f"{name}_std"] = out[name].std("run")
+    out.attrs.update(rule=rule, n_folds=int(min(n_folds, n_run)))
+    return add_history(out, f"evaluate_survival_prediction(prefixes={prefixes}, methods={methods})")
