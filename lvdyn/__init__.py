@@ -8,6 +8,7 @@ predict the survivors from early training.
 symbolic readout import them when used.
 """
 
+from lvdyn import _accessor  # noqa: F401  (registers ds.lvdyn)
 from lvdyn._derivatives import FiniteDifference as FiniteDifference
 from lvdyn._derivatives import SavitzkyGolay as SavitzkyGolay
 from lvdyn._derivatives import SmoothingSpline as SmoothingSpline
@@ -19,6 +20,8 @@ from lvdyn._io import open_traces as open_traces
 from lvdyn._io import save_traces as save_traces
 from lvdyn._make import combine_traces as combine_traces
 from lvdyn._make import make_traces as make_traces
+from lvdyn._prediction import evaluate_survival_prediction as evaluate_survival_prediction
+from lvdyn._prediction import predict_survivors_from_prefix as predict_survivors_from_prefix
 from lvdyn._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn._schema import validate_traces as validate_traces
 from lvdyn._simulate import simulate_traces as simulate_traces
@@ -73,6 +76,9 @@ __all__ = [
     "solve_lcp",
     "stability",
     "survivors",
+    # survival prediction
+    "evaluate_survival_prediction",
+    "predict_survivors_from_prefix",
     # symbolic readout (lazy: sympy is imported on first use)
     "equations",
     "lambdify_rhs",
