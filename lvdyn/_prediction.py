@@ -67,7 +67,8 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
         last = np.flatnonzero(valid)[-1]
         x_last = one.strength.values[0, last]
         if kind == "lv-equilibrium":
-            out.append(np.asarray(lvdyn.predict_survivors(model), dtype=bool))
+            # x0 picks the basin when the fitted system is multistable (founder control).
+            out.append(np.asarray(lvdyn.predict_survivors(model, x0=x_last), dtype=bool))
             continue
         span = float((horizon or 10 * int(one.step.values[last])) - one.step.values[last])
         with warnings.catch_warnings():
@@ -77,7 +78,7 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
         if not np.all(np.isfinite(final)):
             # The fitted model blew up; fall back on its saturated equilibrium when it has one.
             if kind.startswith("lv"):
-                out.append(np.asarray(lvdyn.predict_survivors(model), dtype=bool))
+                out.append(np.asarray(lvdyn.predict_survivors(model, x0=x_last), dtype=bool))
             else:
                 out.append(np.zeros(final.size, dtype=bool))
             continue
@@ -251,8 +252,9 @@ def evaluate_survival_prediction(
     -------
     xarray.Dataset
         ``precision``, ``recall``, ``f1`` and ``exact`` (exact-set accuracy) with dims
-        (method, prefix, run), and their mean and standard deviation across runs as
-        ``<score>_mean`` and ``<score>_std`` with dims (method, prefix).
+        (predictor, prefix, run), and their mean and standard deviation across runs as
+        ``<score>_mean`` and ``<score>_std`` with dims (predictor, prefix). (The dimension
+        is not called ``method`` because ``ds.sel(method=...)`` means something else.)
     """
     import lvdyn
 
@@ -294,8 +296,8 @@ def evaluate_survival_prediction(
             for name, values in _scores(predicted, truth).items():
                 results[name][i, j] = values
     out = xr.Dataset(
-        {name: (("method", "prefix", "run"), values) for name, values in results.items()},
-        coords={"method": methods, "prefix": prefixes, "run": ds.run.values},
+        {name: (("predictor", "prefix", "run"), values) for name, values in results.items()},
+        coords={"predictor": methods, "prefix": prefixes, "run": ds.run.values},
     )
     for name in list(results):
         out[f"{name}_mean"] = out[name].mean("run")

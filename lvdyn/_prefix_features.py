@@ -21,14 +21,18 @@ FEATURE_NAMES = (
 )
 
 
-def truncate(ds: xr.Dataset, prefix: int) -> xr.Dataset:
-    """The steps ``<= prefix`` of ``ds``; raise if the prefix is outside the data."""
+def truncate(ds: xr.Dataset, prefix: int, *, allow_last: bool = False) -> xr.Dataset:
+    """The steps ``<= prefix`` of ``ds``; raise if the prefix is outside the data.
+
+    A prefix at the last logged step is refused unless ``allow_last`` (predicting the
+    survivors from the final state is not a prediction).
+    """
     steps = ds.step.values
     if isinstance(prefix, bool) or not isinstance(prefix, int | np.integer):
         raise ValueError(
             f"`prefix` must be an integer training step; got {prefix!r} ({type(prefix).__name__})."
         )
-    if prefix < steps[0] or prefix >= steps[-1]:
+    if prefix < steps[0] or prefix > steps[-1] or (prefix == steps[-1] and not allow_last):
         raise ValueError(
             f"`prefix` must lie within the logged steps and before the last one "
             f"({steps[0]}..{steps[-1] - 1}); got {prefix}. Use a shorter prefix."
@@ -60,7 +64,7 @@ def prefix_features(ds: xr.Dataset, prefix: int) -> xr.DataArray:
     >>> f.dims, f.sel(feature="rank").values.round(2).tolist()
     (('run', 'component', 'feature'), [[0.5, 0.0, 1.0]])
     """
-    head = truncate(ds, prefix)
+    head = truncate(ds, prefix, allow_last=True)
     S = head.strength.values  # (run, step, component)
     floor = np.nanmax(S) * 1e-12 if np.isfinite(S).any() else 1e-12
     logS = np.log(np.maximum(S, floor))

@@ -76,8 +76,8 @@ def test_circle_coordinates_of_a_pure_circle() -> None:
 
 def test_prediction_plot_and_files(tmp_path) -> None:
     scores = xr.Dataset(
-        {"f1": (("method", "prefix"), [[0.5, 0.8], [0.4, 0.6]])},
-        coords={"method": ["lv", "signal"], "prefix": [100, 200]},
+        {"f1": (("predictor", "prefix"), [[0.5, 0.8], [0.4, 0.6]])},
+        coords={"predictor": ["lv", "signal"], "prefix": [100, 200]},
     )
     fig = plot_prediction_scores(scores)
     paths = save_figure(fig, tmp_path / "f1")

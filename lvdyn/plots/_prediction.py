@@ -16,16 +16,16 @@ def plot_prediction_scores(
 ) -> Figure:
     """``metric`` (mean across runs, with the spread as a band) against prefix length per method.
 
-    ``scores`` has dims (method, prefix[, run]) and a variable named ``metric``; if it has a
+    ``scores`` has dims (predictor, prefix[, run]) and a variable named ``metric``; if it has a
     ``run`` dim, the band is the interquartile range across runs.
 
     Examples
     --------
     >>> import numpy as np, xarray as xr
     >>> from lvdyn.plots import plot_prediction_scores
-    >>> scores = xr.Dataset({"f1": (("method", "prefix", "run"),
+    >>> scores = xr.Dataset({"f1": (("predictor", "prefix", "run"),
     ...                             np.random.default_rng(0).uniform(size=(2, 3, 5)))},
-    ...                     coords={"method": ["lv", "signal"], "prefix": [10, 20, 40]})
+    ...                     coords={"predictor": ["lv", "signal"], "prefix": [10, 20, 40]})
     >>> len(plot_prediction_scores(scores).axes[0].lines)
     2
     """
@@ -35,9 +35,9 @@ def plot_prediction_scores(
         )
     ax = new_axes(ax, figsize=(6.0, 4.0))
     data = scores[metric]
-    for index in range(data.sizes["method"]):
-        one = data.isel(method=index)
-        method = one["method"].values.item()
+    for index in range(data.sizes["predictor"]):
+        one = data.isel(predictor=index)
+        method = one["predictor"].values.item()
         prefix = one["prefix"].values
         if "run" in one.dims:
             mean = one.mean("run").values
