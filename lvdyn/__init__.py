@@ -31,6 +31,7 @@ from lvdyn._tables import (
 from lvdyn._version import __version__ as __version__
 from lvdyn.models import LinearODE as LinearODE
 from lvdyn.models import LotkaVolterra as LotkaVolterra
+from lvdyn.models import SINDy as SINDy
 
 __all__ = [
     "__version__",
@@ -49,6 +50,7 @@ __all__ = [
     # models
     "LinearODE",
     "LotkaVolterra",
+    "SINDy",
     # fitting
     "FiniteDifference",
     "SavitzkyGolay",
