@@ -42,6 +42,7 @@ from lvdyn.analysis import stability as stability
 from lvdyn.analysis import survivors as survivors
 from lvdyn.models import LinearODE as LinearODE
 from lvdyn.models import LotkaVolterra as LotkaVolterra
+from lvdyn.models import SINDy as SINDy
 
 __all__ = [
     "__version__",
@@ -60,6 +61,7 @@ __all__ = [
     # models
     "LinearODE",
     "LotkaVolterra",
+    "SINDy",
     # fitting
     "FiniteDifference",
     "SavitzkyGolay",
