@@ -24,7 +24,9 @@ def test_each_pair_gets_its_relation() -> None:
     table = lvdyn.interaction_table(MODEL, labels=["a", "b", "c", "d"])
     got = {
         (str(f), str(s)): str(r)
-        for f, s, r in zip(table.first.values, table.second.values, table.relation.values)
+        for f, s, r in zip(
+            table.first.values, table.second.values, table.relation.values, strict=True
+        )
     }
     assert got == {
         ("a", "b"): "competition",  # -0.4, -0.2

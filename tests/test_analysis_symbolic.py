@@ -24,7 +24,7 @@ def test_sympy_rhs_equals_numeric_rhs_at_random_points(model) -> None:
     sym = lvdyn.to_sympy(model)
     rng = np.random.default_rng(0)
     for x in rng.uniform(-2, 2, size=(10, model.n_features_in_)):
-        values = sym.rhs.subs(dict(zip(sym.symbols, x))).evalf()
+        values = sym.rhs.subs(dict(zip(sym.symbols, x, strict=True))).evalf()
         # sympy Floats carry the 15-17 digits of the coefficients: agreement to 1e-12
         np.testing.assert_allclose(np.array(values, dtype=float).ravel(), model.rhs(x), atol=1e-12)
     fast = lvdyn.lambdify_rhs(model)
@@ -70,9 +70,10 @@ def test_latex_export() -> None:
 class _LibraryModel:
     """Stand-in for a SINDy model: coef_ over pysindy-style feature names."""
 
-    n_features_in_ = 2
-    feature_names_ = ["1", "x0", "x1", "x0^2", "x0 x1", "x1^2"]
-    coef_ = np.array([[0.0, 1.0, 0.0, -1.0, -0.5, 0.0], [0.2, 0.0, 0.8, 0.0, -0.3, -1.0]])
+    def __init__(self) -> None:
+        self.n_features_in_ = 2
+        self.feature_names_ = ["1", "x0", "x1", "x0^2", "x0 x1", "x1^2"]
+        self.coef_ = np.array([[0.0, 1.0, 0.0, -1.0, -0.5, 0.0], [0.2, 0.0, 0.8, 0.0, -0.3, -1.0]])
 
     def rhs(self, x):
         x = np.atleast_2d(x)
