@@ -81,7 +81,13 @@ def _number(value: float, precision: int | None, rational: bool) -> sympy.Expr:
         text = f"{value:.{int(precision)}g}"
         if rational:
             return sympy.Rational(text)
-        return sympy.Float(text, max(int(precision), 1))
+        rounded = float(text)
+        if rounded.is_integer() and abs(rounded) < 1e15:
+            digits = len(str(abs(int(rounded)))) + 1  # print 2 as 2.0, not 2.
+        else:
+            mantissa = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+            digits = max(len(mantissa), 1)  # print 0.5 as 0.5, not 0.500
+        return sympy.Float(text, digits)
     if rational:
         return sympy.nsimplify(value, rational=True)
     return sympy.Float(value)

@@ -170,3 +170,20 @@ def test_linear_spectrum_is_eig_of_A(seed: int, n: int) -> None:
     ds = lvdyn.stability(lvdyn.LinearODE.from_params(A, b), rng.normal(size=n))
     got = np.sort_complex(ds.eigenvalue_real.values + 1j * ds.eigenvalue_imag.values)
     np.testing.assert_allclose(got, np.sort_complex(np.linalg.eigvals(A)), atol=1e-10)
+
+
+def test_gdln_race_degenerate_line_of_equilibria() -> None:
+    # research 4.2 case 2: a shared path (0) and two private ones; G has rank 2, so the
+    # equilibria pi = (t, 2 - t, 2 - t), 0 <= t <= 2, form a line
+    eta = 0.01
+    g = np.array([[1, 1], [1, 0], [0, 1]], dtype=float)
+    G, b = (g * 0.5) @ g.T, (g * 0.5) @ np.array([2.0, 2.0])
+    model = lvdyn.LotkaVolterra.from_params(2 * eta * b, -2 * eta * G)
+    eq = lvdyn.find_equilibria(model)
+    assert eq.attrs["n_singular_supports"] == 1  # the full support is skipped, not solved
+    x = eq.saturated_state.values
+    np.testing.assert_allclose([x[1], x[2]], [2 - x[0], 2 - x[0]], atol=1e-12)
+    assert eq.attrs["lcp_residual"] < 1e-12
+    inside = lvdyn.stability(model, [1.0, 1.0, 1.0])
+    assert inside.attrs["classification"] == "non-isolated"
+    assert np.sum(np.abs(inside.eigenvalue_real.values) < 1e-12) == 1

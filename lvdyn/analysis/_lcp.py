@@ -48,7 +48,8 @@ class LCPSolution:
 def _residual(z: np.ndarray, w: np.ndarray) -> float:
     if not np.all(np.isfinite(z)):
         return float("inf")
-    return float(max(np.max(-z, initial=0.0), np.max(-w, initial=0.0), np.max(np.abs(z * w))))
+    worst = max(np.max(-z, initial=0.0), np.max(-w, initial=0.0), np.max(np.abs(z * w)))
+    return float(worst) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def _lexico_min_row(
