@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 
@@ -87,26 +86,9 @@ def test_sigterm_in_process_saves_and_resumes_exactly(tmp_path) -> None:
 def test_sigterm_to_the_command_line_writes_traces_and_a_checkpoint(tmp_path) -> None:
     out, ckpt = tmp_path / "traces.nc", tmp_path / "ckpt.pt"
     args = ["train", "modadd", "--p", "23", "--d-embed", "16", "--width", "32", "--seeds", "0,1"]
-    code = textwrap.dedent(
-        f"""
-        import sys
-        from lvdyn.cli import main
-        sys.exit(main({
-            [
-                *args,
-                "--steps",
-                "1000000",
-                "--out",
-                str(out),
-                "--checkpoint",
-                str(ckpt),
-                "--checkpoint-every",
-                "50",
-                "--no-progress",
-            ]!r
-        }))
-        """
-    )
+    child_args = [*args, "--steps", "1000000", "--out", str(out), "--checkpoint", str(ckpt)]
+    child_args += ["--checkpoint-every", "50", "--no-progress"]
+    code = f"import sys; from lvdyn.cli import main; sys.exit(main({child_args!r}))"
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     child = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60

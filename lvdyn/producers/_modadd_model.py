@@ -149,7 +149,7 @@ class RunSeeds:
 def stack_runs(
     arch: Architecture, runs: list[RunSeeds], *, dtype: torch.dtype, device: torch.device
 ) -> dict[str, torch.Tensor]:
-    """Stack per-run parameters into leaf tensors with a leading run axis."""
+    """Stack per-run parameters into tensors with a leading run axis (no autograd)."""
     cache: dict[int, dict[str, torch.Tensor]] = {}
 
     def drawn(seed: int) -> dict[str, torch.Tensor]:
@@ -168,7 +168,7 @@ def stack_runs(
             value = torch.stack([embedding(run) for run in runs])
         else:
             value = torch.stack([drawn(run.mlp_seed)[name] for run in runs])
-        stacked[name] = value.to(device=device, dtype=dtype).requires_grad_(True)
+        stacked[name] = value.to(device=device, dtype=dtype)
     return stacked
 
 

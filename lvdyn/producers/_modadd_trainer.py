@@ -99,6 +99,7 @@ class EnsembleTrainer:
     eval_every: int
     snapshot_steps: tuple[int, ...]
     device: torch.device
+    chunk_size: int = 1
     step: int = 0
     state: dict[str, torch.Tensor] = field(default_factory=dict)
     logged_steps: list[int] = field(default_factory=list)
@@ -108,6 +109,7 @@ class EnsembleTrainer:
 
     def __post_init__(self) -> None:
         self.state = self.state or self.optimizer.init_state(self.params)
+        self.grads = {k: torch.zeros_like(v) for k, v in self.params.items()}
         self.train_split, self.test_split = _splits(
             self.arch, self.runs, self.train_fraction, self.device
         )
@@ -117,20 +119,41 @@ class EnsembleTrainer:
         self._last_step = -1
 
     # ----- one forward pass ------------------------------------------------------------
-    def _metrics(self, split: _Split) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Return (logits, per-run mean loss, per-run accuracy)."""
-        logits = self.arch.forward(self.params, split.a, split.b)
-        n_runs, n_pairs = split.y.shape
-        losses = F.cross_entropy(
-            logits.reshape(n_runs * n_pairs, -1), split.y.reshape(-1), reduction="none"
-        )
-        loss = losses.view(n_runs, n_pairs).mean(dim=1)
-        acc = (logits.detach().argmax(dim=-1) == split.y).to(loss.dtype).mean(dim=1)
-        return logits, loss, acc
+    def _chunks(self) -> list[tuple[int, int]]:
+        n = len(self.runs)
+        return [(i, min(i + self.chunk_size, n)) for i in range(0, n, self.chunk_size)]
+
+    def _metrics(self, split: _Split, *, backward: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-run mean loss and accuracy; with ``backward``, fill ``self.grads`` too.
+
+        Runs are processed in chunks of ``chunk_size`` so that activations stay in cache;
+        each chunk's gradient is exact for its runs, since runs share nothing.
+        """
+        losses, accs = [], []
+        for i, j in self._chunks():
+            with torch.set_grad_enabled(backward):
+                params = {
+                    k: v[i:j].detach().requires_grad_(backward) for k, v in self.params.items()
+                }
+                logits = self.arch.forward(params, split.a[i:j], split.b[i:j])
+                y = split.y[i:j]
+                n_runs, n_pairs = y.shape
+                per_pair = F.cross_entropy(
+                    logits.reshape(n_runs * n_pairs, -1), y.reshape(-1), reduction="none"
+                )
+                loss = per_pair.view(n_runs, n_pairs).mean(dim=1)
+            if backward:
+                loss.sum().backward()
+                for k, v in params.items():
+                    if v.grad is not None:
+                        self.grads[k][i:j].copy_(v.grad)
+            losses.append(loss.detach())
+            accs.append((logits.detach().argmax(dim=-1) == y).to(loss.dtype).mean(dim=1))
+        return torch.cat(losses), torch.cat(accs)
 
     def _record(self, t: int, train_loss: torch.Tensor, train_acc: torch.Tensor) -> None:
         with torch.no_grad():
-            strengths = circle_strengths_torch(self.params["embedding"].detach())
+            strengths = circle_strengths_torch(self.params["embedding"])
             if t < N_EARLY and self.early is not None:
                 self.early[:, t] = strengths.double().cpu().numpy()
             if t in self.snapshot_steps:
@@ -140,8 +163,8 @@ class EnsembleTrainer:
             nan = torch.full_like(train_loss, float("nan"))
             test_loss, test_acc = nan, nan
             if t % self.eval_every == 0 or t == self._last_step:
-                _, test_loss, test_acc = self._metrics(self.test_split)
-            metrics = torch.stack([train_loss.detach(), train_acc, test_loss, test_acc], dim=1)
+                test_loss, test_acc = self._metrics(self.test_split, backward=False)
+            metrics = torch.stack([train_loss, train_acc, test_loss, test_acc], dim=1)
             self._pending.append(torch.cat([strengths.to(metrics.dtype), metrics], dim=1))
             self.logged_steps.append(t)
         if len(self._pending) >= 256:
@@ -189,18 +212,11 @@ class EnsembleTrainer:
                     self.save(checkpoint, config)
                 self._flush()
                 return False
-            for value in self.params.values():
-                value.grad = None
-            if t < steps:
-                _, loss, acc = self._metrics(self.train_split)
-                loss.sum().backward()
-            else:
-                with torch.no_grad():
-                    _, loss, acc = self._metrics(self.train_split)
+            loss, acc = self._metrics(self.train_split, backward=t < steps)
             self._record(t, loss, acc)
             if t == steps:
                 break
-            self.optimizer.step(self.params, self.state)
+            self.optimizer.step(self.params, self.grads, self.state)
             self.step = t + 1
             if progress.enabled and (self.step % 10 == 0 or self.step == steps):
                 acc_now, live = self.latest()

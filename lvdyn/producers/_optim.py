@@ -41,16 +41,19 @@ class BatchedOptimizer:
         return state
 
     @torch.no_grad()
-    def step(self, params: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> None:
-        """Update ``params`` in place from their ``.grad``; advance ``state``."""
+    def step(
+        self,
+        params: dict[str, torch.Tensor],
+        grads: dict[str, torch.Tensor],
+        state: dict[str, torch.Tensor],
+    ) -> None:
+        """Update ``params`` in place from ``grads`` (same keys and shapes); advance ``state``."""
         state["n_updates"] += 1
         n = int(state["n_updates"])
         lr, wd = self.lr, self.weight_decay
         if self.kind == "sgd":
-            for value in params.values():
-                grad = value.grad
-                if grad is None:
-                    continue
+            for name, value in params.items():
+                grad = grads[name]
                 if wd != 0:
                     value.mul_(1 - lr * wd)
                 value.add_(grad, alpha=-lr)
@@ -60,9 +63,7 @@ class BatchedOptimizer:
         bias_correction2_sqrt = (1 - beta2**n) ** 0.5
         step_size = lr / bias_correction1
         for name, value in params.items():
-            grad = value.grad
-            if grad is None:
-                continue
+            grad = grads[name]
             exp_avg, exp_avg_sq = state[f"exp_avg.{name}"], state[f"exp_avg_sq.{name}"]
             if wd != 0:
                 value.mul_(1 - lr * wd)
