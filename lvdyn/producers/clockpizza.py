@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -184,7 +185,7 @@ def train(
         logged = np.append(logged, steps)
     n_freq = (p - 1) // 2
     shape = (len(run_seeds), logged.size)
-    out: dict[str, np.ndarray] = {
+    out: dict[str, Any] = {
         name: np.full(shape, np.nan)
         for name in (
             "train_loss",
