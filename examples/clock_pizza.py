@@ -35,7 +35,9 @@ def main() -> None:
         settings = dict(p=31, d_model=64, steps=3000, lr=2e-3, log_every=50, metrics_every=500)
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"settings: {settings}")
-    print(f"{'alpha':>5} {'test acc':>8} {'GS':>6} {'DI':>6} {'DI(incorrect)':>13}  top frequencies")
+    print(
+        f"{'alpha':>5} {'test acc':>8} {'GS':>6} {'DI':>6} {'DI(incorrect)':>13}  top frequencies"
+    )
     for alpha in (0.0, 1.0):
         start = time.perf_counter()
         ds = clockpizza.train(alpha=alpha, incorrect_logit_di=True, **settings)

@@ -24,6 +24,7 @@ __all__ = [
     "check_positive_int",
     "check_seeds",
     "finish_traces",
+    "init_scales",
     "nnls_equilibrium",
 ]
 
@@ -53,6 +54,16 @@ def check_seeds(seeds: Any) -> list[int]:
     if len(set(values)) != len(values):
         raise ValueError(f"`seeds` must be distinct (one run per seed); got {seeds!r}.")
     return [int(s) for s in values]
+
+
+def init_scales(init_scale: Any, n: int) -> np.ndarray:
+    """``init_scale`` broadcast to one positive value per component."""
+    scales = np.broadcast_to(np.asarray(init_scale, dtype=np.float64), (n,)).copy()
+    if np.any(~np.isfinite(scales)) or np.any(scales <= 0):
+        raise ValueError(
+            f"`init_scale` must be a positive number or one per pathway; got {init_scale!r}."
+        )
+    return scales
 
 
 def nnls_equilibrium(factor: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -183,23 +184,8 @@ def train(
     if logged[-1] != steps:
         logged = np.append(logged, steps)
     n_freq = (p - 1) // 2
-    shape = (len(run_seeds), logged.size)
-    out: dict[str, np.ndarray] = {
-        name: np.full(shape, np.nan)
-        for name in (
-            "train_loss",
-            "test_loss",
-            "train_acc",
-            "test_acc",
-            "emb_power_dc",
-            "grad_symmetricity",
-            "distance_irrelevance",
-            "distance_irrelevance_incorrect_logit",
-        )
-    }
-    strength = np.empty((*shape, n_freq))
-    unembed = np.empty((*shape, n_freq))
     triples = symmetricity_triples(p)
+    records: dict[str, Any] = {}
     for run, seed in enumerate(run_seeds):
         torch.manual_seed(seed)
         model = ClockPizzaNet(
@@ -216,22 +202,21 @@ def train(
         row = 0
         for step in range(steps + 1):
             if row < logged.size and step == logged[row]:
-                _log(
+                with_metrics = step % metrics_every == 0 or step == steps
+                values = _measure(
                     model,
                     p,
-                    run,
-                    row,
-                    step,
-                    metrics_every,
-                    steps,
-                    triples,
                     train_pairs,
                     test_pairs,
-                    out,
-                    strength,
-                    unembed,
-                    incorrect_logit_di,
+                    triples if with_metrics else None,
+                    incorrect_logit_di=incorrect_logit_di,
                 )
+                for name, value in values.items():
+                    if name not in records:
+                        records[name] = np.full(
+                            (len(run_seeds), logged.size, *np.shape(value)), np.nan
+                        )
+                    records[name][run, row] = value
                 row += 1
             if step == steps:
                 break
@@ -240,8 +225,7 @@ def train(
             torch.nn.functional.cross_entropy(logits, labels).backward()
             optimiser.step()
             schedule.step()
-    if not incorrect_logit_di:
-        del out["distance_irrelevance_incorrect_logit"]
+    strength = records.pop("strength")
     config = dict(
         producer="clockpizza",
         p=p,
@@ -271,8 +255,7 @@ def train(
         p=p,
         source=f"lvdyn.producers.clockpizza {__version__}",
         producer_config=json.dumps(config, sort_keys=True),
-        unembed_strength=unembed,
-        **out,
+        **records,
     )
     _describe(ds)
     return add_history(
@@ -282,34 +265,34 @@ def train(
     )
 
 
-def _log(
+def _measure(
     model: ClockPizzaNet,
     p: int,
-    run: int,
-    row: int,
-    step: int,
-    metrics_every: int,
-    steps: int,
-    triples: np.ndarray,
     train_pairs: torch.Tensor,
     test_pairs: torch.Tensor,
-    out: dict[str, np.ndarray],
-    strength: np.ndarray,
-    unembed: np.ndarray,
+    triples: np.ndarray | None,
+    *,
     incorrect_logit_di: bool,
-) -> None:
+) -> dict[str, Any]:
+    """The traced quantities at one step; the two metrics only when ``triples`` is given."""
+    values: dict[str, Any] = {}
     embed = model.embed.detach().double().numpy()
-    strength[run, row], out["emb_power_dc"][run, row] = fourier_energy(embed, axis=0)
-    unembed[run, row], _ = fourier_energy(model.unembed.detach().double().numpy(), axis=1)
-    out["train_loss"][run, row], out["train_acc"][run, row] = _evaluate(model, train_pairs, p)
-    out["test_loss"][run, row], out["test_acc"][run, row] = _evaluate(model, test_pairs, p)
-    if step % metrics_every == 0 or step == steps:
-        out["grad_symmetricity"][run, row] = gradient_symmetricity(model, triples)
-        out["distance_irrelevance"][run, row] = distance_irrelevance(model, p)
+    values["strength"], values["emb_power_dc"] = fourier_energy(embed, axis=0)
+    values["unembed_strength"], _ = fourier_energy(model.unembed.detach().double().numpy(), 1)
+    values["train_loss"], values["train_acc"] = _evaluate(model, train_pairs, p)
+    values["test_loss"], values["test_acc"] = _evaluate(model, test_pairs, p)
+    values["grad_symmetricity"] = np.nan
+    values["distance_irrelevance"] = np.nan
+    if incorrect_logit_di:
+        values["distance_irrelevance_incorrect_logit"] = np.nan
+    if triples is not None:
+        values["grad_symmetricity"] = gradient_symmetricity(model, triples)
+        values["distance_irrelevance"] = distance_irrelevance(model, p)
         if incorrect_logit_di:
-            out["distance_irrelevance_incorrect_logit"][run, row] = distance_irrelevance(
+            values["distance_irrelevance_incorrect_logit"] = distance_irrelevance(
                 model, p, incorrect_logit=True
             )
+    return values
 
 
 _DESCRIPTIONS: dict[str, tuple[str, str]] = {
