@@ -24,9 +24,10 @@ CONFIG = {
     "entry": "lotka_volterra",
     "params": LV_PARAMS,
     "grid": {"noise": [0.01, 0.05]},
-    "seeds": {"start": 0, "stop": 5},
+    "seeds": {"start": 0, "stop": 13, "step": 3},  # labels of two widths: .../9 and .../12
     "chunk_size": 2,
 }
+SEEDS = [0, 3, 6, 9, 12]
 
 
 @pytest.fixture(scope="module")
@@ -101,18 +102,28 @@ def test_tasks_cross_the_grid_and_chunk_the_seeds_with_stable_names(tmp_path: Pa
     assert fewer[0].name != tasks[0].name  # the settings changed, so does the name
 
 
+@pytest.mark.parametrize("name", ["sweep_synthetic.toml", "sweep_modadd.toml"])
+def test_example_configs_load(name: str) -> None:
+    config = load_config(Path(__file__).parents[1] / "examples" / name)
+    n_points = int(np.prod([len(values) for values in config.grid.values()]))
+    n_chunks = -(-len(config.seeds) // config.chunk_size)
+    assert len(config.tasks()) == n_points * n_chunks
+
+
 # --- end to end on a real local cluster --------------------------------------------------
 
 
 def test_sweep_runs_on_two_workers_and_resumes(tmp_path: Path, cluster) -> None:
     address = cluster.scheduler_address
     with run_sweep(CONFIG, tmp_path, scheduler=address, progress=False) as ds:
+        assert type(ds.strength.data).__module__.startswith("dask")  # opened lazily
         combined = ds.load()
-    assert isinstance(ds.strength.data, type(ds.strength.data))  # opened lazily, then loaded
     assert combined.sizes["run"] == 10  # 2 noise levels x 5 seeds, each exactly once
     assert len(set(combined.run.values)) == 10
     pairs = sorted(zip(combined.noise.values.tolist(), combined.seed.values.tolist(), strict=True))
-    assert pairs == sorted((n, s) for n in (0.01, 0.05) for s in range(5))
+    assert pairs == sorted((n, s) for n in (0.01, 0.05) for s in SEEDS)
+    labels = zip(combined.run.values, combined.seed.values, strict=True)
+    assert all(str(run).endswith(f"/{seed}") for run, seed in labels)  # none truncated
     # Each run is exactly what the producer gives for its seed (netCDF zlib is lossless).
     run = combined.isel(run=int(np.flatnonzero((combined.seed == 3) & (combined.noise == 0.05))[0]))
     direct = synthetic.lotka_volterra(**LV_PARAMS, noise=0.05, seed=3)
