@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +24,10 @@ CONFIG = {
     "entry": "lotka_volterra",
     "params": LV_PARAMS,
     "grid": {"noise": [0.01, 0.05]},
-    "seeds": {"start": 0, "stop": 5},
+    "seeds": {"start": 0, "stop": 13, "step": 3},  # labels of two widths: .../9 and .../12
     "chunk_size": 2,
 }
+SEEDS = [0, 3, 6, 9, 12]
 
 
 @pytest.fixture(scope="module")
@@ -98,18 +102,28 @@ def test_tasks_cross_the_grid_and_chunk_the_seeds_with_stable_names(tmp_path: Pa
     assert fewer[0].name != tasks[0].name  # the settings changed, so does the name
 
 
+@pytest.mark.parametrize("name", ["sweep_synthetic.toml", "sweep_modadd.toml"])
+def test_example_configs_load(name: str) -> None:
+    config = load_config(Path(__file__).parents[1] / "examples" / name)
+    n_points = int(np.prod([len(values) for values in config.grid.values()]))
+    n_chunks = -(-len(config.seeds) // config.chunk_size)
+    assert len(config.tasks()) == n_points * n_chunks
+
+
 # --- end to end on a real local cluster --------------------------------------------------
 
 
 def test_sweep_runs_on_two_workers_and_resumes(tmp_path: Path, cluster) -> None:
     address = cluster.scheduler_address
     with run_sweep(CONFIG, tmp_path, scheduler=address, progress=False) as ds:
+        assert type(ds.strength.data).__module__.startswith("dask")  # opened lazily
         combined = ds.load()
-    assert isinstance(ds.strength.data, type(ds.strength.data))  # opened lazily, then loaded
     assert combined.sizes["run"] == 10  # 2 noise levels x 5 seeds, each exactly once
     assert len(set(combined.run.values)) == 10
     pairs = sorted(zip(combined.noise.values.tolist(), combined.seed.values.tolist(), strict=True))
-    assert pairs == sorted((n, s) for n in (0.01, 0.05) for s in range(5))
+    assert pairs == sorted((n, s) for n in (0.01, 0.05) for s in SEEDS)
+    labels = zip(combined.run.values, combined.seed.values, strict=True)
+    assert all(str(run).endswith(f"/{seed}") for run, seed in labels)  # none truncated
     # Each run is exactly what the producer gives for its seed (netCDF zlib is lossless).
     run = combined.isel(run=int(np.flatnonzero((combined.seed == 3) & (combined.noise == 0.05))[0]))
     direct = synthetic.lotka_volterra(**LV_PARAMS, noise=0.05, seed=3)
@@ -187,3 +201,84 @@ def test_fit_runs_on_the_cluster_matches_in_process_and_groups(cluster) -> None:
     )
     with pytest.raises(ValueError, match="`group_by` must name a coordinate on `run`"):
         fit_runs(ds, lvdyn.LotkaVolterra(), group_by="nope")
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+SLOW_PRODUCER = '''
+import os, pathlib, time
+from lvdyn.producers import synthetic
+
+def lotka_volterra(*, marker_dir, hold, seed, **params):
+    """Signal that this seed is being produced (file named pid-seed), then take a while."""
+    pathlib.Path(marker_dir, f"{os.getpid()}-{seed}").write_text("")
+    time.sleep(hold)
+    return synthetic.lotka_volterra(seed=seed, **params)
+'''
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_task_loses_nothing(tmp_path: Path, worker_env, monkeypatch) -> None:
+    distributed = pytest.importorskip("distributed")
+    package = tmp_path / "code" / "faulty"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "slow_producer.py").write_text(SLOW_PRODUCER)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path / "code"))  # found here and on the workers
+    worker_env.setenv("PYTHONPATH", f"{tmp_path / 'code'}{os.pathsep}{os.environ['PYTHONPATH']}")
+    config = {
+        **CONFIG,
+        "producer": "faulty.slow_producer",
+        "params": {**LV_PARAMS, "marker_dir": str(markers), "hold": 1.5},
+        "seeds": [0, 1, 2, 3],
+    }  # 2 noise levels x 2 chunks of 2 seeds = 4 tasks of about 3 s each
+    killed: list[int] = []
+    finished = threading.Event()
+
+    def kill_first_worker_seen() -> None:
+        while not killed and not finished.is_set():
+            found = sorted(markers.iterdir())
+            if found:
+                pid = int(found[0].name.split("-")[0])
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            time.sleep(0.05)
+
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    ) as local:
+        killer = threading.Thread(target=kill_first_worker_seen)
+        killer.start()
+        try:
+            ds = run_sweep(
+                config, tmp_path / "out", scheduler=local.scheduler_address, progress=False
+            )
+        finally:
+            finished.set()
+            killer.join()
+    with ds:
+        combined = ds.load()
+    assert len(killed) == 1
+    # The killed task was started again elsewhere: its seed has markers from two processes.
+    first_seed = sorted(markers.iterdir())[0].name.split("-")[1]
+    attempts = {
+        m.name.split("-")[0] for m in markers.iterdir() if m.name.endswith(f"-{first_seed}")
+    }
+    assert str(killed[0]) in attempts and len(attempts) >= 2
+    # Every (noise, seed) run is in the combined dataset exactly once.
+    pairs = sorted(zip(combined.noise.values.tolist(), combined.seed.values.tolist(), strict=True))
+    assert pairs == sorted((n, s) for n in (0.01, 0.05) for s in range(4))
+    assert len(set(combined.run.values)) == 8
+    assert not list((tmp_path / "out" / "parts").glob(".*.tmp"))  # no half-written part kept
+
+
+def test_an_unknown_producer_fails_before_any_task_runs(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"'lvdyn\.producers\.nosuch' was not found"):
+        run_sweep({**CONFIG, "producer": "nosuch"}, tmp_path, progress=False)
+    assert not list((tmp_path / "parts").glob("*.nc"))

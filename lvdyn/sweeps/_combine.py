@@ -49,6 +49,9 @@ def combine_parts(paths: Sequence[Path], out: Path, *, attrs: dict[str, str] | N
             compat="override",
             combine_attrs="override",
         )
+        # The first part's encoding would be applied to all: its fixed string width ('<U14')
+        # would truncate longer run labels of later parts ('.../10' -> '.../1').
+        combined = combined.drop_encoding()
         if not combined.indexes[STEP].is_monotonic_increasing:
             combined = combined.sortby(STEP)
         combined.attrs.update(attrs or {})

@@ -14,7 +14,7 @@ from lvdyn.sweeps._combine import combine_parts
 from lvdyn.sweeps._config import SweepConfig, load_config
 from lvdyn.sweeps._engine import open_client
 from lvdyn.sweeps._progress import wait_with_progress
-from lvdyn.sweeps._task import part_path, run_task
+from lvdyn.sweeps._task import check_producer, part_path, run_task
 
 __all__ = ["SweepError", "run_sweep"]
 
@@ -96,6 +96,7 @@ def run_sweep(
         If some tasks failed after their retries; the finished parts are kept.
     """
     config = config if isinstance(config, SweepConfig) else load_config(config)
+    check_producer(config.producer)
     folder = ensure_folder(out, argument="out")
     parts = ensure_folder(folder / PARTS, argument="out")
     combined_path = folder / config.combined

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from lvdyn._make import combine_traces
 from lvdyn._schema import RUN
 from lvdyn.sweeps._config import SweepTask
 
-__all__ = ["part_path", "resolve_entry", "run_task"]
+__all__ = ["check_producer", "part_path", "resolve_entry", "run_task"]
 
 
 def part_path(parts: Path, task: SweepTask) -> Path:
@@ -25,9 +26,31 @@ def part_path(parts: Path, task: SweepTask) -> Path:
     return parts / f"{task.name}.nc"
 
 
+def _module_name(producer: str) -> str:
+    return producer if "." in producer else f"lvdyn.producers.{producer}"
+
+
+def check_producer(producer: str) -> None:
+    """Fail fast, before any task is sent, if the producer's module cannot be found here.
+
+    The module itself is not imported (a trainer would import torch into the client).
+    """
+    module_name = _module_name(producer)
+    try:
+        found = importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        raise ValueError(
+            f"`producer` must name an importable module; {module_name!r} was not found. "
+            "Use a module of lvdyn.producers (modadd, synthetic, ...) or a dotted path to "
+            "your own module, installed here and on every worker."
+        )
+
+
 def resolve_entry(producer: str, entry: str) -> Callable[..., xr.Dataset]:
     """Import ``lvdyn.producers.<producer>`` (or a dotted module path) and return ``entry``."""
-    module_name = producer if "." in producer else f"lvdyn.producers.{producer}"
+    module_name = _module_name(producer)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
