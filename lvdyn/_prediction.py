@@ -61,14 +61,19 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
     out = []
     for r in range(head.sizes["run"]):
         one = head.isel(run=[r])
-        model = lvdyn.LotkaVolterra() if kind.startswith("lv") else lvdyn.LinearODE()
+        # A non-positive diagonal (self-limitation) keeps the fitted LV system bounded.
+        model = (
+            lvdyn.LotkaVolterra(diagonal="nonpositive")
+            if kind.startswith("lv")
+            else lvdyn.LinearODE()
+        )
         model = lvdyn.fit_traces(model, one)
         valid = np.isfinite(one.strength.values[0]).all(axis=1)
         last = np.flatnonzero(valid)[-1]
         x_last = one.strength.values[0, last]
         if kind == "lv-equilibrium":
             # x0 picks the basin when the fitted system is multistable (founder control).
-            out.append(np.asarray(lvdyn.predict_survivors(model, x0=x_last), dtype=bool))
+            out.append(_lv_support(model, x_last, one))
             continue
         span = float((horizon or 10 * int(one.step.values[last])) - one.step.values[last])
         with warnings.catch_warnings():
@@ -78,12 +83,23 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
         if not np.all(np.isfinite(final)):
             # The fitted model blew up; fall back on its saturated equilibrium when it has one.
             if kind.startswith("lv"):
-                out.append(np.asarray(lvdyn.predict_survivors(model, x0=x_last), dtype=bool))
+                out.append(_lv_support(model, x_last, one))
             else:
                 out.append(np.zeros(final.size, dtype=bool))
             continue
         out.append(_two_x_mean(final, one, _mean_all_for(one.isel(run=0), final)))
     return np.array(out)
+
+
+def _lv_support(model: Any, x_last: np.ndarray, one: xr.Dataset) -> np.ndarray:
+    """Survivors of a fitted LV model from the prefix's last state; if the fitted system has
+    no saturated equilibrium (it grows without bound), the survival rule at that state."""
+    import lvdyn
+
+    try:
+        return np.asarray(lvdyn.predict_survivors(model, x0=x_last), dtype=bool)
+    except (lvdyn.FitError, ValueError):
+        return _two_x_mean(x_last, one, _mean_all_for(one.isel(run=0), x_last))
 
 
 def _labels_for(train: xr.Dataset, rule: str) -> np.ndarray:

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 import lvdyn
 from lvdyn.cli import main
 
 
-def test_demo_writes_and_reloads_traces(tmp_path, capsys) -> None:
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+@pytest.mark.slow
+def test_demo_quick_writes_traces_figures_and_report(tmp_path, capsys) -> None:
+    assert main(["demo", "--quick", "--out", str(tmp_path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
     ds = lvdyn.open_traces(tmp_path / "traces.nc")
-    assert ds.sizes["component"] == 8
-    assert "true survivor" in capsys.readouterr().out
+    assert ds.sizes["component"] == 11  # p = 23 has 11 frequencies
+    assert [m["model"].split()[0] for m in summary["models"]] == [
+        "linear",
+        "Lotka-Volterra",
+        "SINDy",
+    ]
+    for name in ("traces", "fit", "interactions", "spectrum", "circles", "prediction"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000, name
+        assert (tmp_path / f"{name}.svg").exists()
+    report = (tmp_path / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 6
+    # the survivors printed are those read from the saved traces
+    actual = lvdyn.survivors(ds)
+    first = str(ds.run.values[0])
+    assert summary["survivors"][first] == ds.component.values[actual.isel(run=0).values].tolist()
 
 
 def test_help_lists_commands(capsys) -> None:

@@ -1,19 +1,16 @@
-"""``lvdyn demo``: the main job, from nothing to an analysed competition."""
+"""``lvdyn demo``: the main job, from nothing to an analysed competition and a report."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from lvdyn._atomic import ensure_folder
-from lvdyn._io import open_traces, save_traces
 from lvdyn.cli._app import app
-from lvdyn.producers import synthetic
 
 
 @app.command()
@@ -21,30 +18,86 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
         "lvdyn-demo"
     ),
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A small version (p=23, d=32): seconds, not minutes.")
+    ] = False,
+    seeds: Annotated[int | None, typer.Option(help="Number of runs (default 8).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Training steps (default 1500).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
-    """Simulate a competitive system, save its traces, reload them and summarise them.
+    """Train modular-addition runs, fit linear, Lotka-Volterra and SINDy models, predict the
+    survivors from early training, and write figures and an HTML report.
 
-    Example: lvdyn demo --out /tmp/demo
+    Examples:
+
+        lvdyn demo                      # the paper's model, 8 seeds, ~3-5 minutes on 2 cores
+
+        lvdyn demo --quick --out /tmp/d # a small version in seconds
     """
-    console = Console(quiet=quiet)
-    out = ensure_folder(out, argument="--out")
-    system = synthetic.exclusion_lotka_volterra(8, 3, seed=0)
-    rng = np.random.default_rng(0)
-    x0 = rng.uniform(0.05, 0.2, size=(3, 8))
-    ds = synthetic.lotka_volterra(
-        r=system.r, A=system.A, x0=x0, steps=400, dt=0.1, noise=0.01, seed=0
+    from dataclasses import replace
+
+    from lvdyn._demo import DemoSettings, run_demo
+
+    settings = DemoSettings.quick() if quick else DemoSettings()
+    if seeds is not None:
+        if seeds < 2:
+            raise ValueError(
+                f"`--seeds` must be at least 2 (predictions are cross-validated "
+                f"over runs); got {seeds}."
+            )
+        settings = replace(settings, seeds=seeds)
+    if steps is not None:
+        if steps < 50:
+            raise ValueError(f"`--steps` must be at least 50; got {steps}.")
+        settings = replace(settings, steps=steps, fit_window=min(settings.fit_window, steps))
+    console = Console(quiet=quiet or as_json)
+    console.print(
+        f"[bold]lvdyn demo[/bold]: training {settings.seeds} runs "
+        f"(p={settings.p}, d={settings.d_embed}, {settings.steps} steps)"
     )
-    path = save_traces(ds, out / "traces.nc")
-    loaded = open_traces(path)
-    console.print(f"[bold]lvdyn demo[/bold]: wrote {path} ({path.stat().st_size} bytes)")
-    final = loaded.strength.isel(step=-1)
-    table = Table(title="Synthetic Lotka-Volterra competition: final strength per run")
-    table.add_column("component")
-    for run in loaded.run.values:
-        table.add_column(f"run {run}", justify="right")
-    table.add_column("true survivor")
-    for k, label in enumerate(loaded.component.values):
-        cells = [f"{float(final.sel(run=run, component=label)):.3f}" for run in loaded.run.values]
-        table.add_row(str(label), *cells, "yes" if system.survivors[k] else "no")
+    result = run_demo(out, settings, progress=None if not (quiet or as_json) else False)
+    if as_json:
+        summary = {
+            "traces": str(result.traces_path),
+            "report": str(result.report_path),
+            "models": result.model_scores,
+            "survivors": {
+                str(r): result.survivors.component.values[
+                    result.survivors.sel(run=r).values
+                ].tolist()
+                for r in result.survivors.run.values
+            },
+            "prediction_f1": {
+                str(m): result.prediction.f1_mean.sel(predictor=m).values.tolist()
+                for m in result.prediction.predictor.values
+            },
+            "prefixes": result.prediction.prefix.values.tolist(),
+        }
+        print(json.dumps(summary, default=float))
+        return
+    table = Table(title="Fitted models")
+    for column in result.model_scores[0]:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in result.model_scores:
+        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()])
     console.print(table)
+    console.print("[bold]Lotka-Volterra among the survivors of the first run[/bold]")
+    for line in result.lv_equations:
+        console.print(f"  {line}")
+    pred = result.predicted_at_prefix
+    table = Table(
+        title=f"Survivors predicted at step {result.prefix} "
+        f"({pred.attrs.get('method')}) against the actual ones"
+    )
+    for column in ("run", "predicted", "actual", "F1"):
+        table.add_column(column)
+    labels = result.survivors.component.values
+    for r in result.survivors.run.values:
+        p_set = set(labels[pred.sel(run=r).values].tolist())
+        a_set = set(labels[result.survivors.sel(run=r).values].tolist())
+        f1 = 2 * len(p_set & a_set) / (len(p_set) + len(a_set)) if p_set or a_set else 1.0
+        table.add_row(str(r), str(sorted(p_set)), str(sorted(a_set)), f"{f1:.2f}")
+    console.print(table)
+    console.print(f"F1 by method and prefix:\n{result.prediction.f1_mean.to_pandas().round(2)}")
+    console.print(f"Traces: {result.traces_path}\nReport: {result.report_path}")

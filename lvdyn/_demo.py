@@ -1,0 +1,300 @@
+"""The main job behind ``lvdyn demo``: train, save, fit, analyse, predict, plot, report.
+
+Everything here calls lvdyn's public functions; the CLI only prints what this returns.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from lvdyn._atomic import ensure_folder
+from lvdyn._design import traces_design
+from lvdyn._io import save_traces
+from lvdyn._report import ReportSection, write_report
+
+__all__ = ["DemoResult", "DemoSettings", "run_demo"]
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """Size of the demo. The defaults are the paper's model (p = 59, d = 128) with 8 seeds."""
+
+    p: int = 59
+    d_embed: int = 128
+    seeds: int = 8
+    steps: int = 1500
+    log_every: int = 5
+    fit_window: int = 1000
+
+    @classmethod
+    def quick(cls) -> DemoSettings:
+        """A small version for tests and a first look (seconds, not minutes)."""
+        return cls(p=23, d_embed=32, seeds=6, steps=1200, log_every=4, fit_window=600)
+
+
+@dataclass
+class DemoResult:
+    """What the demo computed; the CLI prints it and the report shows it."""
+
+    traces_path: Path
+    report_path: Path
+    model_scores: list[dict[str, Any]]
+    lv_equations: list[str]
+    survivors: xr.DataArray
+    prediction: xr.Dataset
+    predicted_at_prefix: xr.DataArray
+    prefix: int
+    figures: dict[str, Path] = field(default_factory=dict)
+
+
+def _trajectory_r2(model: Any, ds: xr.Dataset) -> float:
+    """Pooled R^2 of each run simulated from its first state against the data (NaN if it
+    blew up)."""
+    from lvdyn._simulate import simulate_traces
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sim = simulate_traces(model, ds)
+    observed, simulated = ds.strength.values, sim.strength.values
+    if not np.all(np.isfinite(simulated[np.isfinite(observed)])):
+        return float("nan")
+    mask = np.isfinite(observed)
+    resid = np.sum((observed[mask] - simulated[mask]) ** 2)
+    total = np.sum((observed[mask] - observed[mask].mean()) ** 2)
+    return float(1.0 - resid / total)
+
+
+def _scores(name: str, model: Any, ds: xr.Dataset, n_params: int) -> dict[str, Any]:
+    design = traces_design(ds, log=False)
+    predicted = model.predict(design.X)
+    resid = float(np.sum((design.y - predicted) ** 2))
+    n = design.y.size
+    deriv_r2 = 1.0 - resid / float(np.sum((design.y - design.y.mean(axis=0)) ** 2))
+    return {
+        "model": name,
+        "parameters": n_params,
+        "derivative R2": deriv_r2,
+        "trajectory R2": _trajectory_r2(model, ds),
+        "AIC": n * np.log(resid / n) + 2 * n_params,
+    }
+
+
+def _leave_one_out(ds: xr.Dataset, prefix: int, method: str) -> xr.DataArray:
+    """Predictions for each run by ``method``, trained (if it learns) on the other runs."""
+    import lvdyn
+    from lvdyn._prediction import PREDICTION_METHODS
+
+    if not PREDICTION_METHODS[method][1]:
+        return lvdyn.predict_survivors_from_prefix(ds, prefix, method)
+    parts = [
+        lvdyn.predict_survivors_from_prefix(
+            ds.isel(run=[i]), prefix, method, train=ds.drop_isel(run=i)
+        )
+        for i in range(ds.sizes["run"])
+    ]
+    return xr.concat(parts, dim="run").assign_attrs(method=method, prefix=prefix)
+
+
+def run_demo(
+    out: str | Path, settings: DemoSettings | None = None, progress: bool | None = None
+) -> DemoResult:
+    """Run the whole demo and write ``traces.nc``, figures and ``report.html`` into ``out``."""
+    import lvdyn
+    from lvdyn import plots
+    from lvdyn.producers import modadd
+
+    settings = settings or DemoSettings()
+    folder = ensure_folder(out, argument="--out")
+    ds = modadd.train(
+        p=settings.p,
+        d_embed=settings.d_embed,
+        steps=settings.steps,
+        seeds=list(range(settings.seeds)),
+        log_every=settings.log_every,
+        snapshot_steps=[0, settings.steps],
+        progress=progress,
+    )
+    traces_path = save_traces(ds, folder / "traces.nc")
+    actual = lvdyn.survivors(ds)
+
+    window = ds.sel(step=slice(0, settings.fit_window))
+    linear = lvdyn.fit_traces(lvdyn.LinearODE(), window)
+    lv = lvdyn.fit_traces(
+        lvdyn.LotkaVolterra(penalty="ridge", alpha=1e-6, diagonal="nonpositive"), window
+    )
+    sindy = lvdyn.fit_traces(
+        lvdyn.SINDy(library="lotka_volterra", threshold=1e-5, alpha=1e-4, normalize_columns=True),
+        window,
+    )
+    K = ds.sizes["component"]
+    scores = [
+        _scores("linear  dx/dt = A x + b", linear, window, K * K + K),
+        _scores("Lotka-Volterra", lv, window, K * K + K),
+        _scores("SINDy (LV library)", sindy, window, int(np.count_nonzero(sindy.coef_))),
+    ]
+
+    run0 = ds.run.values[0]
+    keep = np.flatnonzero(actual.sel(run=run0).values)
+    if keep.size < 2:  # too few survivors to show an interaction: take the 3 strongest
+        keep = np.sort(np.argsort(-ds.strength.sel(run=run0).isel(step=-1).values)[:3])
+    reduced = window.sel(run=[run0]).isel(component=keep)
+    small_lv = lvdyn.fit_traces(lvdyn.LotkaVolterra(diagonal="nonpositive"), reduced)
+    labels = [f"S{k}" for k in reduced.component.values]
+    from lvdyn.symbolic import equations
+
+    lv_equations = equations(small_lv, precision=3, labels=labels)
+
+    prefixes = sorted(
+        {max(settings.log_every * 3, int(f * settings.steps)) for f in (0.05, 0.1, 0.2, 0.4)}
+    )
+    methods = ["last-value", "signal", "gradient", "growth", "classifier", "lv-equilibrium"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prediction = lvdyn.evaluate_survival_prediction(
+            ds, prefixes, methods, n_folds=min(4, settings.seeds)
+        )
+        chosen = prefixes[1] if len(prefixes) > 1 else prefixes[0]
+        best = str(prediction.f1_mean.sel(prefix=chosen).idxmax("predictor").values)
+        predicted = _leave_one_out(ds, chosen, best)
+
+    figures: dict[str, Path] = {}
+
+    def save(name: str, fig: Any) -> None:
+        figures[name] = plots.save_figure(fig, folder / name)[0]
+
+    save(
+        "traces",
+        plots.plot_traces(
+            ds,
+            run=run0,
+            survivors=actual.sel(run=run0).values,
+            title=f"Circle strengths S_k, run {run0} (p={settings.p})",
+        ),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        simulated = lvdyn.simulate_traces(linear, window)
+    top = list(ds.component.values[np.argsort(-ds.strength.isel(run=0, step=-1).values)[:8]])
+    save(
+        "fit",
+        plots.plot_fit(
+            window,
+            simulated,
+            run=run0,
+            components=top,
+            title="Linear ODE fit (lines) against the traces (points)",
+        ),
+    )
+    save(
+        "interactions",
+        plots.plot_interactions(
+            lv.interaction_matrix_,
+            labels=list(ds.component.values),
+            title="Lotka-Volterra interaction matrix (all runs pooled)",
+        ),
+    )
+    save(
+        "spectrum",
+        plots.plot_spectrum(
+            np.linalg.eigvals(linear.A_), title="Eigenvalues of the linear model's A"
+        ),
+    )
+    if "embedding" in ds:
+        final = ds.embedding.sel(run=run0).isel(snapshot_step=-1).values
+        save(
+            "circles",
+            plots.plot_circles(
+                final,
+                ds.component.values[keep][:4],
+                title=f"Final embedding of run {run0} on its surviving frequencies",
+            ),
+        )
+    save("prediction", plots.plot_prediction_scores(prediction))
+
+    report = write_report(
+        folder / "report.html",
+        title="lvdyn demo: competing circles",
+        sections=_sections(ds, actual, scores, lv_equations, prediction, figures, settings),
+    )
+    return DemoResult(
+        traces_path, report, scores, lv_equations, actual, prediction, predicted, chosen, figures
+    )
+
+
+def _sections(
+    ds: xr.Dataset,
+    actual: xr.DataArray,
+    scores: list[dict[str, Any]],
+    lv_equations: list[str],
+    prediction: xr.Dataset,
+    figures: dict[str, Path],
+    settings: DemoSettings,
+) -> list[ReportSection]:
+    runs = [
+        [str(r), ", ".join(str(k) for k in ds.component.values[actual.sel(run=r).values])]
+        for r in ds.run.values
+    ]
+    f1 = prediction.f1_mean.to_pandas()
+    return [
+        ReportSection(
+            "Training",
+            paragraphs=[
+                (
+                    f"{ds.sizes['run']} modular-addition runs, p = {settings.p}, "
+                    f"d = {settings.d_embed}, {settings.steps} full-batch AdamW steps "
+                    "(the paper's MLP and optimiser). The strength of frequency k is "
+                    "S_k = ||Σ_t E_t exp(-2πikt/p)||."
+                )
+            ],
+            tables=[(["run", "surviving frequencies (S_k > 2 × mean)"], runs)],
+            figures=[(figures["traces"], "Strength of every circle; survivors in colour")]
+            + (
+                [(figures["circles"], "Tokens on the planes of the surviving frequencies")]
+                if "circles" in figures
+                else []
+            ),
+        ),
+        ReportSection(
+            f"Fitted models (steps 0-{settings.fit_window}, runs pooled)",
+            tables=[
+                (
+                    list(scores[0]),
+                    [
+                        [f"{v:.4g}" if isinstance(v, float) else v for v in row.values()]
+                        for row in scores
+                    ],
+                )
+            ],
+            figures=[
+                (figures["fit"], "Linear model simulated from each run's first state"),
+                (figures["interactions"], "Interaction matrix A of the Lotka-Volterra fit"),
+                (figures["spectrum"], "Spectrum of the linear model"),
+            ],
+        ),
+        ReportSection(
+            "Lotka-Volterra among the surviving circles of the first run",
+            preformatted=["\n".join(lv_equations)],
+        ),
+        ReportSection(
+            "Predicting the survivors from early training",
+            paragraphs=[
+                (
+                    "F1 per method and prefix (mean over runs; trained methods are "
+                    "cross-validated over runs)."
+                )
+            ],
+            tables=[
+                (
+                    ["method", *[str(c) for c in f1.columns]],
+                    [[i, *[f"{v:.2f}" for v in row]] for i, row in f1.iterrows()],
+                )
+            ],
+            figures=[(figures["prediction"], "F1 against prefix length")],
+        ),
+    ]
