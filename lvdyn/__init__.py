@@ -8,11 +8,15 @@ predict the survivors from early training.
 symbolic readout import them when used.
 """
 
+from lvdyn._coefficients import coefficients as coefficients
+from lvdyn._coefficients import load_model as load_model
+from lvdyn._coefficients import save_model as save_model
 from lvdyn._derivatives import FiniteDifference as FiniteDifference
 from lvdyn._derivatives import SavitzkyGolay as SavitzkyGolay
 from lvdyn._derivatives import SmoothingSpline as SmoothingSpline
 from lvdyn._derivatives import SqrtRatio as SqrtRatio
 from lvdyn._errors import FitError as FitError
+from lvdyn._errors import IllConditionedWarning as IllConditionedWarning
 from lvdyn._errors import SchemaError as SchemaError
 from lvdyn._fitting import fit_traces as fit_traces
 from lvdyn._io import open_traces as open_traces
@@ -21,6 +25,7 @@ from lvdyn._make import combine_traces as combine_traces
 from lvdyn._make import make_traces as make_traces
 from lvdyn._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn._schema import validate_traces as validate_traces
+from lvdyn._scores import score_traces as score_traces
 from lvdyn._simulate import simulate_traces as simulate_traces
 from lvdyn._tables import (
     read_traces_table as read_traces_table,
@@ -58,4 +63,9 @@ __all__ = [
     "SqrtRatio",
     "fit_traces",
     "simulate_traces",
+    "score_traces",
+    "coefficients",
+    "save_model",
+    "load_model",
+    "IllConditionedWarning",
 ]
