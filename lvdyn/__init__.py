@@ -9,11 +9,15 @@ symbolic readout import them when used.
 """
 
 from lvdyn import _accessor  # noqa: F401  (registers ds.lvdyn)
+from lvdyn._coefficients import coefficients as coefficients
+from lvdyn._coefficients import load_model as load_model
+from lvdyn._coefficients import save_model as save_model
 from lvdyn._derivatives import FiniteDifference as FiniteDifference
 from lvdyn._derivatives import SavitzkyGolay as SavitzkyGolay
 from lvdyn._derivatives import SmoothingSpline as SmoothingSpline
 from lvdyn._derivatives import SqrtRatio as SqrtRatio
 from lvdyn._errors import FitError as FitError
+from lvdyn._errors import IllConditionedWarning as IllConditionedWarning
 from lvdyn._errors import SchemaError as SchemaError
 from lvdyn._fitting import fit_traces as fit_traces
 from lvdyn._io import open_traces as open_traces
@@ -24,6 +28,7 @@ from lvdyn._prediction import evaluate_survival_prediction as evaluate_survival_
 from lvdyn._prediction import predict_survivors_from_prefix as predict_survivors_from_prefix
 from lvdyn._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn._schema import validate_traces as validate_traces
+from lvdyn._scores import score_traces as score_traces
 from lvdyn._simulate import simulate_traces as simulate_traces
 from lvdyn._tables import (
     read_traces_table as read_traces_table,
@@ -86,6 +91,12 @@ __all__ = [
     "lambdify_rhs",
     "to_latex",
     "to_sympy",
+    # fitting results
+    "score_traces",
+    "coefficients",
+    "save_model",
+    "load_model",
+    "IllConditionedWarning",
 ]
 
 _SYMBOLIC = ("equations", "lambdify_rhs", "to_latex", "to_sympy")

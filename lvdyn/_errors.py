@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["FitError", "SchemaError"]
+__all__ = ["FitError", "IllConditionedWarning", "SchemaError"]
 
 
 class SchemaError(ValueError):
@@ -30,3 +30,12 @@ class SchemaError(ValueError):
 
 class FitError(RuntimeError):
     """A model could not be fitted or simulated (for example, all samples were NaN)."""
+
+
+class IllConditionedWarning(UserWarning):
+    """The regression design is (nearly) singular, so some fitted parameters are not identified.
+
+    Raised by `lvdyn.fit_traces` with the components involved: constant (saturated) components,
+    collinear with the intercept, and components with identical trajectories, of which only
+    sums of interactions are identifiable.
+    """

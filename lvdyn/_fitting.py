@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import numpy as np
 import xarray as xr
 
+from lvdyn._conditioning import check_conditioning
 from lvdyn._derivatives import DerivativeMethod
 from lvdyn._design import Window, select_traces, traces_design
 from lvdyn._schema import COMPONENT, STEP
@@ -96,6 +97,12 @@ def fit_traces(
     -------
     The fitted ``model``; ``model.component_labels_`` holds the traces' component labels.
 
+    Warns
+    -----
+    IllConditionedWarning
+        When the pooled states cannot identify every parameter: constant (saturated)
+        components, components with identical trajectories, or a nearly singular design.
+
     Examples
     --------
     >>> import numpy as np, lvdyn
@@ -122,6 +129,7 @@ def fit_traces(
         time=time,
         sample_weight=sample_weight,
     )
+    check_conditioning(design.X, list(ds[COMPONENT].values.tolist()))
     weight = None if sample_weight is None else design.weight
     model.fit(design.X, design.y, sample_weight=weight)
     model.component_labels_ = np.asarray(ds[COMPONENT].values)

@@ -77,6 +77,7 @@ def _register_commands() -> None:
     """Import the command modules; each decorates a function with ``@app.command``."""
     from lvdyn.cli import (
         _demo,  # noqa: F401
+        _fit,  # noqa: F401
         _import,  # noqa: F401
         _sweep,  # noqa: F401
         _train,  # noqa: F401

@@ -1,0 +1,129 @@
+"""``lvdyn fit``: fit a model to a traces file and save it as netCDF."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lvdyn._coefficients import save_model
+from lvdyn._fitting import fit_traces
+from lvdyn._io import open_traces
+from lvdyn._scores import score_traces
+from lvdyn.cli._app import app
+from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
+
+
+class ModelName(str, Enum):
+    """Model choices of ``lvdyn fit``."""
+
+    linear = "linear"
+    lv = "lv"
+    sindy = "sindy"
+
+
+def _window(text: str | None) -> tuple[int | None, int | None] | None:
+    if text is None:
+        return None
+    first, sep, last = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return (int(first) if first else None, int(last) if last else None)
+    except ValueError:
+        raise ValueError(
+            f"`--window` must be FIRST:LAST steps (either may be empty), e.g. 0:999; got {text!r}."
+        ) from None
+
+
+def _model(
+    name: ModelName, penalty: str | None, alpha: float, threshold: float
+) -> AbstractODEModel:
+    if name is ModelName.linear:
+        return LinearODE(penalty=penalty, alpha=alpha)
+    if name is ModelName.lv:
+        return LotkaVolterra(penalty=penalty, alpha=alpha)
+    return SINDy(threshold=threshold)
+
+
+@app.command()
+def fit(
+    traces: Annotated[Path, typer.Argument(help="Traces file (netCDF).")],
+    model: Annotated[ModelName, typer.Option("--model", help="Model to fit.")] = ModelName.lv,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the fitted model.")] = Path(
+        "model.nc"
+    ),
+    derivative: Annotated[
+        str, typer.Option(help="Derivative method: auto, forward, central, central4, savgol, ...")
+    ] = "auto",
+    time: Annotated[str, typer.Option(help="'step' or a time coordinate such as 'time'.")] = "step",
+    window: Annotated[str | None, typer.Option(help="Steps FIRST:LAST to fit.")] = None,
+    penalty: Annotated[
+        str | None, typer.Option(help="linear/lv: ridge, lasso or elasticnet.")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Regularisation strength.")] = 1.0,
+    threshold: Annotated[float, typer.Option(help="sindy: STLSQ threshold.")] = 0.1,
+    recipe: Annotated[
+        str | None, typer.Option(help="Published recipe (ding2024; with --model linear).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Fit a linear, Lotka-Volterra or SINDy model to traces and save it.
+
+    Example: lvdyn fit traces.nc --model lv --time time --out model.nc
+    """
+    ds = open_traces(traces)
+    estimator = (
+        LinearODE.paper_recipe()
+        if recipe is not None and model is ModelName.linear
+        else _model(model, penalty, alpha, threshold)
+    )
+    fitted = fit_traces(
+        estimator, ds, window=_window(window), derivative=derivative, time=time, recipe=recipe
+    )
+    path = save_model(fitted, out)
+    scores = score_traces(
+        fitted,
+        ds,
+        window=_window(window) if recipe is None else None,
+        derivative=derivative if recipe is None else "forward",
+        time=time,
+        simulate=False,
+    )
+    per_component = {
+        str(c): float(v)
+        for c, v in zip(ds.component.values, scores.r2_derivative.values, strict=True)
+    }
+    summary: dict[str, Any] = {
+        "model": type(fitted).__name__,
+        "out": str(path),
+        "n_samples": int(scores.n_samples),
+        "n_parameters": int(scores.n_parameters),
+        "r2_derivative": float(scores.r2_derivative_pooled),
+        "aic": float(scores.aic),
+        "bic": float(scores.bic),
+        "r2_derivative_per_component": per_component,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    console = Console()
+    table = Table(title=f"lvdyn fit: {summary['model']} -> {path}")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key in ("n_samples", "n_parameters", "r2_derivative", "aic", "bic"):
+        value = summary[key]
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+    per = Table(title="R^2 of the derivatives per component")
+    per.add_column("component")
+    per.add_column("R^2", justify="right")
+    for label, value in per_component.items():
+        per.add_row(label, "nan" if np.isnan(value) else f"{value:.4f}")
+    console.print(per)

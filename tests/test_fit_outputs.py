@@ -1,0 +1,104 @@
+"""coefficients, save_model/load_model, score_traces, the ill-conditioning warning, `lvdyn fit`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import lvdyn
+from lvdyn.cli import main
+from lvdyn.producers import synthetic
+
+
+@pytest.fixture(scope="module")
+def lv_traces() -> xr.Dataset:
+    system = synthetic.stable_lotka_volterra(3, seed=2)
+    x0 = np.random.default_rng(3).uniform(0.1, 2.0, size=(4, 3))
+    ds = synthetic.lotka_volterra(r=system.r, A=system.A, x0=x0, steps=200, dt=0.02)
+    return ds.assign_coords(component=["a", "b", "c"], component_j=["a", "b", "c"])
+
+
+@pytest.mark.parametrize("kind", ["linear", "lv", "sindy"])
+def test_save_load_round_trip(tmp_path, lv_traces, kind) -> None:
+    model = {
+        "linear": lvdyn.LinearODE(penalty="ridge", alpha=0.1),
+        "lv": lvdyn.LotkaVolterra(diagonal="nonpositive"),
+        "sindy": lvdyn.SINDy(threshold=0.05),
+    }[kind]
+    lvdyn.fit_traces(model, lv_traces, time="time")
+    path = lvdyn.save_model(model, tmp_path / "model.nc")
+    loaded = lvdyn.load_model(path)
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params()
+    x = np.array([[0.3, 0.6, 0.9], [1.0, 0.2, 0.5]])
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    np.testing.assert_array_equal(loaded.jacobian(x[0]), model.jacobian(x[0]))
+    assert list(loaded.component_labels_) == ["a", "b", "c"]
+
+
+def test_load_model_rejects_traces_file(tmp_path, lv_traces) -> None:
+    path = lvdyn.save_traces(lv_traces, tmp_path / "traces.nc")
+    with pytest.raises(lvdyn.SchemaError, match="not an lvdyn model file"):
+        lvdyn.load_model(path)
+
+
+def test_coefficients_are_labelled(lv_traces) -> None:
+    model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), lv_traces, time="time", derivative="central4")
+    coefs = lvdyn.coefficients(model)
+    # Noise-free, central4 at dt=0.02: coefficients to 1e-4.
+    np.testing.assert_allclose(coefs.A.values, lv_traces.true_A.values, atol=1e-4)
+    assert coefs.r.sel(component="b").item() == pytest.approx(
+        lv_traces.true_r.sel(component="b").item(), abs=1e-4
+    )
+    assert coefs.attrs["model"] == "LotkaVolterra"
+
+
+def test_score_traces_on_held_out_run(lv_traces) -> None:
+    model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), lv_traces, runs=[0, 1, 2], time="time")
+    scores = lvdyn.score_traces(model, lv_traces, runs=[3], time="time")
+    # Noise-free truth-generating data: held-out trajectories are reproduced almost exactly.
+    assert scores.r2_trajectory_pooled > 0.999
+    assert (scores.r2_derivative > 0.99).all()
+    assert list(scores.component.values) == ["a", "b", "c"]
+    worse = lvdyn.LotkaVolterra.from_params(lv_traces.true_r.values * 0.5, lv_traces.true_A.values)
+    bad = lvdyn.score_traces(worse, lv_traces, runs=[3], time="time")
+    assert bad.r2_trajectory_pooled < scores.r2_trajectory_pooled
+    assert bad.aic > scores.aic
+
+
+def test_ill_conditioned_warning_names_components() -> None:
+    steps = np.arange(50)
+    rising = 1.0 - 0.5 * 0.9**steps
+    data = np.stack([rising, np.full(50, 2.0), rising], axis=1)[np.newaxis]
+    ds = lvdyn.make_traces(data, step=steps, component=["x", "flat", "twin"])
+    with pytest.warns(lvdyn.IllConditionedWarning, match=r"\['flat'\].*\('x', 'twin'\)"):
+        lvdyn.fit_traces(lvdyn.LinearODE(penalty="ridge", alpha=1e-3), ds, derivative="forward")
+
+
+def test_cli_fit_writes_model_and_json(tmp_path, lv_traces, capsys) -> None:
+    traces = lvdyn.save_traces(lv_traces, tmp_path / "traces.nc")
+    out = tmp_path / "model.nc"
+    code = main(
+        ["fit", str(traces), "--model", "lv", "--time", "time", "--out", str(out), "--json"]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == "LotkaVolterra" and summary["r2_derivative"] > 0.99
+    assert isinstance(lvdyn.load_model(out), lvdyn.LotkaVolterra)
+    assert main(["fit", str(traces), "--model", "linear", "--window", "bad"]) == 2
+
+
+def test_ding2024_recipe_matches_sklearn_lasso() -> None:
+    from sklearn.linear_model import Lasso
+
+    system = synthetic.stable_linear(3, seed=1)
+    ds = synthetic.linear(A=system.A * 0.01, b=system.b * 0.01, x0=[0.1, 2.0, 1.0], steps=1500)
+    model = lvdyn.fit_traces(lvdyn.LinearODE.paper_recipe(), ds, recipe="ding2024")
+    x = ds.strength.values[0, :1000]
+    reference = Lasso(alpha=0.01).fit(x[:-1], np.diff(x, axis=0))
+    np.testing.assert_allclose(model.A_, reference.coef_, atol=1e-5)  # both at tol ~1e-4..1e-6
+    with pytest.raises(ValueError, match="paper_recipe"):
+        lvdyn.fit_traces(lvdyn.LinearODE(), ds, recipe="ding2024")
