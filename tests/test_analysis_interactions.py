@@ -78,3 +78,19 @@ def test_keystoneness_of_a_competitor_release() -> None:
     ks = lvdyn.keystoneness(model)
     assert ks.n_gained.values.tolist() == [1, 0]
     assert ks.was_survivor.values.tolist() == [True, False]
+
+
+def test_analysis_results_round_trip_through_netcdf(tmp_path) -> None:
+    from lvdyn._io import open_netcdf, save_netcdf
+
+    results = {
+        "equilibria": lvdyn.find_equilibria(MODEL),
+        "stability": lvdyn.stability(MODEL, lvdyn.find_equilibria(MODEL).saturated_state.values),
+        "interactions": lvdyn.interaction_table(MODEL, labels=["a", "b", "c", "d"]),
+        "keystones": lvdyn.keystoneness(MODEL),
+    }
+    for name, ds in results.items():
+        path = save_netcdf(ds, tmp_path / f"{name}.nc")
+        back = open_netcdf(path).load()
+        xr.testing.assert_allclose(back, ds)
+        assert back.attrs == ds.attrs

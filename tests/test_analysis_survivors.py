@@ -123,8 +123,9 @@ def test_survivors_read_the_last_sampled_step_of_ragged_runs() -> None:
             [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [6.0, 0.1, 0.1]],
         ]
     )
-    ds = lvdyn.make_traces(x, step=[0, 1, 2], run=["a", "b"])
+    ds = lvdyn.make_traces(x, step=[0, 1, 2], run=["a", "b"], seed=[7, 8])
     out = lvdyn.survivors(ds)
+    assert out.seed.values.tolist() == [7, 8]  # per-run settings travel with the result
     assert out.sel(run="a").values.tolist() == [False, True, False]
     assert out.sel(run="b").values.tolist() == [True, False, False]
 
