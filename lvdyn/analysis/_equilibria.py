@@ -237,7 +237,9 @@ def find_equilibria(
       (the equilibrium then minimises ``1/2 x'(-A)x - r'x`` over ``x >= 0``), otherwise by
       block principal pivoting (a few dense solves on the support), falling back to
       Lemke's algorithm with a lexicographic (degeneracy-safe) ratio test, which always
-      terminates and finds the solution whenever ``-A`` is a P-matrix.
+      terminates and finds the solution whenever ``-A`` is a P-matrix. Otherwise the LCP
+      can have several solutions (multistability) and ``saturated_state`` is one of them,
+      possibly a saddle; the enumerated ``saturated & stable`` rows list the stable ones.
     * **Linear** ``dx/dt = A x + b``: the unique equilibrium ``-A^{-1} b``; when ``A`` is
       singular, the affine set of equilibria (its minimum-norm point in ``state`` and an
       orthonormal basis of its directions in ``null_space``), or none when ``A x = -b`` is
