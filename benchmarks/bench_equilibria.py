@@ -5,6 +5,7 @@ For random Lotka-Volterra systems with K components of which K/3 survive
 
 * ``find_equilibria(model)`` (Lemke's LCP; support enumeration as well for K <= 15),
 * ``predict_survivors(model)``,
+* the LCP alone, by block principal pivoting (the default here) and by Lemke's algorithm,
 * the naive alternative: ``scipy.integrate.solve_ivp`` (LSODA, analytic Jacobian) from a
   positive start to t = 2000 (the invasion rates are <= -0.2, so extinct components fall
   below 1e-100), survivors read as components above 1e-6 of the largest,
@@ -61,8 +62,8 @@ def main() -> None:
     warm = lvdyn.LotkaVolterra.from_params([1.0], [[-1.0]])
     lvdyn.find_equilibria(warm), lvdyn.predict_survivors(warm)  # first-call import costs
     print(
-        f"{'K':>5} {'find_eq s':>10} {'predict s':>10} {'naive s':>9} "
-        f"{'naive/find':>10} {'naive/predict':>13} agree"
+        f"{'K':>5} {'find_eq s':>10} {'predict s':>10} {'bpp s':>8} {'lemke s':>8} "
+        f"{'naive s':>8} {'naive/find':>10} {'naive/predict':>13} agree"
     )
     for k in sizes:
         system = synthetic.exclusion_lotka_volterra(k, k // 3, seed=k)
@@ -70,10 +71,13 @@ def main() -> None:
         x0 = np.random.default_rng(k).uniform(0.1, 2.0, k)
         t_find, _ = best_of(repeats, lambda m=model: lvdyn.find_equilibria(m))
         t_pred, pred = best_of(repeats, lambda m=model: lvdyn.predict_survivors(m))
+        q, M = -system.r, -system.A
+        t_bpp, _ = best_of(repeats, lambda q=q, M=M: lvdyn.solve_lcp(q, M, "principal_pivoting"))
+        t_lemke, _ = best_of(1, lambda q=q, M=M: lvdyn.solve_lcp(q, M, "lemke"))
         t_naive, naive = best_of(1, lambda m=model, x=x0: naive_survivors(m, x, 2000.0))
         agree = bool(np.array_equal(pred, naive)) and bool(np.array_equal(pred, system.survivors))
         print(
-            f"{k:>5} {t_find:>10.4f} {t_pred:>10.4f} {t_naive:>9.3f} "
+            f"{k:>5} {t_find:>10.4f} {t_pred:>10.4f} {t_bpp:>8.4f} {t_lemke:>8.3f} {t_naive:>8.3f} "
             f"{t_naive / t_find:>10.1f} {t_naive / t_pred:>13.1f} {agree}"
         )
 

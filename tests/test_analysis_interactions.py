@@ -78,3 +78,58 @@ def test_keystoneness_of_a_competitor_release() -> None:
     ks = lvdyn.keystoneness(model)
     assert ks.n_gained.values.tolist() == [1, 0]
     assert ks.was_survivor.values.tolist() == [True, False]
+
+
+def test_analysis_results_round_trip_through_netcdf(tmp_path) -> None:
+    from lvdyn._io import open_netcdf, save_netcdf
+
+    results = {
+        "equilibria": lvdyn.find_equilibria(MODEL),
+        "stability": lvdyn.stability(MODEL, lvdyn.find_equilibria(MODEL).saturated_state.values),
+        "interactions": lvdyn.interaction_table(MODEL, labels=["a", "b", "c", "d"]),
+        "keystones": lvdyn.keystoneness(MODEL),
+    }
+    for name, ds in results.items():
+        path = save_netcdf(ds, tmp_path / f"{name}.nc")
+        back = open_netcdf(path).load()
+        xr.testing.assert_allclose(back, ds)
+        assert back.attrs == ds.attrs
+
+
+class _Generic:
+    """A model known only through rhs and jacobian (as SINDy will be)."""
+
+    def __init__(self, inner: lvdyn.LotkaVolterra) -> None:
+        self.inner, self.n_features_in_ = inner, inner.n_features_in_
+
+    def rhs(self, x):
+        return self.inner.rhs(x)
+
+    def jacobian(self, x):
+        return self.inner.jacobian(x)
+
+
+def test_generic_models_use_the_jacobian_at_a_state() -> None:
+    # at a positive state the LV Jacobian off-diagonals are x_i A_ij: same signs as A
+    generic = _Generic(MODEL)
+    with pytest.raises(ValueError, match="`x` is required"):
+        lvdyn.interaction_table(generic)
+    table = lvdyn.interaction_table(generic, x=np.full(4, 0.5))
+    np.testing.assert_array_equal(table.relation, lvdyn.interaction_table(MODEL).relation)
+    np.testing.assert_allclose(
+        table.effect_on_first, 0.5 * lvdyn.interaction_table(MODEL).effect_on_first
+    )
+    with pytest.raises(ValueError, match="linear or Lotka-Volterra"):
+        lvdyn.keystoneness(generic)
+
+
+def test_keystoneness_of_a_linear_model() -> None:
+    # decoupled components: removing one changes nothing for the others
+    model = lvdyn.LinearODE.from_params(-np.eye(3), [6.0, 1.0, 1.0])
+    ks = lvdyn.keystoneness(model)
+    np.testing.assert_allclose(ks.keystone_index, 0.0, atol=1e-12)
+    # but the 2x-mean rule is relative: with two components left (6, 1) the mean is 3.5 and
+    # 6 < 7, so removing 1 or 2 "kills" component 0 under that rule
+    assert ks.survives_after.sel(removed=1).values.tolist() == [False, False, False]
+    assert ks.n_lost.values.tolist() == [0, 1, 1]
+    assert ks.was_survivor.values.tolist() == [True, False, False]

@@ -36,9 +36,12 @@ def _check_solution(sol: lvdyn.analysis.LCPSolution, q: np.ndarray, M: np.ndarra
         ([1.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]),
     ],
 )
-def test_lemke_known_instances(q: list[float], M: list[list[float]], expected: list | None) -> None:
+@pytest.mark.parametrize("method", ["lemke", "principal_pivoting"])
+def test_known_instances(
+    q: list[float], M: list[list[float]], expected: list | None, method: str
+) -> None:
     q_, M_ = np.asarray(q), np.asarray(M, dtype=float)
-    sol = lvdyn.solve_lcp(q_, M_, method="lemke")
+    sol = lvdyn.solve_lcp(q_, M_, method=method)
     _check_solution(sol, q_, M_)
     if expected is not None:
         np.testing.assert_allclose(sol.z, expected, atol=1e-12)
@@ -67,8 +70,9 @@ def _brute_force(q: np.ndarray, M: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+@pytest.mark.parametrize("method", ["lemke", "principal_pivoting", "auto"])
 @pytest.mark.parametrize("seed", range(20))
-def test_lemke_matches_brute_force_on_degenerate_p_matrices(seed: int) -> None:
+def test_matches_brute_force_on_degenerate_p_matrices(seed: int, method: str) -> None:
     # M = I + skew + small PSD is a P-matrix: the LCP has exactly one solution. Build q so
     # that the solution has a chosen support and some absent w_i exactly 0 (degenerate).
     rng = np.random.default_rng(seed)
@@ -79,7 +83,7 @@ def test_lemke_matches_brute_force_on_degenerate_p_matrices(seed: int) -> None:
     z_true = np.where(support, rng.uniform(0.5, 1.5, n), 0.0)
     w_true = np.where(support, 0.0, rng.choice([0.0, 0.3], n))
     q = w_true - M @ z_true
-    sol = lvdyn.solve_lcp(q, M, method="lemke")
+    sol = lvdyn.solve_lcp(q, M, method=method)
     _check_solution(sol, q, M)
     solutions = _brute_force(q, M)
     assert len(solutions) == 1
@@ -109,3 +113,19 @@ def test_nnls_method_rejects_non_symmetric_matrices() -> None:
         lvdyn.solve_lcp(np.array([-1.0, -1.0]), np.array([[1.0, 0.5], [0.0, 1.0]]), method="nnls")
     with pytest.raises(ValueError, match="`method` must be"):
         lvdyn.solve_lcp(np.array([-1.0]), np.array([[1.0]]), method="simplex")
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_principal_pivoting_on_hard_p_matrices(seed: int) -> None:
+    # strongly non-symmetric P-matrices with random q: supports far from the q < 0 guess
+    rng = np.random.default_rng(100 + seed)
+    n = 30
+    skew = rng.normal(size=(n, n))
+    M = np.eye(n) + 2.0 * (skew - skew.T) / np.sqrt(n)
+    q = rng.normal(size=n) * 3
+    fast = lvdyn.solve_lcp(q, M, method="principal_pivoting")
+    slow = lvdyn.solve_lcp(q, M, method="lemke")
+    _check_solution(slow, q, M)
+    if fast.status == "ok":  # the auto method falls back to Lemke otherwise
+        np.testing.assert_allclose(fast.z, slow.z, atol=1e-9)
+    np.testing.assert_allclose(lvdyn.solve_lcp(q, M).z, slow.z, atol=1e-9)

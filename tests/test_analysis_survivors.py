@@ -123,8 +123,9 @@ def test_survivors_read_the_last_sampled_step_of_ragged_runs() -> None:
             [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [6.0, 0.1, 0.1]],
         ]
     )
-    ds = lvdyn.make_traces(x, step=[0, 1, 2], run=["a", "b"])
+    ds = lvdyn.make_traces(x, step=[0, 1, 2], run=["a", "b"], seed=[7, 8])
     out = lvdyn.survivors(ds)
+    assert out.seed.values.tolist() == [7, 8]  # per-run settings travel with the result
     assert out.sel(run="a").values.tolist() == [False, True, False]
     assert out.sel(run="b").values.tolist() == [True, False, False]
 
@@ -135,3 +136,16 @@ def test_traces_of_a_known_system_match_the_prediction() -> None:
     observed = lvdyn.survivors(ds, "fraction-of-max", value=1e-3).isel(run=0).values
     model = lvdyn.LotkaVolterra.from_params(system.r, system.A)
     np.testing.assert_array_equal(observed, lvdyn.predict_survivors(model))
+
+
+def test_a_saddle_lcp_solution_is_replaced_by_a_stable_saturated_one() -> None:
+    # three species: 0 and 1 bistable, 2 absent everywhere; Lemke may stop at any LCP
+    # solution, including the interior saddle of the bistable pair
+    A = np.array([[-1.0, -2.0, 0.0], [-2.0, -1.0, 0.0], [-1.0, -1.0, -1.0]])
+    model = lvdyn.LotkaVolterra.from_params([1.0, 1.0, 0.5], A)
+    for method in ("lemke", "principal_pivoting"):
+        eq = lvdyn.find_equilibria(model, method=method)
+        assert bool(eq.saturated[0]) and bool(eq.stable[0])
+    with pytest.warns(lvdyn.MultistabilityWarning, match="multistable"):
+        got = lvdyn.predict_survivors(model)
+    assert got.tolist() in ([True, False, False], [False, True, False])

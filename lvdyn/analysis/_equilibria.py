@@ -234,8 +234,12 @@ def find_equilibria(
       equilibrium: the solution of the linear complementarity problem ``x >= 0``,
       ``r + A x <= 0``, ``x_i (r + A x)_i = 0``, in ``saturated_state``. ``method="auto"``
       solves it by non-negative least squares when ``-A`` is symmetric positive definite
-      (the equilibrium then minimises ``1/2 x'(-A)x - r'x`` over ``x >= 0``) and by Lemke's
-      algorithm with a lexicographic (degeneracy-safe) ratio test otherwise.
+      (the equilibrium then minimises ``1/2 x'(-A)x - r'x`` over ``x >= 0``), otherwise by
+      block principal pivoting (a few dense solves on the support), falling back to
+      Lemke's algorithm with a lexicographic (degeneracy-safe) ratio test, which always
+      terminates and finds the solution whenever ``-A`` is a P-matrix. Otherwise the LCP
+      can have several solutions (multistability) and ``saturated_state`` is one of them,
+      possibly a saddle; the enumerated ``saturated & stable`` rows list the stable ones.
     * **Linear** ``dx/dt = A x + b``: the unique equilibrium ``-A^{-1} b``; when ``A`` is
       singular, the affine set of equilibria (its minimum-norm point in ``state`` and an
       orthonormal basis of its directions in ``null_space``), or none when ``A x = -b`` is
@@ -248,7 +252,7 @@ def find_equilibria(
     Parameters
     ----------
     model : fitted lvdyn model
-    method : {"auto", "lemke", "nnls"}
+    method : {"auto", "lemke", "principal_pivoting", "nnls"}
         LCP solver for Lotka-Volterra models.
     max_enumerate : int
         Largest ``K`` for which every feasible Lotka-Volterra equilibrium is listed.

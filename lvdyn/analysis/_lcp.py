@@ -13,7 +13,7 @@ import numpy as np
 from scipy.linalg import cho_factor, solve_triangular
 from scipy.optimize import nnls
 
-__all__ = ["LCPSolution", "lemke", "solve_lcp", "symmetric_nnls"]
+__all__ = ["LCPSolution", "lemke", "principal_pivoting", "solve_lcp", "symmetric_nnls"]
 
 
 @dataclass(frozen=True)
@@ -166,14 +166,61 @@ def symmetric_nnls(q: np.ndarray, M: np.ndarray) -> LCPSolution | None:
     return LCPSolution(z, w, "ok", "nnls", 0, _residual(z, w))
 
 
+def principal_pivoting(q: np.ndarray, M: np.ndarray, *, max_iter: int = 200) -> LCPSolution:
+    """Solve LCP(q, M) by block principal pivoting (Judice and Pires 1994).
+
+    Guess the support F, solve ``M_FF z_F = -q_F``, and swap every index that violates
+    ``z >= 0`` or ``w >= 0``; when the number of violations stops falling for three rounds,
+    swap only the largest violating index (Murty's rule, finite for P-matrices). Each round
+    is one dense solve on the support, so large well-posed problems take a few rounds.
+    Returns status ``"max_iter"`` when it does not settle (possible when ``M`` is not a
+    P-matrix); `solve_lcp` then falls back to `lemke`.
+    """
+    n = q.size
+    support = q < 0
+    best, stalls = n + 1, 0
+    for rounds in range(1, max_iter + 1):
+        z = np.zeros(n)
+        if support.any():
+            try:
+                z[support] = np.linalg.solve(M[np.ix_(support, support)], -q[support])
+            except np.linalg.LinAlgError:
+                break
+        w = q + M @ z
+        tol = 1e-12 * max(1.0, float(np.abs(q).max(initial=0.0)), float(np.abs(z).max()))
+        bad = (support & (z < -tol)) | (~support & (w < -tol))
+        if not bad.any():
+            z = np.where(support, np.maximum(z, 0.0), 0.0)
+            w = q + M @ z
+            return LCPSolution(z, w, "ok", "principal_pivoting", rounds, _residual(z, w))
+        count = int(bad.sum())
+        if count < best:
+            best, stalls = count, 0
+        else:
+            stalls += 1
+        if stalls < 3:
+            support = support ^ bad
+        else:
+            support[np.flatnonzero(bad)[-1]] ^= True
+    nan = np.full(n, np.nan)
+    return LCPSolution(nan, nan, "max_iter", "principal_pivoting", max_iter, float("inf"))
+
+
 def solve_lcp(q: np.ndarray, M: np.ndarray, method: str = "auto") -> LCPSolution:
-    """Solve LCP(q, M) with ``method`` ``"auto"`` (NNLS when ``M`` is symmetric positive
-    definite, otherwise Lemke), ``"lemke"`` or ``"nnls"``."""
-    if method not in {"auto", "lemke", "nnls"}:
+    """Solve LCP(q, M).
+
+    ``method`` is ``"auto"`` (NNLS when ``M`` is symmetric positive definite, otherwise block
+    principal pivoting, falling back to Lemke if that does not settle), ``"lemke"``,
+    ``"principal_pivoting"`` or ``"nnls"``.
+    """
+    methods = {"auto", "lemke", "nnls", "principal_pivoting"}
+    if method not in methods:
         raise ValueError(
-            f"`method` must be 'auto', 'lemke' or 'nnls'; got {method!r}. "
+            f"`method` must be one of {sorted(methods)}; got {method!r}. "
             "Use 'auto' to let lvdyn choose."
         )
+    if method == "principal_pivoting":
+        return principal_pivoting(q, M)
     if method in {"auto", "nnls"}:
         solution = symmetric_nnls(q, M)
         if solution is not None:
@@ -183,4 +230,8 @@ def solve_lcp(q: np.ndarray, M: np.ndarray, method: str = "auto") -> LCPSolution
                 "`method='nnls'` needs a symmetric negative definite interaction matrix "
                 "(-A symmetric positive definite); this one is not. Use method='lemke'."
             )
+    if method == "auto":
+        solution = principal_pivoting(q, M)
+        if solution.status == "ok":
+            return solution
     return lemke(q, M)

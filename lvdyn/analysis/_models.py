@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from lvdyn.models import LinearODE, LotkaVolterra
+
 __all__ = ["component_labels", "family", "lv_params", "linear_params", "restrict"]
 
 Family = Literal["lotka_volterra", "linear", "generic"]
@@ -61,8 +63,6 @@ def component_labels(model: Any, labels: Any = None) -> np.ndarray:
 
 def restrict(model: Any, keep: np.ndarray) -> Any:
     """A new model on the components ``keep`` (the others removed, i.e. held at zero)."""
-    from lvdyn.models import LinearODE, LotkaVolterra
-
     kind = family(model)
     index = np.flatnonzero(keep)
     if kind == "lotka_volterra":

@@ -123,6 +123,8 @@ def survivors(
         coords={RUN: final[RUN].values, COMPONENT: final[COMPONENT].values},
         name="survives",
     )
+    per_run = {name: c for name, c in ds.coords.items() if c.dims == (RUN,) and name != RUN}
+    out = out.assign_coords(per_run)  # keep seed, p, lr, ... next to each run
     out.attrs.update(rule=rule, long_name="component survives at the final step")
     if value is not None:
         out.attrs["value"] = value

@@ -76,6 +76,11 @@ def _lv_survivors(
     outcomes = eq.state.values[(eq.saturated & eq.stable).values]
     eig = lv_spectrum(r, A, saturated)
     stable = bool(eig.real.max(initial=-np.inf) < 0)
+    if not stable and len(outcomes):
+        # the LCP may return a saturated saddle (e.g. the interior point of a bistable pair);
+        # an asymptotically stable saturated equilibrium is the better answer
+        predicted = outcomes[0] > 0
+        stable = True
     if len(outcomes) > 1 and x0 is None:
         warnings.warn(
             f"the model is multistable: {len(outcomes)} stable saturated equilibria exist; "
@@ -155,7 +160,9 @@ def predict_survivors(
     """Which components the model says survive, as a bool array over components.
 
     * **Lotka-Volterra**: the support of the saturated equilibrium (the LCP solution of
-      `find_equilibria`), where every absent component has a non-positive invasion rate.
+      `find_equilibria`), where every absent component has a non-positive invasion rate
+      (if that solution is not asymptotically stable but the enumeration found a stable
+      saturated one, the latter).
       For ``K <= max_enumerate`` all equilibria are listed too; when several are stable and
       saturated (multistability) a `MultistabilityWarning` says so. With ``x0``, the system
       is also integrated (in log coordinates, for ``horizon``, by default fifty times the
