@@ -8,14 +8,20 @@ predict the survivors from early training.
 symbolic readout import them when used.
 """
 
+from lvdyn._derivatives import FiniteDifference as FiniteDifference
+from lvdyn._derivatives import SavitzkyGolay as SavitzkyGolay
+from lvdyn._derivatives import SmoothingSpline as SmoothingSpline
+from lvdyn._derivatives import SqrtRatio as SqrtRatio
 from lvdyn._errors import FitError as FitError
 from lvdyn._errors import SchemaError as SchemaError
+from lvdyn._fitting import fit_traces as fit_traces
 from lvdyn._io import open_traces as open_traces
 from lvdyn._io import save_traces as save_traces
 from lvdyn._make import combine_traces as combine_traces
 from lvdyn._make import make_traces as make_traces
 from lvdyn._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn._schema import validate_traces as validate_traces
+from lvdyn._simulate import simulate_traces as simulate_traces
 from lvdyn._tables import (
     read_traces_table as read_traces_table,
 )
@@ -25,6 +31,7 @@ from lvdyn._tables import (
 from lvdyn._version import __version__ as __version__
 from lvdyn.models import LinearODE as LinearODE
 from lvdyn.models import LotkaVolterra as LotkaVolterra
+from lvdyn.models import SINDy as SINDy
 
 __all__ = [
     "__version__",
@@ -43,4 +50,12 @@ __all__ = [
     # models
     "LinearODE",
     "LotkaVolterra",
+    "SINDy",
+    # fitting
+    "FiniteDifference",
+    "SavitzkyGolay",
+    "SmoothingSpline",
+    "SqrtRatio",
+    "fit_traces",
+    "simulate_traces",
 ]

@@ -5,25 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from lvdyn.models._base import AbstractODEModel
+from lvdyn.models._matrix import MatrixODEModel
 
 __all__ = ["LinearODE"]
 
 
-class LinearODE(AbstractODEModel):
-    """Linear system ``dx/dt = A x + b``, fitted by least squares on (states, derivatives).
+class LinearODE(MatrixODEModel):
+    """Linear system ``dx/dt = A x + b``, fitted by (penalised) regression of ``y`` on ``X``.
+
+    Each equation ``i`` is one regression of ``y[:, i]`` on the states, with ``b_i`` as an
+    unpenalised intercept. The penalties use scikit-learn's objectives (see
+    ``lvdyn.models._solvers``), so ``LinearODE(penalty="lasso", alpha=0.01)`` solves exactly
+    what ``sklearn.linear_model.Lasso(alpha=0.01)`` solves.
 
     Parameters
     ----------
     fit_intercept : bool
         Fit ``b``; otherwise ``b = 0``.
+    penalty : {None, "ols", "ridge", "lasso", "elasticnet"}
+        Regulariser of ``A`` (never of ``b``).
+    alpha : float
+        Regularisation strength (ignored without a penalty).
+    l1_ratio : float
+        Elastic-net mixing: 1 is the lasso, 0 the ridge.
+    diagonal : {None, "nonpositive", "nonnegative"}
+        Sign constraint on the diagonal of ``A``.
+    support : array_like of bool, shape (K, K), optional
+        False fixes an entry of ``A`` at zero.
+    sign : array_like of {-1, 0, 1}, shape (K, K), optional
+        Entries of ``A`` constrained to be <= 0 (-1) or >= 0 (+1).
+    max_iter, tol : int, float
+        Coordinate-descent limits for the L1 penalties.
 
     Attributes
     ----------
     A_ : ndarray of shape (K, K)
     b_ : ndarray of shape (K,)
+    n_iter_ : int
+        Coordinate-descent sweeps (1 for closed-form solves).
 
     Examples
     --------
@@ -33,10 +54,47 @@ class LinearODE(AbstractODEModel):
     >>> model = LinearODE().fit(X, X @ A.T + b)
     >>> np.allclose(model.A_, A), np.allclose(model.b_, b)
     (True, True)
+    >>> constrained = LinearODE(support=[[True, False], [False, True]]).fit(X, X @ A.T + b)
+    >>> float(constrained.A_[0, 1])
+    0.0
     """
 
-    def __init__(self, fit_intercept: bool = True) -> None:
+    def __init__(
+        self,
+        fit_intercept: bool = True,
+        *,
+        penalty: str | None = None,
+        alpha: float = 1.0,
+        l1_ratio: float = 0.5,
+        diagonal: str | None = None,
+        support: Any = None,
+        sign: Any = None,
+        max_iter: int = 1000,
+        tol: float = 1e-6,
+    ) -> None:
         self.fit_intercept = fit_intercept
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.diagonal = diagonal
+        self.support = support
+        self.sign = sign
+        self.max_iter = max_iter
+        self.tol = tol
+
+    @classmethod
+    def paper_recipe(cls) -> LinearODE:
+        """The estimator of Ding et al. 2024: Lasso, ``alpha = 0.01``, with intercept.
+
+        Use it with ``lvdyn.fit_traces(model, ds, recipe="ding2024")``, which also applies the
+        paper's target (raw one-step forward differences) and window (the first 1000 steps).
+
+        Examples
+        --------
+        >>> LinearODE.paper_recipe()
+        LinearODE(alpha=0.01, penalty='lasso')
+        """
+        return cls(penalty="lasso", alpha=0.01)
 
     @classmethod
     def from_params(cls, A: Any, b: Any = None) -> LinearODE:
@@ -53,20 +111,11 @@ class LinearODE(AbstractODEModel):
         return model
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearODE:
-        """Least squares of ``y`` (derivatives) on ``X`` (states) and a constant."""
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-        Y = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
-        if Y.shape[1] != X.shape[1]:
-            raise ValueError(
-                f"`y` must have one derivative per component of `X` "
-                f"({X.shape[1]}); got {Y.shape[1]}."
-            )
-        design = np.hstack([X, np.ones((len(X), 1))]) if self.fit_intercept else X
-        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-        root = np.sqrt(w)[:, np.newaxis]
-        coef, *_ = np.linalg.lstsq(design * root, Y * root, rcond=None)
-        self.A_ = coef[: X.shape[1]].T.copy()
-        self.b_ = coef[X.shape[1]].copy() if self.fit_intercept else np.zeros(X.shape[1])
+        """Fit ``A`` and ``b`` to states ``X`` (n, K) and derivatives ``y`` (n, K)."""
+        X, Y = self._validate_xy(X, y)
+        result = self._solve(X, Y, sample_weight, bool(self.fit_intercept))
+        self.A_ = result.coef.T.copy()
+        self.b_ = result.intercept.copy() if self.fit_intercept else np.zeros(X.shape[1])
         return self
 
     def _rhs(self, X: np.ndarray) -> np.ndarray:

@@ -5,23 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from lvdyn.models._base import AbstractODEModel
+from lvdyn.models._matrix import MatrixODEModel
 
 __all__ = ["LotkaVolterra"]
 
 MSG_NON_POSITIVE = (
     "Lotka-Volterra regresses d(log x)/dt on x, so every state in `X` must be positive; "
-    "found {n} values <= 0 (first at row {row}, component {col}). Drop or floor those samples "
-    "(for strengths, a floor such as 1e-12 is usually safe), or fit a LinearODE instead."
+    "found {n} values <= 0 (first at row {row}, component {col}). Drop those samples, set "
+    "`floor` (for strengths, floor=1e-12 is usually safe), or fit a LinearODE instead."
 )
 
 
-class LotkaVolterra(AbstractODEModel):
+class LotkaVolterra(MatrixODEModel):
     """Generalised Lotka-Volterra ``dx_i/dt = x_i (r_i + sum_j A_ij x_j)``.
 
-    Fitted by regressing the per-capita rate ``y_i / x_i`` (= d log x_i / dt) on ``x``.
+    Fitted by regressing the per-capita rate ``y_i / x_i`` (= d log x_i / dt) on ``x``, one
+    regression per component with ``r_i`` as its unpenalised intercept (gradient matching, as
+    in MDSINE's ridge and MTIST's baselines). Penalties and constraints act on ``A`` only and
+    follow scikit-learn's objectives (see `LinearODE`).
+
+    Parameters
+    ----------
+    penalty : {None, "ols", "ridge", "lasso", "elasticnet"}
+    alpha : float
+    l1_ratio : float
+    diagonal : {None, "nonpositive", "nonnegative"}
+        ``"nonpositive"`` enforces self-limitation, ``A_ii <= 0``.
+    support : array_like of bool, shape (K, K), optional
+        False fixes an interaction at zero.
+    sign : array_like of {-1, 0, 1}, shape (K, K), optional
+        Interactions constrained to be <= 0 (-1, competition) or >= 0 (+1, cooperation).
+    floor : float, optional
+        Raise states below ``floor`` to it before dividing; by default states <= 0 are an error.
+    max_iter, tol : int, float
+        Coordinate-descent limits for the L1 penalties.
 
     Attributes
     ----------
@@ -29,6 +48,7 @@ class LotkaVolterra(AbstractODEModel):
         ``r``.
     interaction_matrix_ : ndarray of shape (K, K)
         ``A``.
+    n_iter_ : int
 
     Examples
     --------
@@ -40,8 +60,33 @@ class LotkaVolterra(AbstractODEModel):
     (True, True)
     """
 
-    def __init__(self) -> None:
-        pass
+    def __init__(
+        self,
+        *,
+        penalty: str | None = None,
+        alpha: float = 1.0,
+        l1_ratio: float = 0.5,
+        diagonal: str | None = None,
+        support: Any = None,
+        sign: Any = None,
+        floor: float | None = None,
+        max_iter: int = 1000,
+        tol: float = 1e-6,
+    ) -> None:
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.diagonal = diagonal
+        self.support = support
+        self.sign = sign
+        self.floor = floor
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        return tags
 
     @classmethod
     def from_params(cls, r: Any, A: Any) -> LotkaVolterra:
@@ -58,20 +103,19 @@ class LotkaVolterra(AbstractODEModel):
         return model
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LotkaVolterra:
-        """Least squares of ``y / X`` on ``[X, 1]``."""
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-        Y = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+        """Fit ``r`` and ``A`` to positive states ``X`` (n, K) and derivatives ``y`` (n, K)."""
+        X, Y = self._validate_xy(X, y)
+        if self.floor is not None:
+            if not isinstance(self.floor, int | float) or not self.floor > 0:
+                raise ValueError(f"`floor` must be None or a positive number; got {self.floor!r}.")
+            X = np.maximum(X, float(self.floor))
         bad = X <= 0
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise ValueError(MSG_NON_POSITIVE.format(n=int(bad.sum()), row=row, col=col))
-        per_capita = Y / X
-        design = np.hstack([X, np.ones((len(X), 1))])
-        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-        root = np.sqrt(w)[:, np.newaxis]
-        coef, *_ = np.linalg.lstsq(design * root, per_capita * root, rcond=None)
-        self.interaction_matrix_ = coef[: X.shape[1]].T.copy()
-        self.growth_rates_ = coef[X.shape[1]].copy()
+        result = self._solve(X, Y / X, sample_weight, True)
+        self.interaction_matrix_ = result.coef.T.copy()
+        self.growth_rates_ = result.intercept.copy()
         return self
 
     def _rhs(self, X: np.ndarray) -> np.ndarray:

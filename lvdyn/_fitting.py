@@ -1,0 +1,128 @@
+"""`fit_traces`: fit an ODE estimator to a traces dataset."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+import xarray as xr
+
+from lvdyn._derivatives import DerivativeMethod
+from lvdyn._design import Window, select_traces, traces_design
+from lvdyn._schema import COMPONENT, STEP
+from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
+
+__all__ = ["RECIPES", "fit_traces", "uses_log_rates"]
+
+ModelT = TypeVar("ModelT", bound=AbstractODEModel)
+
+#: Named published recipes: the derivative method, the window length in steps, the estimator.
+RECIPES: dict[str, dict[str, Any]] = {
+    # Ding, Guo, Michaud, Liu, Tegmark 2024 (circle-survival analysis/odes/ode_fit.py): Lasso
+    # (alpha 0.01, intercept) on raw one-step forward differences of the first 1000 steps.
+    "ding2024": {
+        "derivative": "forward",
+        "n_steps": 1000,
+        "params": {"penalty": "lasso", "alpha": 0.01},
+    },
+}
+
+
+def uses_log_rates(model: AbstractODEModel) -> bool:
+    """Whether `fit_traces` differentiates ``log x`` for this model (Lotka-Volterra)."""
+    return isinstance(model, LotkaVolterra)
+
+
+def _recipe_window(ds: xr.Dataset, name: str, window: Window, model: Any) -> tuple[Window, str]:
+    if name not in RECIPES:
+        raise ValueError(f"`recipe` must be None or one of {sorted(RECIPES)}; got {name!r}.")
+    recipe = RECIPES[name]
+    if not isinstance(model, LinearODE):
+        raise ValueError(
+            f"`recipe={name!r}` fits a LinearODE; got a {type(model).__name__}. "
+            "Pass lvdyn.LinearODE.paper_recipe()."
+        )
+    params = model.get_params()
+    wrong = {k: params[k] for k, v in recipe["params"].items() if params.get(k) != v}
+    if wrong:
+        raise ValueError(
+            f"`recipe={name!r}` needs a LinearODE with {recipe['params']}; the model has "
+            f"{wrong}. Pass lvdyn.LinearODE.paper_recipe()."
+        )
+    if window is not None:
+        raise ValueError(f"`recipe={name!r}` fixes the window; do not pass `window` with it.")
+    first = int(ds[STEP].values[0])
+    return (first, first + recipe["n_steps"] - 1), recipe["derivative"]
+
+
+def fit_traces(
+    model: ModelT,
+    ds: xr.Dataset,
+    *,
+    window: Window = None,
+    runs: Any = None,
+    derivative: str | DerivativeMethod = "auto",
+    time: str = "step",
+    sample_weight: Any = None,
+    recipe: str | None = None,
+) -> ModelT:
+    """Estimate derivatives per run, pool the chosen runs and steps, and fit ``model``.
+
+    Parameters
+    ----------
+    model : LinearODE, LotkaVolterra or SINDy
+        An estimator; it is fitted in place and returned (the scikit-learn convention).
+    ds : xarray.Dataset
+        Traces (schema version 1).
+    window : (first_step, last_step) or slice, optional
+        Steps to use, by step value, both ends included (as ``ds.sel(step=slice(...))``).
+    runs : label or list of labels, optional
+        Runs to pool; all by default.
+    derivative : str or method object
+        ``"auto"`` (second-order central differences), ``"forward"``, ``"forward2"``,
+        ``"forward4"``, ``"central"``, ``"central4"``, ``"savgol"``, ``"spline"``,
+        ``"sqrt_ratio"``, or an object such as ``lvdyn.SavitzkyGolay(window_length=11)``.
+        For `LotkaVolterra` the method is applied to ``log x`` (per-capita rates).
+    time : str
+        ``"step"`` (rates per step) or the name of a time coordinate on ``step`` (rates per
+        unit of that coordinate), such as the ``time`` that synthetic producers write.
+    sample_weight : array_like, DataArray or str, optional
+        Weights over (run, step), or the name of such a variable in ``ds``.
+    recipe : {"ding2024"}, optional
+        A published recipe by name: ``"ding2024"`` fits `LinearODE.paper_recipe()` on
+        one-step forward differences of the first 1000 steps.
+
+    Returns
+    -------
+    The fitted ``model``; ``model.component_labels_`` holds the traces' component labels.
+
+    Examples
+    --------
+    >>> import numpy as np, lvdyn
+    >>> from lvdyn.producers import synthetic
+    >>> ds = synthetic.linear(A=[[-0.5, 0.1], [0.0, -0.3]], b=[0.2, 0.1],
+    ...                       x0=[[0.0, 0.0], [1.0, 2.0]], steps=200, dt=0.1)
+    >>> model = lvdyn.fit_traces(lvdyn.LinearODE(), ds, time="time", derivative="central4")
+    >>> np.round(model.A_, 3).tolist()
+    [[-0.5, 0.1], [-0.0, -0.3]]
+    """
+    if not isinstance(model, AbstractODEModel):
+        raise ValueError(
+            "`model` must be an lvdyn estimator (LinearODE, LotkaVolterra or SINDy); "
+            f"got {type(model).__name__}."
+        )
+    if recipe is not None:
+        window, derivative = _recipe_window(select_traces(ds, runs=runs), recipe, window, model)
+    design = traces_design(
+        ds,
+        log=uses_log_rates(model),
+        window=window,
+        runs=runs,
+        derivative=derivative,
+        time=time,
+        sample_weight=sample_weight,
+    )
+    weight = None if sample_weight is None else design.weight
+    model.fit(design.X, design.y, sample_weight=weight)
+    model.component_labels_ = np.asarray(ds[COMPONENT].values)
+    return model
