@@ -10,9 +10,12 @@ import numpy as np
 import xarray as xr
 from sklearn.base import clone
 
-from lvdyn._errors import FitError
+from lvdyn._design import traces_design
+from lvdyn._fitting import _recipe_window, fit_traces, uses_log_rates
 from lvdyn._history import add_history
 from lvdyn._schema import COMPONENT, COMPONENT_J, RUN, STEP, validate_traces
+
+FEATURE = "feature"
 
 __all__ = ["fit_runs"]
 
@@ -24,36 +27,15 @@ HORIZON_FACTOR = 10.0
 SURVIVAL_FRACTION = 1e-2
 
 
-def _samples(unit: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """States and their per-step derivatives (np.gradient within each run), pooled."""
-    steps = unit[STEP].values.astype(np.float64)
-    states, rates = [], []
-    for i in range(unit.sizes[RUN]):
-        x = unit["strength"].isel({RUN: i}).values
-        keep = np.isfinite(x).all(axis=1)
-        if keep.sum() < 3:
-            raise FitError(
-                f"run {unit[RUN].values[i]!r} has {int(keep.sum())} complete samples; "
-                "fitting needs at least 3."
-            )
-        states.append(x[keep])
-        rates.append(np.gradient(x[keep], steps[keep], axis=0))
-    return np.concatenate(states), np.concatenate(rates)
-
-
-def _fit(model: Any, unit: xr.Dataset, fit_kwargs: dict[str, Any]) -> Any:
-    import lvdyn
-
-    fit_traces: Callable[..., Any] | None = getattr(lvdyn, "fit_traces", None)
-    if fit_traces is not None:
-        return fit_traces(clone(model), unit, **fit_kwargs)
-    if fit_kwargs:
-        raise ValueError(
-            f"fit keywords {sorted(fit_kwargs)} need lvdyn.fit_traces, which this version of "
-            "lvdyn lacks; call fit_runs without them."
+def _score(fitted: Any, unit: xr.Dataset, fit_kwargs: dict[str, Any]) -> float:
+    """R^2 of the fitted derivatives on the same samples that `fit_traces` used."""
+    kwargs = {k: v for k, v in fit_kwargs.items() if k in ("window", "runs", "derivative", "time")}
+    if fit_kwargs.get("recipe") is not None:
+        kwargs["window"], kwargs["derivative"] = _recipe_window(
+            unit, fit_kwargs["recipe"], None, fitted
         )
-    X, y = _samples(unit)
-    return clone(model).fit(X, y)
+    design = traces_design(unit, log=uses_log_rates(fitted), **kwargs)
+    return float(fitted.score(design.X, design.y))
 
 
 def _coefficients(fitted: Any, unit: xr.Dataset) -> xr.Dataset:
@@ -75,12 +57,18 @@ def _coefficients(fitted: Any, unit: xr.Dataset) -> xr.Dataset:
         for attr, (dims, name) in names.items()
         if hasattr(fitted, attr)
     }
+    coords: dict[str, Any] = {COMPONENT: labels}
+    if any(COMPONENT_J in dims for dims, _ in data.values()):
+        coords[COMPONENT_J] = labels
+    if not data and hasattr(fitted, "coef_") and hasattr(fitted, "feature_names_"):
+        data["coef"] = ((COMPONENT, FEATURE), np.asarray(fitted.coef_))
+        coords[FEATURE] = np.asarray(fitted.feature_names_, dtype=str)
     if not data:
         raise ValueError(
-            f"`model` must be a LotkaVolterra or LinearODE for fit_runs in this version; got "
+            "`model` must be a LotkaVolterra, LinearODE or SINDy estimator; got "
             f"{type(fitted).__name__}."
         )
-    return xr.Dataset(data, coords={COMPONENT: labels, COMPONENT_J: labels})
+    return xr.Dataset(data, coords=coords)
 
 
 def _predicted_survivors(fitted: Any, unit: xr.Dataset) -> np.ndarray:
@@ -104,11 +92,10 @@ def _predicted_survivors(fitted: Any, unit: xr.Dataset) -> np.ndarray:
 
 def _fit_unit(unit: xr.Dataset, model: Any, fit_kwargs: dict[str, Any]) -> xr.Dataset:
     unit = unit.load(scheduler="synchronous")
-    fitted = _fit(model, unit, fit_kwargs)
+    fitted = fit_traces(clone(model), unit, **fit_kwargs)
     result = _coefficients(fitted, unit)
     result["predicted_survivor"] = (COMPONENT, _predicted_survivors(fitted, unit))
-    X, y = _samples(unit)
-    result["score"] = ((), fitted.score(X, y))
+    result["score"] = ((), _score(fitted, unit, fit_kwargs))
     return result
 
 
@@ -136,29 +123,34 @@ def fit_runs(
 ) -> xr.Dataset:
     """Fit one copy of ``model`` per run (or per group of runs), in parallel on a cluster.
 
+    Each fit is `lvdyn.fit_traces` on one run (or on the pooled runs of a group).
+
     Parameters
     ----------
     ds : xarray.Dataset
         Traces, for example the result of `run_sweep` (dask-backed data are loaded on
         the workers, one run or group at a time).
     model : estimator
-        An unfitted `lvdyn.LotkaVolterra` or `lvdyn.LinearODE`; it is cloned per fit.
+        An unfitted `lvdyn.LotkaVolterra`, `lvdyn.LinearODE` or `lvdyn.SINDy`; it is cloned
+        per fit.
     client : distributed.Client, optional
         Where the fits run; default one after the other in this process.
     group_by : str, optional
         A coordinate on ``run`` (for example ``"noise"`` or ``"d_embed"``): the runs sharing
         a value are pooled into one fit, and the result has that dimension instead of ``run``.
     **fit_kwargs
-        Passed to `lvdyn.fit_traces` when available.
+        Passed to `lvdyn.fit_traces` (``window``, ``derivative``, ``time``, ...).
 
     Returns
     -------
     xarray.Dataset
         Per run (or group): the fitted coefficients (``growth_rates`` and
-        ``interaction_matrix``, or ``A`` and ``b``), ``predicted_survivor`` (components the
-        fitted model keeps when simulated from the mean initial state for ten times the
-        observed span of steps: final strength above 1% of the largest) and ``score`` (R^2 of
-        the derivatives). Per-run coordinates of ``ds`` are kept.
+        ``interaction_matrix``, ``A`` and ``b``, or SINDy's ``coef`` over ``feature``);
+        ``predicted_survivor``, the components that the fitted model keeps (by
+        `lvdyn.predict_survivors` where available, otherwise by simulating it from the
+        mean initial state for ten times the observed span of steps: final strength above
+        1% of the largest); and ``score``, the R^2 of the derivatives on the fitted samples.
+        Per-run coordinates of ``ds`` are kept.
 
     Examples
     --------
