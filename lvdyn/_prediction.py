@@ -61,12 +61,10 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
     out = []
     for r in range(head.sizes["run"]):
         one = head.isel(run=[r])
-        # A non-positive diagonal (self-limitation) keeps the fitted LV system bounded.
-        model = (
-            lvdyn.LotkaVolterra(diagonal="nonpositive")
-            if kind.startswith("lv")
-            else lvdyn.LinearODE()
-        )
+        # Unconstrained: on short prefixes a sign constraint on the diagonal pins weakly
+        # identified self-interactions to zero and picks the wrong basin; an unbounded fit is
+        # handled in _lv_support.
+        model = lvdyn.LotkaVolterra() if kind.startswith("lv") else lvdyn.LinearODE()
         model = lvdyn.fit_traces(model, one)
         valid = np.isfinite(one.strength.values[0]).all(axis=1)
         last = np.flatnonzero(valid)[-1]
@@ -92,14 +90,31 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
 
 
 def _lv_support(model: Any, x_last: np.ndarray, one: xr.Dataset) -> np.ndarray:
-    """Survivors of a fitted LV model from the prefix's last state; if the fitted system has
-    no saturated equilibrium (it grows without bound), the survival rule at that state."""
+    """Survivors of a fitted LV model followed from the prefix's last state.
+
+    The support of the stable saturated equilibrium; when the fitted system is multistable
+    (the analysis warns), the state reached by simulating from ``x_last`` decides, since the
+    basin it starts in matters. If the fitted system has no saturated equilibrium (it grows
+    without bound), the survival rule at ``x_last``.
+    """
     import lvdyn
 
     try:
-        return np.asarray(lvdyn.predict_survivors(model, x0=x_last), dtype=bool)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", lvdyn.MultistabilityWarning)
+            support = np.asarray(lvdyn.predict_survivors(model, x0=x_last), dtype=bool)
     except (lvdyn.FitError, ValueError):
         return _two_x_mean(x_last, one, _mean_all_for(one.isel(run=0), x_last))
+    if not any(issubclass(w.category, lvdyn.MultistabilityWarning) for w in caught):
+        return support
+    rates = np.abs(np.asarray(model.growth_rates_))
+    horizon = 200.0 / max(float(rates.max()), 1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        final = model.simulate(x_last, np.array([0.0, horizon]))[-1]
+    if not np.all(np.isfinite(final)):
+        return support
+    return _two_x_mean(final, one, _mean_all_for(one.isel(run=0), final))
 
 
 def _labels_for(train: xr.Dataset, rule: str) -> np.ndarray:

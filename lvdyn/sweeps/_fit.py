@@ -39,11 +39,8 @@ def _score(fitted: Any, unit: xr.Dataset, fit_kwargs: dict[str, Any]) -> float:
 
 
 def _coefficients(fitted: Any, unit: xr.Dataset) -> xr.Dataset:
-    import lvdyn
-
-    coefficients: Callable[..., xr.Dataset] | None = getattr(lvdyn, "coefficients", None)
-    if coefficients is not None:
-        return coefficients(fitted, unit)
+    """The fitted parameters under the estimators' attribute names (``growth_rates``,
+    ``interaction_matrix``, ``A``, ``b`` or SINDy's ``coef`` over ``feature``)."""
     labels = unit[COMPONENT].values
     pair = (COMPONENT, COMPONENT_J)
     names = {
