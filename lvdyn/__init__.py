@@ -8,6 +8,7 @@ predict the survivors from early training.
 symbolic readout import them when used.
 """
 
+from lvdyn._bootstrap import bootstrap_traces as bootstrap_traces
 from lvdyn._coefficients import coefficients as coefficients
 from lvdyn._coefficients import load_model as load_model
 from lvdyn._coefficients import save_model as save_model
@@ -23,6 +24,8 @@ from lvdyn._io import open_traces as open_traces
 from lvdyn._io import save_traces as save_traces
 from lvdyn._make import combine_traces as combine_traces
 from lvdyn._make import make_traces as make_traces
+from lvdyn._path import regularization_path as regularization_path
+from lvdyn._refine import refine_trajectories as refine_trajectories
 from lvdyn._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn._schema import validate_traces as validate_traces
 from lvdyn._scores import score_traces as score_traces
@@ -68,4 +71,7 @@ __all__ = [
     "save_model",
     "load_model",
     "IllConditionedWarning",
+    "refine_trajectories",
+    "bootstrap_traces",
+    "regularization_path",
 ]
