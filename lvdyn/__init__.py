@@ -9,6 +9,7 @@ symbolic readout import them when used.
 """
 
 from lvdyn import _accessor  # noqa: F401  (registers ds.lvdyn)
+from lvdyn._bootstrap import bootstrap_traces as bootstrap_traces
 from lvdyn._coefficients import coefficients as coefficients
 from lvdyn._coefficients import load_model as load_model
 from lvdyn._coefficients import save_model as save_model
@@ -24,8 +25,10 @@ from lvdyn._io import open_traces as open_traces
 from lvdyn._io import save_traces as save_traces
 from lvdyn._make import combine_traces as combine_traces
 from lvdyn._make import make_traces as make_traces
+from lvdyn._path import regularization_path as regularization_path
 from lvdyn._prediction import evaluate_survival_prediction as evaluate_survival_prediction
 from lvdyn._prediction import predict_survivors_from_prefix as predict_survivors_from_prefix
+from lvdyn._refine import refine_trajectories as refine_trajectories
 from lvdyn._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn._schema import validate_traces as validate_traces
 from lvdyn._scores import score_traces as score_traces
@@ -97,6 +100,9 @@ __all__ = [
     "save_model",
     "load_model",
     "IllConditionedWarning",
+    "refine_trajectories",
+    "bootstrap_traces",
+    "regularization_path",
 ]
 
 _SYMBOLIC = ("equations", "lambdify_rhs", "to_latex", "to_sympy")
