@@ -208,7 +208,7 @@ class EnsembleTrainer:
             if checkpoint is not None and t != start and (t % checkpoint_every == 0 or t == steps):
                 self.save(checkpoint, config)
             if stop.signum is not None:
-                if checkpoint is not None and t != start:
+                if checkpoint is not None:
                     self.save(checkpoint, config)
                 self._flush()
                 return False
