@@ -155,3 +155,12 @@ def test_progress_bar_reports_rate_accuracy_and_circles(capsys) -> None:
 def test_progress_is_silent_off_a_terminal(capsys) -> None:
     modadd.train(**{**SMALL, "progress": None}, steps=5, seeds=[0])
     assert capsys.readouterr().err == ""
+
+
+def test_chunked_ensemble_equals_one_batch(monkeypatch) -> None:
+    settings = {**SMALL, "steps": 60, "seeds": [0, 1, 2], "dtype": "float64"}
+    batched = modadd.train(**settings)
+    monkeypatch.setattr(modadd, "_CPU_CHUNK_BYTES", 1)  # one run per chunk
+    chunked = modadd.train(**settings)
+    # The same per-run arithmetic in smaller batches: equal up to matmul rounding.
+    np.testing.assert_allclose(chunked.strength.values, batched.strength.values, atol=1e-10)
