@@ -69,7 +69,7 @@ def test_checkpoint_of_another_configuration_is_refused(tmp_path) -> None:
 
 def test_sigterm_in_process_saves_and_resumes_exactly(tmp_path) -> None:
     path = tmp_path / "ckpt.pt"
-    timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGTERM))
+    timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGTERM))
     timer.start()
     with pytest.raises(modadd.TrainingInterrupted) as caught:
         modadd.train(**SMALL, seeds=[0, 1], steps=10**6, checkpoint=path, checkpoint_every=10**6)

@@ -73,8 +73,11 @@ def train_modadd(
             progress=progress,
         )  # fmt: skip
     except modadd.TrainingInterrupted as stopped:
-        save_traces(stopped.traces, out)
-        print(f"lvdyn: {stopped}; traces so far written to {out}", file=sys.stderr)
+        if stopped.traces is not None:
+            save_traces(stopped.traces, out)
+            print(f"lvdyn: {stopped}; traces so far written to {out}", file=sys.stderr)
+        else:
+            print(f"lvdyn: {stopped}; no step was logged, {out} not written", file=sys.stderr)
         raise typer.Exit(130) from None
     save_traces(ds, out)
     n_runs, n_steps = ds.sizes["run"], ds.sizes["step"]

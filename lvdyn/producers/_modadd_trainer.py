@@ -205,13 +205,13 @@ class EnsembleTrainer:
         start = self.step
         while True:
             t = self.step
-            if checkpoint is not None and t != start and (t % checkpoint_every == 0 or t == steps):
-                self.save(checkpoint, config)
             if stop.signum is not None:
-                if checkpoint is not None and t != start:
+                if checkpoint is not None:
                     self.save(checkpoint, config)
                 self._flush()
                 return False
+            if checkpoint is not None and t != start and (t % checkpoint_every == 0 or t == steps):
+                self.save(checkpoint, config)
             loss, acc = self._metrics(self.train_split, backward=t < steps)
             self._record(t, loss, acc)
             if t == steps:

@@ -33,6 +33,7 @@ class TrainingProgress:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._last = 0.0
+        self._start: tuple[float, int] | None = None
 
     def __enter__(self) -> TrainingProgress:
         if self.enabled:
@@ -70,8 +71,10 @@ class TrainingProgress:
         if not force and now - self._last < 0.1:
             return
         self._last = now
-        task = self._progress.tasks[0]
-        speed = task.speed or 0.0
+        if self._start is None:
+            self._start = (now, step)
+        elapsed = now - self._start[0]
+        speed = (step - self._start[1]) / elapsed if elapsed > 0 else 0.0
         self._progress.update(
             self._task,
             completed=step,
