@@ -15,7 +15,7 @@ import xarray as xr
 import lvdyn
 from lvdyn.cli import main
 from lvdyn.producers import synthetic
-from lvdyn.sweeps import fit_runs, load_config, run_sweep
+from lvdyn.sweeps import SweepError, fit_runs, load_config, run_sweep
 
 R, A = [1.0, 0.5], [[-1.0, -0.5], [-0.2, -1.0]]
 LV_PARAMS = {"r": R, "A": A, "x0": [0.1, 0.1], "steps": 40, "dt": 0.1}
@@ -294,3 +294,18 @@ def test_an_unknown_producer_fails_before_any_task_runs(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"'lvdyn\.producers\.nosuch' was not found"):
         run_sweep({**CONFIG, "producer": "nosuch"}, tmp_path, progress=False)
     assert not list((tmp_path / "parts").glob("*.nc"))
+
+
+def test_failed_tasks_raise_and_keep_the_finished_parts(tmp_path: Path, cluster) -> None:
+    config = {
+        **CONFIG,
+        "params": {k: v for k, v in LV_PARAMS.items() if k != "x0"},
+        "grid": {"x0": [[0.1, 0.1], [-0.1, 0.1]]},  # the second point is invalid
+        "seeds": [0, 1],
+        "retries": 0,
+    }
+    with pytest.raises(SweepError, match=r"1 of 2 sweep tasks failed.*`x0` must be positive"):
+        run_sweep(config, tmp_path, scheduler=cluster.scheduler_address, progress=False)
+    good = load_config(config).tasks()[0]
+    assert [p.name for p in (tmp_path / "parts").glob("*.nc")] == [f"{good.name}.nc"]
+    assert not (tmp_path / "combined.nc").exists()

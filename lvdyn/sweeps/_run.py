@@ -37,7 +37,6 @@ def _submit_all(
             str(parts),
             key=f"lvdyn-sweep-{task.name}",
             retries=config.retries,
-            pure=False,
         )
         for task in todo
     ]
@@ -97,7 +96,7 @@ def run_sweep(
     """
     config = config if isinstance(config, SweepConfig) else load_config(config)
     check_producer(config.producer)
-    folder = ensure_folder(out, argument="out")
+    folder = ensure_folder(out, argument="out").resolve()  # workers may have another cwd
     parts = ensure_folder(folder / PARTS, argument="out")
     combined_path = folder / config.combined
     ensure_folder(combined_path.parent, argument="out")
@@ -113,5 +112,12 @@ def run_sweep(
             f"First failure, task {name}: {type(first).__name__}: {first}"
         ) from first
     paths = [part_path(parts, task) for task in config.tasks()]
+    missing = [path.name for path in paths if not path.exists()]
+    if missing:
+        raise ValueError(
+            f"`out`: the workers reported {len(missing)} parts done that are not in "
+            f"{str(parts)!r} here (first: {missing[0]}). The output folder must be on storage "
+            "that every worker and this machine share under the same path."
+        )
     combine_parts(paths, combined_path, attrs={"sweep_config": config.to_json()})
     return xr.open_dataset(combined_path, engine="netcdf4", chunks={})
