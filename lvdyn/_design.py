@@ -121,7 +121,13 @@ def _weights(sample_weight: Any, ds: xr.Dataset) -> np.ndarray:
             raise ValueError(f"`sample_weight` names no variable of the traces: {sample_weight!r}.")
         sample_weight = ds[sample_weight]
     if isinstance(sample_weight, xr.DataArray):
-        array = sample_weight.broadcast_like(ds["strength"].isel({COMPONENT: 0}, drop=True))
+        extra = set(sample_weight.dims) - {RUN, STEP}
+        if extra:
+            raise ValueError(
+                f"`sample_weight` must have dims within (run, step); got {sample_weight.dims}."
+            )
+        picked = sample_weight.sel({d: ds[d].values for d in sample_weight.dims})
+        array = picked.broadcast_like(ds["strength"].isel({COMPONENT: 0}, drop=True))
         values = array.transpose(RUN, STEP).values
     else:
         values = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), shape)

@@ -194,6 +194,8 @@ class SINDy(AbstractODEModel):
     def equations(self, precision: int = 3, names: Any = None) -> list[str]:
         """Readable equations, one per component, using ``names`` or the component labels.
 
+        Integer labels ``k`` are written ``xk``.
+
         Terms whose coefficient rounds to zero at ``precision`` decimals are left out (as in
         ``pysindy.SINDy.print``).
         """
@@ -201,7 +203,8 @@ class SINDy(AbstractODEModel):
         k = self.n_features_in_
         if names is None:
             labels = getattr(self, "component_labels_", None)
-            names = [f"x{i}" for i in range(k)] if labels is None else [str(v) for v in labels]
+            labels = range(k) if labels is None else labels
+            names = [v if isinstance(v, str) else f"x{v}" for v in labels]
         names = [str(n) for n in names]
         out = []
         for i in range(k):
