@@ -102,7 +102,10 @@ def _lv_support(model: Any, x_last: np.ndarray, one: xr.Dataset) -> np.ndarray:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", lvdyn.MultistabilityWarning)
-            support = np.asarray(lvdyn.predict_survivors(model, x0=x_last), dtype=bool)
+            # No x0 here: the analysis would then simulate to a long horizon, which for a
+            # stiff or unstable fitted system costs minutes; the bounded simulation below
+            # runs only when the basin matters.
+            support = np.asarray(lvdyn.predict_survivors(model), dtype=bool)
     except (lvdyn.FitError, ValueError):
         return _two_x_mean(x_last, one, _mean_all_for(one.isel(run=0), x_last))
     if not any(issubclass(w.category, lvdyn.MultistabilityWarning) for w in caught):
@@ -111,7 +114,9 @@ def _lv_support(model: Any, x_last: np.ndarray, one: xr.Dataset) -> np.ndarray:
     horizon = 200.0 / max(float(rates.max()), 1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        final = model.simulate(x_last, np.array([0.0, horizon]))[-1]
+        final = model.simulate(
+            x_last, np.array([0.0, horizon]), rtol=1e-6, atol=1e-9, max_norm=1e6
+        )[-1]
     if not np.all(np.isfinite(final)):
         return support
     return _two_x_mean(final, one, _mean_all_for(one.isel(run=0), final))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,18 @@ from rich.console import Console
 from rich.table import Table
 
 from lvdyn.cli._app import app
+
+
+def _finite(value: object) -> object:
+    """NaN and inf become null, so the output is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        number = float(value)
+        return value if math.isfinite(number) else None
+    return value
 
 
 @app.command()
@@ -74,7 +87,7 @@ def demo(
             },
             "prefixes": result.prediction.prefix.values.tolist(),
         }
-        print(json.dumps(summary, default=float))
+        print(json.dumps(_finite(summary), allow_nan=False))
         return
     table = Table(title="Fitted models")
     for column in result.model_scores[0]:
