@@ -222,8 +222,8 @@ import os, pathlib, time
 from lvdyn.producers import synthetic
 
 def lotka_volterra(*, marker_dir, hold, seed, **params):
-    """Signal that this seed is being produced (file named pid-seed), then take a while."""
-    pathlib.Path(marker_dir, f"{os.getpid()}-{seed}").write_text("")
+    """Signal that this run is being produced (file named pid-noise_seed), then take a while."""
+    pathlib.Path(marker_dir, f"{os.getpid()}-{params['noise']}_{seed}").write_text("")
     time.sleep(hold)
     return synthetic.lotka_volterra(seed=seed, **params)
 '''
@@ -277,12 +277,15 @@ def test_a_worker_killed_mid_task_loses_nothing(tmp_path: Path, worker_env, monk
     with ds:
         combined = ds.load()
     assert len(killed) == 1
-    # The killed task was started again elsewhere: its seed has markers from two processes.
-    first_seed = sorted(markers.iterdir())[0].name.split("-")[1]
-    attempts = {
-        m.name.split("-")[0] for m in markers.iterdir() if m.name.endswith(f"-{first_seed}")
-    }
-    assert str(killed[0]) in attempts and len(attempts) >= 2
+    # The killed task was started again elsewhere: the seed the killed worker was running has
+    # markers from two processes. (Find it by the killed pid: markers sort by pid, so the
+    # first one in name order need not be the killed worker's.)
+    names = [m.name.split("-") for m in markers.iterdir()]
+    killed_seeds = {seed for pid, seed in names if pid == str(killed[0])}
+    assert killed_seeds, "the killed worker left no marker"
+    for killed_seed in killed_seeds:
+        attempts = {pid for pid, seed in names if seed == killed_seed}
+        assert len(attempts) >= 2, (killed_seed, attempts)
     # Every (noise, seed) run is in the combined dataset exactly once.
     pairs = sorted(zip(combined.noise.values.tolist(), combined.seed.values.tolist(), strict=True))
     assert pairs == sorted((n, s) for n in (0.01, 0.05) for s in range(4))
