@@ -76,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _register_commands() -> None:
     """Import the command modules; each decorates a function with ``@app.command``."""
     from lvdyn.cli import (
+        _analyze,  # noqa: F401
         _demo,  # noqa: F401
         _fit,  # noqa: F401
         _import,  # noqa: F401

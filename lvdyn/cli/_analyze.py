@@ -1,0 +1,135 @@
+"""``lvdyn analyze MODEL.nc`` and ``lvdyn predict TRACES.nc --prefix STEPS``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lvdyn.cli._app import app
+
+
+@app.command()
+def analyze(
+    model_path: Annotated[Path, typer.Argument(help="A model file written by `lvdyn fit`.")],
+    precision: Annotated[int, typer.Option(help="Significant digits in the equations.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Equations, where the fitted system settles, its stability and its survivors.
+
+    Example: lvdyn fit traces.nc --model lv --out model.nc && lvdyn analyze model.nc
+    """
+    from lvdyn._coefficients import load_model
+    from lvdyn.analysis import find_equilibria, predict_survivors, stability
+    from lvdyn.symbolic import equations
+
+    model = load_model(model_path)
+    labels = getattr(model, "component_labels_", None)
+    lines = equations(model, precision=precision, labels=_names(labels))
+    equilibria = find_equilibria(model)
+    state = _settled_state(equilibria)
+    spectrum = stability(model, state) if state is not None else None
+    try:
+        alive = np.asarray(predict_survivors(model), dtype=bool)
+    except (ValueError, RuntimeError):
+        alive = None
+    label_list = list(labels) if labels is not None else list(range(model.n_features_in_))
+    summary = {
+        "model": type(model).__name__,
+        "equations": lines,
+        "equilibria_status": str(equilibria.attrs.get("status", "")),
+        "settled_state": None if state is None else state.tolist(),
+        "stability": None if spectrum is None else str(spectrum.attrs.get("classification", "")),
+        "max_real_eigenvalue": None
+        if spectrum is None
+        else float(np.max(spectrum["eigenvalue_real"].values)),
+        "survivors": None
+        if alive is None
+        else [_plain(label) for label, a in zip(label_list, alive, strict=True) if a],
+    }
+    if as_json:
+        print(json.dumps(summary))
+        return
+    console = Console(quiet=quiet)
+    console.print(f"[bold]{summary['model']}[/bold] from {model_path}")
+    for line in lines:
+        console.print(f"  {line}")
+    table = Table(title="Where it settles")
+    table.add_column("quantity")
+    table.add_column("value")
+    for key in ("equilibria_status", "stability", "max_real_eigenvalue", "survivors"):
+        table.add_row(key.replace("_", " "), str(summary[key]))
+    console.print(table)
+
+
+@app.command()
+def predict(
+    traces_path: Annotated[Path, typer.Argument(help="A traces file (netCDF).")],
+    prefix: Annotated[int, typer.Option(help="Last training step that may be used.")],
+    method: Annotated[str, typer.Option(help="Prediction method (see the docs).")] = "classifier",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Predict each run's surviving components from the steps up to PREFIX.
+
+    Methods that learn from other runs (classifier, signal, gradient, growth) are trained on
+    all runs except the one predicted (leave one run out). Example:
+
+        lvdyn predict traces.nc --prefix 200 --method lv-equilibrium
+    """
+    from lvdyn._demo import _leave_one_out
+    from lvdyn._io import open_traces
+    from lvdyn._prediction import PREDICTION_METHODS
+    from lvdyn.analysis import survivors
+
+    if method not in PREDICTION_METHODS:
+        raise ValueError(f"`--method` must be one of {sorted(PREDICTION_METHODS)}; got {method!r}.")
+    ds = open_traces(traces_path)
+    if PREDICTION_METHODS[method][1] and ds.sizes["run"] < 2:
+        raise ValueError(f"`--method {method}` learns from other runs; the file has only one run.")
+    predicted = _leave_one_out(ds, prefix, method)
+    actual = survivors(ds)
+    labels = ds.component.values
+    rows = []
+    for run in ds.run.values:
+        p_set = [_plain(v) for v in labels[predicted.sel(run=run).values]]
+        a_set = [_plain(v) for v in labels[actual.sel(run=run).values]]
+        rows.append({"run": _plain(run), "predicted": p_set, "actual_final": a_set})
+    if as_json:
+        print(json.dumps({"prefix": prefix, "method": method, "runs": rows}))
+        return
+    table = Table(title=f"Survivors predicted at step {prefix} by {method}")
+    for column in ("run", "predicted", "actual (final step)"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["run"]), str(row["predicted"]), str(row["actual_final"]))
+    Console().print(table)
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _names(labels: object) -> list[str] | None:
+    if labels is None:
+        return None
+    return [f"x_{label}" for label in np.asarray(labels).tolist()]
+
+
+def _settled_state(equilibria: object) -> np.ndarray | None:
+    """The saturated state for LV models, else the first equilibrium, if any."""
+    import xarray as xr
+
+    if not isinstance(equilibria, xr.Dataset):
+        return None
+    for name in ("saturated_state", "state", "point"):
+        if name in equilibria:
+            values = np.asarray(equilibria[name].values, dtype=float)
+            values = values if values.ndim == 1 else values.reshape(-1, values.shape[-1])[0]
+            return values if np.all(np.isfinite(values)) else None
+    return None
