@@ -16,6 +16,7 @@ import xarray as xr
 from lvdyn._atomic import ensure_folder
 from lvdyn._design import traces_design
 from lvdyn._io import save_traces
+from lvdyn._prediction import predict_leave_one_run_out
 from lvdyn._report import ReportSection, write_report
 
 __all__ = ["DemoResult", "DemoSettings", "run_demo"]
@@ -85,22 +86,6 @@ def _scores(name: str, model: Any, ds: xr.Dataset, n_params: int) -> dict[str, A
     }
 
 
-def _leave_one_out(ds: xr.Dataset, prefix: int, method: str) -> xr.DataArray:
-    """Predictions for each run by ``method``, trained (if it learns) on the other runs."""
-    import lvdyn
-    from lvdyn._prediction import PREDICTION_METHODS
-
-    if not PREDICTION_METHODS[method][1]:
-        return lvdyn.predict_survivors_from_prefix(ds, prefix, method)
-    parts = [
-        lvdyn.predict_survivors_from_prefix(
-            ds.isel(run=[i]), prefix, method, train=ds.drop_isel(run=i)
-        )
-        for i in range(ds.sizes["run"])
-    ]
-    return xr.concat(parts, dim="run").assign_attrs(method=method, prefix=prefix)
-
-
 def run_demo(
     out: str | Path, settings: DemoSettings | None = None, progress: bool | None = None
 ) -> DemoResult:
@@ -161,7 +146,7 @@ def run_demo(
         )
         chosen = prefixes[1] if len(prefixes) > 1 else prefixes[0]
         best = str(prediction.f1_mean.sel(prefix=chosen).idxmax("predictor").values)
-        predicted = _leave_one_out(ds, chosen, best)
+        predicted = predict_leave_one_run_out(ds, chosen, best)
 
     figures: dict[str, Path] = {}
 

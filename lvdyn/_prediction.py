@@ -17,7 +17,12 @@ import xarray as xr
 from lvdyn._history import add_history
 from lvdyn._prefix_features import FEATURE_NAMES, prefix_features, truncate
 
-__all__ = ["PREDICTION_METHODS", "evaluate_survival_prediction", "predict_survivors_from_prefix"]
+__all__ = [
+    "PREDICTION_METHODS",
+    "evaluate_survival_prediction",
+    "predict_leave_one_run_out",
+    "predict_survivors_from_prefix",
+]
 
 # --- the survival rule on a state vector ----------------------------------------------------
 
@@ -256,6 +261,17 @@ def predict_survivors_from_prefix(
         name="predicted_survivor",
         attrs={"method": method, "prefix": int(prefix)},
     )
+
+
+def predict_leave_one_run_out(ds: xr.Dataset, prefix: int, method: str) -> xr.DataArray:
+    """Predictions for each run by ``method``, trained (if it learns) on the other runs."""
+    if not PREDICTION_METHODS[method][1]:
+        return predict_survivors_from_prefix(ds, prefix, method)
+    parts = [
+        predict_survivors_from_prefix(ds.isel(run=[i]), prefix, method, train=ds.drop_isel(run=i))
+        for i in range(ds.sizes["run"])
+    ]
+    return xr.concat(parts, dim="run").assign_attrs(method=method, prefix=prefix)
 
 
 def _scores(pred: np.ndarray, true: np.ndarray) -> dict[str, np.ndarray]:

@@ -82,9 +82,8 @@ def predict(
 
         lvdyn predict traces.nc --prefix 200 --method lv-equilibrium
     """
-    from lvdyn._demo import _leave_one_out
     from lvdyn._io import open_traces
-    from lvdyn._prediction import PREDICTION_METHODS
+    from lvdyn._prediction import PREDICTION_METHODS, predict_leave_one_run_out
     from lvdyn.analysis import survivors
 
     if method not in PREDICTION_METHODS:
@@ -92,7 +91,7 @@ def predict(
     ds = open_traces(traces_path)
     if PREDICTION_METHODS[method][1] and ds.sizes["run"] < 2:
         raise ValueError(f"`--method {method}` learns from other runs; the file has only one run.")
-    predicted = _leave_one_out(ds, prefix, method)
+    predicted = predict_leave_one_run_out(ds, prefix, method)
     actual = survivors(ds)
     labels = ds.component.values
     rows = []
