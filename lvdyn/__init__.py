@@ -45,6 +45,7 @@ from lvdyn.analysis import find_equilibria as find_equilibria
 from lvdyn.analysis import interaction_table as interaction_table
 from lvdyn.analysis import keystoneness as keystoneness
 from lvdyn.analysis import predict_survivors as predict_survivors
+from lvdyn.analysis import settle_step as settle_step
 from lvdyn.analysis import solve_lcp as solve_lcp
 from lvdyn.analysis import stability as stability
 from lvdyn.analysis import survivors as survivors
@@ -83,6 +84,7 @@ __all__ = [
     "interaction_table",
     "keystoneness",
     "predict_survivors",
+    "settle_step",
     "solve_lcp",
     "stability",
     "survivors",

@@ -149,3 +149,18 @@ def test_a_saddle_lcp_solution_is_replaced_by_a_stable_saturated_one() -> None:
     with pytest.warns(lvdyn.MultistabilityWarning, match="multistable"):
         got = lvdyn.predict_survivors(model)
     assert got.tolist() in ([True, False, False], [False, True, False])
+
+
+def test_settle_step_per_run_with_padding_and_rules() -> None:
+    # run 0: component 1 takes over at step 20 and stays; run 1: component 0 leads
+    # throughout but component 2 joins at step 30 (the last step), and run 1 is NaN-padded
+    # at step 40, so its final set is read at step 30.
+    run0 = [[1, 1, 1], [3, 1, 1], [1, 5, 1], [1, 6, 1], [1, 7, 1]]
+    run1 = [[5, 1, 1], [5, 1, 1], [5, 1, 1], [5, 1, 5], [np.nan] * 3]
+    ds = lvdyn.make_traces(np.array([run0, run1], dtype=float), step=[0, 10, 20, 30, 40])
+    assert lvdyn.settle_step(ds).values.tolist() == [20, 30]
+    # fraction-of-max 0.9: run 1's final set {0, 2} only appears at step 30 as well
+    assert lvdyn.settle_step(ds, "fraction-of-max", value=0.9).values.tolist() == [20, 30]
+    # a constant set settles at the first step
+    still = lvdyn.make_traces(np.array([[2.0, 0.1, 0.1]] * 4), step=[0, 1, 2, 3])
+    assert lvdyn.settle_step(still).values.tolist() == [0]

@@ -9,6 +9,7 @@ from lvdyn.analysis._interactions import interaction_table as interaction_table
 from lvdyn.analysis._interactions import keystoneness as keystoneness
 from lvdyn.analysis._lcp import LCPSolution as LCPSolution
 from lvdyn.analysis._lcp import solve_lcp as solve_lcp
+from lvdyn.analysis._readout import settle_step as settle_step
 from lvdyn.analysis._readout import survivors as survivors
 from lvdyn.analysis._stability import classify_spectrum as classify_spectrum
 from lvdyn.analysis._stability import stability as stability
@@ -23,6 +24,7 @@ __all__ = [
     "interaction_table",
     "keystoneness",
     "predict_survivors",
+    "settle_step",
     "solve_lcp",
     "stability",
     "survivors",

@@ -9,7 +9,7 @@ import xarray as xr
 
 from lvdyn._schema import COMPONENT, RUN, STEP
 
-__all__ = ["RULES", "final_values", "survivors"]
+__all__ = ["RULES", "final_values", "settle_step", "survivors"]
 
 RULES = ("2x-mean", "threshold", "fraction-of-max", "top-k")
 
@@ -92,31 +92,8 @@ def survivors(
     """
     final = final_values(ds, variable)
     x = final["value"].values
-    filled = np.where(np.isfinite(x), x, -np.inf)
-    if rule == "2x-mean":
-        if value is not None:
-            raise ValueError("`value` is not used by rule '2x-mean'; leave it unset.")
-        mean = final["mean_all"].values if "mean_all" in final else np.nanmean(x, axis=1)
-        alive = filled > 2.0 * mean[:, np.newaxis]
-    elif rule == "threshold":
-        if value is None:
-            raise ValueError("rule 'threshold' needs `value`, the absolute strength level.")
-        alive = filled > float(value)
-    elif rule == "fraction-of-max":
-        fraction = 0.5 if value is None else float(value)
-        if not 0 <= fraction <= 1:
-            raise ValueError(f"`value` must be a fraction in [0, 1]; got {value!r}.")
-        alive = filled > fraction * np.nanmax(x, axis=1)[:, np.newaxis]
-    elif rule == "top-k":
-        if value is None or int(value) != value or not 0 <= int(value) <= x.shape[1]:
-            raise ValueError(
-                f"rule 'top-k' needs `value`, an integer k in [0, {x.shape[1]}]; got {value!r}."
-            )
-        order = np.argsort(-filled, axis=1, kind="stable")[:, : int(value)]
-        alive = np.zeros(x.shape, dtype=bool)
-        np.put_along_axis(alive, order, True, axis=1)
-    else:
-        raise ValueError(f"`rule` must be one of {RULES}; got {rule!r}.")
+    mean = final["mean_all"].values if "mean_all" in final else None
+    alive = _alive(x, mean, rule, value)
     out = xr.DataArray(
         alive,
         dims=(RUN, COMPONENT),
@@ -128,4 +105,81 @@ def survivors(
     out.attrs.update(rule=rule, long_name="component survives at the final step")
     if value is not None:
         out.attrs["value"] = value
+    return out
+
+
+def _alive(x: np.ndarray, mean: np.ndarray | None, rule: str, value: Any) -> np.ndarray:
+    """Apply a survival rule to states ``x`` of shape (..., component).
+
+    ``mean`` (shape ``x.shape[:-1]``) is the mean used by ``"2x-mean"``; ``None`` means the
+    mean over the components of ``x``.
+    """
+    filled = np.where(np.isfinite(x), x, -np.inf)
+    if rule == "2x-mean":
+        if value is not None:
+            raise ValueError("`value` is not used by rule '2x-mean'; leave it unset.")
+        if mean is None:  # mean over finite components; NaN rows (padding) stay NaN
+            count = np.isfinite(x).sum(axis=-1)
+            mean = np.where(count > 0, np.nansum(x, axis=-1) / np.maximum(count, 1), np.nan)
+        return filled > 2.0 * np.asarray(mean)[..., np.newaxis]
+    if rule == "threshold":
+        if value is None:
+            raise ValueError("rule 'threshold' needs `value`, the absolute strength level.")
+        return filled > float(value)
+    if rule == "fraction-of-max":
+        fraction = 0.5 if value is None else float(value)
+        if not 0 <= fraction <= 1:
+            raise ValueError(f"`value` must be a fraction in [0, 1]; got {value!r}.")
+        with np.errstate(invalid="ignore"):  # 0 * -inf on all-NaN (padding) rows
+            return filled > fraction * filled.max(axis=-1)[..., np.newaxis]
+    if rule == "top-k":
+        if value is None or int(value) != value or not 0 <= int(value) <= x.shape[-1]:
+            raise ValueError(
+                f"rule 'top-k' needs `value`, an integer k in [0, {x.shape[-1]}]; got {value!r}."
+            )
+        order = np.argsort(-filled, axis=-1, kind="stable")[..., : int(value)]
+        alive = np.zeros(x.shape, dtype=bool)
+        np.put_along_axis(alive, order, True, axis=-1)
+        return alive
+    raise ValueError(f"`rule` must be one of {RULES}; got {rule!r}.")
+
+
+def settle_step(
+    ds: xr.Dataset, rule: str = "2x-mean", *, value: Any = None, variable: str = "strength"
+) -> xr.DataArray:
+    """The first logged step from which each run's survivor set no longer changes.
+
+    The survival rule (see `survivors`) is applied at every logged step; a run has settled at
+    step ``s`` when the set at ``s`` and at every later step equals its final set. A run whose
+    set changes at its last step settles there; read such runs as "not settled yet".
+
+    Returns
+    -------
+    xarray.DataArray
+        Integer steps with dim ``run``, named ``settle_step``.
+
+    Examples
+    --------
+    >>> import numpy as np, lvdyn
+    >>> x = np.array([[1.0, 1.0, 1.0], [3.0, 1.0, 1.0], [1.0, 5.0, 0.2], [1.0, 6.0, 0.1]])
+    >>> lvdyn.settle_step(lvdyn.make_traces(x, step=[0, 10, 20, 30])).values.tolist()
+    [20]
+    """
+    data = ds[variable].transpose(RUN, STEP, COMPONENT).values
+    mean = (
+        ds["strength_mean_all"].transpose(RUN, STEP).values if "strength_mean_all" in ds else None
+    )
+    alive = _alive(data, mean, rule, value)  # (run, step, component)
+    final = survivors(ds, rule, value=value, variable=variable).values
+    sampled = np.isfinite(data).any(axis=2)
+    differs = (alive != final[:, np.newaxis, :]).any(axis=2) & sampled
+    steps = ds[STEP].values
+    settled = []
+    for run_differs in differs:
+        changed = np.flatnonzero(run_differs)
+        settled.append(steps[changed[-1] + 1] if changed.size else steps[0])
+    out = xr.DataArray(
+        np.asarray(settled), dims=(RUN,), coords={RUN: ds[RUN].values}, name="settle_step"
+    )
+    out.attrs.update(rule=rule, long_name="first step from which the survivor set is final")
     return out
