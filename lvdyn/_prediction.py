@@ -307,6 +307,9 @@ def evaluate_survival_prediction(
         (predictor, prefix, run), and their mean and standard deviation across runs as
         ``<score>_mean`` and ``<score>_std`` with dims (predictor, prefix). (The dimension
         is not called ``method`` because ``ds.sel(method=...)`` means something else.)
+        ``settle_step`` (run) is the step from which each run's survivor set is final (see
+        `lvdyn.settle_step`), and the coordinate ``prefix_fraction`` is each prefix divided
+        by the median settle step: the scale on which the prediction goal is stated.
     """
     import lvdyn
 
@@ -354,5 +357,11 @@ def evaluate_survival_prediction(
     for name in list(results):
         out[f"{name}_mean"] = out[name].mean("run")
         out[f"{name}_std"] = out[name].std("run")
+    settled = lvdyn.settle_step(ds, rule=rule)
+    out["settle_step"] = ("run", settled.values)
+    out = out.assign_coords(
+        prefix_fraction=("prefix", np.asarray(prefixes) / max(float(np.median(settled)), 1.0))
+    )
+    out["prefix_fraction"].attrs["long_name"] = "prefix / median settle step over runs"
     out.attrs.update(rule=rule, n_folds=int(min(n_folds, n_run)))
     return add_history(out, f"evaluate_survival_prediction(prefixes={prefixes}, methods={methods})")

@@ -82,6 +82,11 @@ def test_evaluation_scores_every_method_on_unseen_runs(founder_runs) -> None:
     # Reading the survival rule at the prefix is wrong early: no one is dominant yet.
     assert float(scores.f1_mean.sel(predictor="last-value", prefix=4)) < 0.5
     assert "evaluate_survival_prediction" in scores.attrs["history"]
+    # the goal's scale: prefixes relative to the median step at which the set is final
+    settled = lvdyn.settle_step(ds).values
+    assert (scores.settle_step.values == settled).all()
+    expected = np.array([4, 40]) / np.median(settled)
+    np.testing.assert_allclose(scores.prefix_fraction.values, expected)
 
 
 def test_trained_predictions_do_not_see_the_test_run(founder_runs) -> None:
