@@ -225,6 +225,7 @@ def combine_traces(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
         raise ValueError("`datasets` must hold at least one traces dataset; got an empty list.")
     for ds in datasets:
         validate_traces(ds)
+    _check_shared_variables(datasets)
     combined = xr.concat(
         list(datasets),
         dim=RUN,
@@ -238,3 +239,18 @@ def combine_traces(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
     combined[STEP] = combined[STEP].astype(np.int64)
     combined = add_history(combined, f"combine_traces({len(datasets)} datasets)")
     return validate_traces(combined)
+
+
+def _check_shared_variables(datasets: Sequence[xr.Dataset]) -> None:
+    """Variables without a ``run`` dim are shared by all runs, so they must agree."""
+    first = datasets[0]
+    for index, ds in enumerate(datasets[1:], start=1):
+        for name, variable in ds.data_vars.items():
+            if RUN in variable.dims or name not in first.data_vars:
+                continue
+            if not variable.equals(first[name]):
+                raise SchemaError(
+                    f"`datasets` disagree on `{name}`, which has no `run` dimension and so "
+                    f"must be the same for every run (datasets 0 and {index} differ). Drop it "
+                    f"first (`ds.drop_vars({str(name)!r})`) or combine runs that share it."
+                )

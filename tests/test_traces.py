@@ -266,3 +266,13 @@ def test_combine_pads_ragged_runs() -> None:
     assert both.attrs["history"].startswith(both.attrs["history"].splitlines()[0])
     assert "combine_traces" in both.attrs["history"].splitlines()[0]
     json.loads(both.attrs["producer_config"])
+
+
+def test_combine_refuses_runs_that_disagree_on_shared_ground_truth() -> None:
+    def run(label: str, r: list[float]) -> xr.Dataset:
+        return lvdyn.make_traces(np.ones((2, 2)), step=[0, 1], run=[label], true_r=r)
+
+    same = lvdyn.combine_traces([run("a", [1.0, 2.0]), run("b", [1.0, 2.0])])
+    assert same.true_r.values.tolist() == [1.0, 2.0]
+    with pytest.raises(lvdyn.SchemaError, match=r"disagree on `true_r`.*drop_vars\('true_r'\)"):
+        lvdyn.combine_traces([run("a", [1.0, 2.0]), run("b", [1.0, 3.0])])
