@@ -53,36 +53,21 @@ def test_lotka_volterra_10_components_5_runs_1_percent_noise(seed: int) -> None:
     assert refined.refine_cost_ < 1.2 * 0.5 * ds.strength.size * 0.01**2
 
 
-def _oscillatory_linear(n_components: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A stable linear system whose modes are lightly damped, well-separated oscillations.
-
-    ``A = Q blockdiag([[-g, w], [-w, -g]]) Q^T`` with decay ``g`` in [0.2, 0.5], frequencies
-    ``w`` in [1, 3] and a random rotation ``Q`` (so A is dense); ``b = -A x*``. Three runs of
-    a 10-d linear system identify A only if each run stays excited along every direction for
-    long enough: its states span the Krylov space of ``x0 - x*``, and the weight of the k-th
-    Krylov direction shrinks like (spread of the eigenvalues * t)^k / k!. Here the eigenvalues
-    are spread over 1..3 in frequency while decaying slowly, so the pooled states' smallest
-    RMS singular value is 0.10-0.18, ten times the noise. In `synthetic.stable_linear`
-    (``-I`` plus small couplings) every eigenvalue sits near -1, each run spans about three
-    directions, the smallest singular value is 0.0008 (below the 0.01 noise) and no method
-    identifies A from 3 runs (measured errors 70-200%, refinement included).
-    """
-    rng = np.random.default_rng(seed)
-    half = n_components // 2
-    decay, freq = rng.uniform(0.2, 0.5, half), np.sort(rng.uniform(1.0, 3.0, half))
-    blocks = np.zeros((n_components, n_components))
-    for k in range(half):
-        blocks[2 * k : 2 * k + 2, 2 * k : 2 * k + 2] = [[-decay[k], freq[k]], [-freq[k], -decay[k]]]
-    q = np.linalg.qr(rng.standard_normal((n_components, n_components)))[0]
-    A = q @ blocks @ q.T
-    return A, -A @ rng.uniform(0.5, 1.5, n_components)
-
-
 def _linear_3_runs(seed: int) -> tuple[xr.Dataset, np.ndarray, np.ndarray]:
     # The issue's setup: 10 components, 3 runs, 1% noise (additive, states are O(1));
     # 301 samples at dt = 0.02 cover one to three periods of every mode.
-    A, b = _oscillatory_linear(10, seed)
-    x0 = np.linalg.solve(A, -b) + 2.0 * np.random.default_rng(seed).standard_normal((3, 10))
+    # Three runs of a 10-d linear system identify A only if each run stays excited along
+    # every direction long enough: a run's states span the Krylov space of x0 - x*, whose
+    # k-th direction is weighted by about (spread of the eigenvalues * t)^k / k!. In
+    # `synthetic.oscillatory_linear` the modes oscillate at frequencies spread over 1..3 and
+    # decay slowly (rates 0.2-0.5), so the pooled states' smallest RMS singular value is
+    # 0.10-0.18 (seeds 0-2), ten times the noise. In `synthetic.stable_linear` (-I plus small
+    # couplings) every eigenvalue sits near -1, each run spans about three directions, the
+    # smallest singular value is 0.0008, below the 0.01 noise, and no method identifies A
+    # from 3 runs: measured errors 70-200%, trajectory refinement included.
+    system = synthetic.oscillatory_linear(10, seed=seed)
+    A, b = system.A, system.b
+    x0 = system.equilibrium + 2.0 * np.random.default_rng(seed).standard_normal((3, 10))
     ds = synthetic.linear(A=A, b=b, x0=x0, steps=300, dt=0.02, noise=0.01, seed=seed)
     return ds, A, b
 
