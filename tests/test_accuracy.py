@@ -64,7 +64,7 @@ def _linear_3_runs(seed: int) -> tuple[xr.Dataset, np.ndarray, np.ndarray]:
     # 0.10-0.18 (seeds 0-2), ten times the noise. In `synthetic.stable_linear` (-I plus small
     # couplings) every eigenvalue sits near -1, each run spans about three directions, the
     # smallest singular value is 0.0008, below the 0.01 noise, and no method identifies A
-    # from 3 runs: measured errors 70-200%, trajectory refinement included.
+    # from 3 runs: measured errors 67-215%, trajectory refinement included.
     system = synthetic.oscillatory_linear(10, seed=seed)
     A, b = system.A, system.b
     x0 = system.equilibrium + 2.0 * np.random.default_rng(seed).standard_normal((3, 10))
