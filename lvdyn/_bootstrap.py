@@ -10,8 +10,8 @@ from sklearn.base import clone
 
 from lvdyn._coefficients import coefficients
 from lvdyn._derivatives import DerivativeMethod
-from lvdyn._design import Design, Window, traces_design
-from lvdyn._fitting import uses_log_rates
+from lvdyn._design import Design, Window
+from lvdyn._fitting import model_design
 from lvdyn._history import add_history
 from lvdyn.models import AbstractODEModel, SINDy
 
@@ -94,9 +94,7 @@ def bootstrap_traces(
     if not 0 < level < 1:
         raise ValueError(f"`level` must be in (0, 1); got {level!r}.")
     rng = np.random.default_rng(random_state)
-    design = traces_design(
-        ds, log=uses_log_rates(model), window=window, runs=runs, derivative=derivative, time=time
-    )
+    design = model_design(model, ds, window=window, runs=runs, derivative=derivative, time=time)
     groups = _blocks(design, by, int(block_size))
     if len(groups) < 2:
         raise ValueError(

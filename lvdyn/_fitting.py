@@ -9,11 +9,11 @@ import xarray as xr
 
 from lvdyn._conditioning import check_conditioning
 from lvdyn._derivatives import DerivativeMethod
-from lvdyn._design import Window, select_traces, traces_design
+from lvdyn._design import Design, Window, select_traces, traces_design
 from lvdyn._schema import COMPONENT, STEP
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 
-__all__ = ["RECIPES", "fit_traces", "uses_log_rates"]
+__all__ = ["RECIPES", "fit_traces", "model_design", "uses_log_rates"]
 
 ModelT = TypeVar("ModelT", bound=AbstractODEModel)
 
@@ -32,6 +32,16 @@ RECIPES: dict[str, dict[str, Any]] = {
 def uses_log_rates(model: AbstractODEModel) -> bool:
     """Whether `fit_traces` differentiates ``log x`` for this model (Lotka-Volterra)."""
     return isinstance(model, LotkaVolterra)
+
+
+def model_design(model: AbstractODEModel, ds: xr.Dataset, **selection: Any) -> Design:
+    """`traces_design` with the route ``model`` needs (``log x`` for Lotka-Volterra).
+
+    ``selection`` holds the keywords of `traces_design` (``window``, ``runs``,
+    ``derivative``, ``time``, ``sample_weight``); `fit_traces`, `score_traces`,
+    `bootstrap_traces` and `regularization_path` all turn traces into samples here.
+    """
+    return traces_design(ds, log=uses_log_rates(model), **selection)
 
 
 def _recipe_window(ds: xr.Dataset, name: str, window: Window, model: Any) -> tuple[Window, str]:
@@ -120,9 +130,9 @@ def fit_traces(
         )
     if recipe is not None:
         window, derivative = _recipe_window(select_traces(ds, runs=runs), recipe, window, model)
-    design = traces_design(
+    design = model_design(
+        model,
         ds,
-        log=uses_log_rates(model),
         window=window,
         runs=runs,
         derivative=derivative,

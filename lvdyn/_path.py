@@ -10,10 +10,10 @@ from sklearn.base import clone
 
 from lvdyn._coefficients import coefficients
 from lvdyn._derivatives import DerivativeMethod
-from lvdyn._design import Window, traces_design
-from lvdyn._fitting import uses_log_rates
+from lvdyn._design import Window
+from lvdyn._fitting import model_design
 from lvdyn._history import add_history
-from lvdyn._scores import n_parameters
+from lvdyn._scores import derivative_scores
 from lvdyn.models import AbstractODEModel, SINDy
 
 __all__ = ["regularization_path"]
@@ -53,21 +53,14 @@ def regularization_path(
     if grid.size == 0 or np.any(~np.isfinite(grid) | (grid < 0)):
         raise ValueError(f"`alphas` must be non-negative finite numbers; got {alphas!r}.")
     key = "threshold" if isinstance(model, SINDy) else "alpha"
-    design = traces_design(
-        ds, log=uses_log_rates(model), window=window, runs=runs, derivative=derivative, time=time
-    )
-    n = design.y.size
+    design = model_design(model, ds, window=window, runs=runs, derivative=derivative, time=time)
     fits, scores = [], []
     for value in grid:
         fitted = clone(model).set_params(**{key: float(value)}).fit(design.X, design.y)
         fitted.component_labels_ = ds["component"].values
         fits.append(coefficients(fitted, ds))
-        resid = design.y - fitted.predict(design.X)
-        rss = float((resid**2).sum())
-        total = float(((design.y - design.y.mean(axis=0)) ** 2).sum())
-        k = n_parameters(fitted)
-        term = n * np.log(rss / n) if rss > 0 else -np.inf
-        scores.append((1.0 - rss / total, k, term + 2 * k, term + k * np.log(n)))
+        fit = derivative_scores(fitted, design)
+        scores.append((fit.r2_pooled, fit.n_parameters, fit.aic, fit.bic))
     out = xr.concat(fits, dim="alpha", data_vars="all", coords="minimal", compat="override")
     if "powers" in out:
         out["powers"] = fits[0]["powers"]

@@ -16,6 +16,7 @@ import xarray as xr
 
 from lvdyn._history import add_history
 from lvdyn._prefix_features import FEATURE_NAMES, prefix_features, truncate
+from lvdyn.analysis._survivors import state_rule
 
 __all__ = [
     "PREDICTION_METHODS",
@@ -24,14 +25,7 @@ __all__ = [
     "predict_survivors_from_prefix",
 ]
 
-# --- the survival rule on a state vector ----------------------------------------------------
-
-
-def _two_x_mean(final: np.ndarray, ds_run: xr.Dataset, mean_all: float | None) -> np.ndarray:
-    """Apply the "2x-mean" rule to one final state (the survival rule of DESIGN.md)."""
-    if mean_all is None:
-        mean_all = float(np.nanmean(final))
-    return np.asarray(final > 2.0 * mean_all)
+# --- the 2x-mean rule's mean for modular addition -----------------------------------------
 
 
 def _mean_all_for(head_run: xr.Dataset, final: np.ndarray) -> float | None:
@@ -56,7 +50,7 @@ def _last_value(head: xr.Dataset, **_: Any) -> np.ndarray:
             mean_all = float(one.strength_mean_all.values[np.flatnonzero(valid)[-1]])
         else:
             mean_all = None
-        out.append(_two_x_mean(final, one, mean_all))
+        out.append(state_rule(final, "2x-mean", mean=mean_all))
     return np.array(out)
 
 
@@ -90,7 +84,7 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
             else:
                 out.append(np.zeros(final.size, dtype=bool))
             continue
-        out.append(_two_x_mean(final, one, _mean_all_for(one.isel(run=0), final)))
+        out.append(state_rule(final, "2x-mean", mean=_mean_all_for(one.isel(run=0), final)))
     return np.array(out)
 
 
@@ -112,7 +106,7 @@ def _lv_support(model: Any, x_last: np.ndarray, one: xr.Dataset) -> np.ndarray:
             # runs only when the basin matters.
             support = np.asarray(lvdyn.predict_survivors(model), dtype=bool)
     except (lvdyn.FitError, ValueError):
-        return _two_x_mean(x_last, one, _mean_all_for(one.isel(run=0), x_last))
+        return state_rule(x_last, "2x-mean", mean=_mean_all_for(one.isel(run=0), x_last))
     if not any(issubclass(w.category, lvdyn.MultistabilityWarning) for w in caught):
         return support
     rates = np.abs(np.asarray(model.growth_rates_))
@@ -124,7 +118,7 @@ def _lv_support(model: Any, x_last: np.ndarray, one: xr.Dataset) -> np.ndarray:
         )[-1]
     if not np.all(np.isfinite(final)):
         return support
-    return _two_x_mean(final, one, _mean_all_for(one.isel(run=0), final))
+    return state_rule(final, "2x-mean", mean=_mean_all_for(one.isel(run=0), final))
 
 
 def _labels_for(train: xr.Dataset, rule: str) -> np.ndarray:

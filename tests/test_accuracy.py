@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
+import xarray as xr
 
 import lvdyn
 from lvdyn.producers import synthetic
@@ -15,38 +14,105 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-@pytest.mark.slow  # about 20 s: trajectory refinement of 110 parameters
-def test_lotka_volterra_10_components_5_runs_1_percent_noise() -> None:
-    system = synthetic.stable_lotka_volterra(10, seed=0)
-    x0 = np.random.default_rng(0).uniform(0.05, 3.0, size=(5, 10))
+def _spread_start(rng: np.random.Generator, n_runs: int, n_components: int) -> np.ndarray:
+    """Initial strengths log-uniform over [0.01, 3]: most components start small and grow.
+
+    That is how components start in training (small, at different scales), and it is what
+    identifies a Lotka-Volterra system: while x_i is small its per-capita rate is about r_i,
+    and the runs visit states far apart in every direction. Starts spread uniformly around
+    the equilibrium (uniform on [0.05, 3]) only excite the slow approach to it: measured
+    regression errors 11-14% for A and refined errors 3.5-4.1% (A) / 2.0-4.0% (r), seeds 0-2.
+    """
+    return 10.0 ** rng.uniform(-2.0, 0.5, size=(n_runs, n_components))
+
+
+@pytest.mark.slow  # about 6 s a seed: trajectory refinement of 110 parameters and 50 starts
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lotka_volterra_10_components_5_runs_1_percent_noise(seed: int) -> None:
+    # The issue's setup: 10 components, 5 runs, 1% multiplicative noise; 301 samples a run at
+    # dt = 0.02 (time 0..6, the rates of A and r are about 1, so every run reaches its
+    # equilibrium). The accuracy recipe: gradient matching on Savitzky-Golay derivatives of
+    # log x (window 51 = one time unit, cubic: wide enough to average the 1% noise, narrow
+    # against the curvature of the transients), then single-shooting trajectory refinement.
+    system = synthetic.stable_lotka_volterra(10, seed=seed)
+    x0 = _spread_start(np.random.default_rng(seed), 5, 10)
     ds = synthetic.lotka_volterra(
-        r=system.r, A=system.A, x0=x0, steps=300, dt=0.02, noise=0.01, seed=0
+        r=system.r, A=system.A, x0=x0, steps=300, dt=0.02, noise=0.01, seed=seed
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", lvdyn.IllConditionedWarning)
-        rough = lvdyn.fit_traces(
-            lvdyn.LotkaVolterra(), ds, time="time", derivative=lvdyn.SavitzkyGolay(31, 3)
-        )
+    rough = lvdyn.fit_traces(
+        lvdyn.LotkaVolterra(), ds, time="time", derivative=lvdyn.SavitzkyGolay(51, 3)
+    )
     refined = lvdyn.refine_trajectories(rough, ds, time="time", shooting="single", substeps=1)
-    # Measured: regression 14% (A) / 18% (r); refined 3.5% / 4.0%. The issue's 2% target for
-    # r is not met: r and A are strongly correlated (r ~ -A x*) with 5 runs.
+    # Measured over seeds 0-4: regression 2.8-4.3% (A) / 0.9-2.8% (r), so regression alone
+    # misses the r target on some seeds; refinement 1.4-2.4% (A) / 0.5-0.8% (r), with a final
+    # cost at the noise floor (0.5 n sigma^2 = 0.75), i.e. the maximum-likelihood fit. The
+    # issue's 5% / 2% targets hold with a margin of two.
+    assert _rel(rough.interaction_matrix_, system.A) <= 0.07
     assert _rel(refined.interaction_matrix_, system.A) <= 0.05
-    assert _rel(refined.growth_rates_, system.r) <= 0.05
-    assert _rel(refined.interaction_matrix_, system.A) < _rel(rough.interaction_matrix_, system.A)
+    assert _rel(refined.growth_rates_, system.r) <= 0.02
+    assert refined.refine_cost_ < 1.2 * 0.5 * ds.strength.size * 0.01**2
 
 
-def test_linear_10_components_1_percent_noise() -> None:
-    system = synthetic.stable_linear(10, seed=0)
-    # 12 runs: with 3 runs of this system the fast modes die within a few steps, the states
-    # span ~3 directions and A is not identifiable (measured error > 100% for any method).
-    x0 = np.random.default_rng(0).uniform(-3.0, 5.0, size=(12, 10))
-    ds = synthetic.linear(A=system.A, b=system.b, x0=x0, steps=200, dt=0.02, noise=0.01, seed=0)
+def _linear_3_runs(seed: int) -> tuple[xr.Dataset, np.ndarray, np.ndarray]:
+    # The issue's setup: 10 components, 3 runs, 1% noise (additive, states are O(1));
+    # 301 samples at dt = 0.02 cover one to three periods of every mode.
+    # Three runs of a 10-d linear system identify A only if each run stays excited along
+    # every direction long enough: a run's states span the Krylov space of x0 - x*, whose
+    # k-th direction is weighted by about (spread of the eigenvalues * t)^k / k!. In
+    # `synthetic.oscillatory_linear` the modes oscillate at frequencies spread over 1..3 and
+    # decay slowly (rates 0.2-0.5), so the pooled states' smallest RMS singular value is
+    # 0.10-0.18 (seeds 0-2), ten times the noise. In `synthetic.stable_linear` (-I plus small
+    # couplings) every eigenvalue sits near -1, each run spans about three directions, the
+    # smallest singular value is 0.0008, below the 0.01 noise, and no method identifies A
+    # from 3 runs: measured errors 67-215%, trajectory refinement included.
+    system = synthetic.oscillatory_linear(10, seed=seed)
+    A, b = system.A, system.b
+    x0 = system.equilibrium + 2.0 * np.random.default_rng(seed).standard_normal((3, 10))
+    ds = synthetic.linear(A=A, b=b, x0=x0, steps=300, dt=0.02, noise=0.01, seed=seed)
+    return ds, A, b
+
+
+def test_linear_10_components_3_runs_1_percent_noise() -> None:
+    ds, A, b = _linear_3_runs(0)
+    # Savitzky-Golay window 31 (0.6 time units, a third of the shortest period): wider windows
+    # bias the fast modes (window 51: 4.4% on A).
     model = lvdyn.fit_traces(
         lvdyn.LinearODE(), ds, time="time", derivative=lvdyn.SavitzkyGolay(31, 3)
     )
-    # Measured 1.0% (A) and 1.2% (b).
-    assert _rel(model.A_, system.A) <= 0.02
-    assert _rel(model.b_, system.b) <= 0.02
+    # Measured 1.2% (A) and 0.8% (b) on this seed; 0.7-1.4% / 0.8-1.6% over seeds 0-2.
+    assert _rel(model.A_, A) <= 0.02
+    assert _rel(model.b_, b) <= 0.02
+
+
+@pytest.mark.slow  # about 3 s a seed
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_linear_3_runs_refined_over_seeds(seed: int) -> None:
+    ds, A, b = _linear_3_runs(seed)
+    rough = lvdyn.fit_traces(
+        lvdyn.LinearODE(), ds, time="time", derivative=lvdyn.SavitzkyGolay(31, 3)
+    )
+    refined = lvdyn.refine_trajectories(rough, ds, time="time", shooting="single", substeps=1)
+    # Measured over seeds 0-2: refined 0.5-0.7% (A) and 0.5-0.9% (b), under the regression's
+    # 0.7-1.4% / 0.8-1.6%; the 2% target holds with a margin of two.
+    assert _rel(refined.A_, A) <= 0.02
+    assert _rel(refined.b_, b) <= 0.02
+
+
+@pytest.mark.parametrize(("method", "order"), [("forward", 1), ("central", 2), ("central4", 4)])
+def test_noise_free_fit_error_follows_the_derivative_order(method: str, order: int) -> None:
+    # Noise-free Lotka-Volterra runs over time 0..4, sampled ever more densely: the error of
+    # the fitted A is the truncation error of the derivative, so it falls as dt^order. Measured
+    # slopes 0.99, 1.97 and 3.80; 0.3 of slack covers the pre-asymptotic regime of central4.
+    system = synthetic.stable_lotka_volterra(3, seed=0)
+    x0 = _spread_start(np.random.default_rng(0), 3, 3)
+    ns = np.array([50, 100, 200, 400])
+    errors = []
+    for n in ns:
+        ds = synthetic.lotka_volterra(r=system.r, A=system.A, x0=x0, steps=int(n), dt=4.0 / n)
+        model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time", derivative=method)
+        errors.append(_rel(model.interaction_matrix_, system.A))
+    slope = np.polyfit(np.log(4.0 / ns), np.log(errors), 1)[0]
+    assert slope == pytest.approx(order, abs=0.3)
 
 
 def test_refinement_multiple_shooting_fixes_a_rough_start() -> None:
@@ -59,6 +125,12 @@ def test_refinement_multiple_shooting_fixes_a_rough_start() -> None:
     # 2 runs x 81 samples at 1% noise: 8 parameters to about 2%.
     assert _rel(refined.growth_rates_, r) < 0.03
     assert _rel(refined.interaction_matrix_, A) < 0.03
+    # With a sign constraint the bounded (trust-region reflective) solver runs instead of
+    # Levenberg-Marquardt; it reaches the same optimum here, and A_21 stays <= 0.
+    rough.set_params(sign=np.array([[0, 0], [-1, 0]]))
+    bounded = lvdyn.refine_trajectories(rough, ds, time="time", shooting="multiple")
+    assert bounded.interaction_matrix_[1, 0] <= 0
+    assert _rel(bounded.interaction_matrix_, A) < 0.03
     with pytest.raises(ValueError, match="`shooting`"):
         lvdyn.refine_trajectories(rough, ds, shooting="triple")  # type: ignore[arg-type]
 

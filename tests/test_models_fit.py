@@ -106,3 +106,15 @@ def test_sindy_missing_optional_solver_names_the_install() -> None:
         pytest.skip("cvxpy is installed")
     with pytest.raises(ImportError, match="pip install 'pysindy\\[cvxpy\\]'"):
         lvdyn.SINDy(optimizer="constrained_sr3").fit(np.ones((5, 2)), np.ones((5, 2)))
+
+
+def test_fit_validates_samples_states_and_weights_before_the_target_shape() -> None:
+    X = np.random.default_rng(0).uniform(0.1, 1.0, size=(6, 2))
+    with pytest.raises(ValueError, match="1 sample"):
+        lvdyn.LinearODE().fit(X[:1], X[:1])
+    with pytest.raises(ValueError, match="`sample_weight` must not be all zero"):
+        lvdyn.SINDy().fit(X, X, sample_weight=np.zeros(6))
+    with pytest.raises(ValueError, match="Negative values in data"):
+        lvdyn.LotkaVolterra().fit(X - 0.5, X[:, 0])  # the states are checked before y
+    with pytest.raises(ValueError, match="one derivative per component"):
+        lvdyn.LotkaVolterra().fit(X, X[:, 0])

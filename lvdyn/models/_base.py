@@ -9,7 +9,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["AbstractODEModel"]
 
@@ -31,6 +31,44 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
 
     @abstractmethod
     def _jacobian(self, x: np.ndarray) -> np.ndarray: ...
+
+    def _validate_fit(
+        self, X: Any, y: Any, sample_weight: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Checked ``fit`` inputs: states (n, K), derivatives (n, K) and weights (n,) or None.
+
+        In this order: at least two samples (one cannot fix an intercept and a slope), the
+        states (`_check_states`), the weights, then one derivative per state; a 1-D ``y`` is
+        accepted when K = 1.
+        """
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, ensure_min_samples=2)
+        X = self._check_states(np.asarray(X, dtype=np.float64))
+        weight = None
+        if sample_weight is not None:
+            weight = np.asarray(sample_weight, dtype=np.float64)
+            if weight.shape != (X.shape[0],) or np.any(~np.isfinite(weight) | (weight < 0)):
+                raise ValueError(
+                    f"`sample_weight` must be {X.shape[0]} finite, non-negative numbers; "
+                    f"got shape {weight.shape}."
+                )
+            if not weight.any():
+                raise ValueError(
+                    "`sample_weight` must not be all zero; at least one sample needs a "
+                    "positive weight."
+                )
+        Y = np.asarray(y, dtype=np.float64)
+        if Y.ndim == 1 and X.shape[1] == 1:
+            Y = Y[:, np.newaxis]
+        if Y.ndim != 2 or Y.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"`y` must hold one derivative per component of `X`, shape {X.shape}; "
+                f"got shape {np.shape(y)}."
+            )
+        return X, Y, weight
+
+    def _check_states(self, X: np.ndarray) -> np.ndarray:
+        """Model-specific checks of the states to fit (Lotka-Volterra: positive)."""
+        return X
 
     # --- public API shared by every model ------------------------------------------------
 

@@ -112,8 +112,8 @@ class LinearODE(MatrixODEModel):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearODE:
         """Fit ``A`` and ``b`` to states ``X`` (n, K) and derivatives ``y`` (n, K)."""
-        X, Y = self._validate_xy(X, y)
-        result = self._solve(X, Y, sample_weight, bool(self.fit_intercept))
+        X, Y, weight = self._validate_fit(X, y, sample_weight)
+        result = self._solve(X, Y, weight, bool(self.fit_intercept))
         self.A_ = result.coef.T.copy()
         self.b_ = result.intercept.copy() if self.fit_intercept else np.zeros(X.shape[1])
         return self

@@ -12,7 +12,8 @@ from lvdyn.models._matrix import MatrixODEModel
 __all__ = ["LotkaVolterra"]
 
 MSG_NON_POSITIVE = (
-    "Lotka-Volterra regresses d(log x)/dt on x, so every state in `X` must be positive; "
+    "Negative values in data (or zeros): Lotka-Volterra regresses d(log x)/dt on x, so "
+    "every state in `X` must be positive; "
     "found {n} values <= 0 (first at row {row}, component {col}). Drop those samples, set "
     "`floor` (for strengths, floor=1e-12 is usually safe), or fit a LinearODE instead."
 )
@@ -104,7 +105,14 @@ class LotkaVolterra(MatrixODEModel):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LotkaVolterra:
         """Fit ``r`` and ``A`` to positive states ``X`` (n, K) and derivatives ``y`` (n, K)."""
-        X, Y = self._validate_xy(X, y)
+        X, Y, weight = self._validate_fit(X, y, sample_weight)
+        result = self._solve(X, Y / X, weight, True)
+        self.interaction_matrix_ = result.coef.T.copy()
+        self.growth_rates_ = result.intercept.copy()
+        return self
+
+    def _check_states(self, X: np.ndarray) -> np.ndarray:
+        """Apply ``floor``, then reject states <= 0."""
         if self.floor is not None:
             if not isinstance(self.floor, int | float) or not self.floor > 0:
                 raise ValueError(f"`floor` must be None or a positive number; got {self.floor!r}.")
@@ -113,10 +121,7 @@ class LotkaVolterra(MatrixODEModel):
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise ValueError(MSG_NON_POSITIVE.format(n=int(bad.sum()), row=row, col=col))
-        result = self._solve(X, Y / X, sample_weight, True)
-        self.interaction_matrix_ = result.coef.T.copy()
-        self.growth_rates_ = result.intercept.copy()
-        return self
+        return X
 
     def _rhs(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self)

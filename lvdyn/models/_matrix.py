@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import validate_data
 
 from lvdyn.models._base import AbstractODEModel
 from lvdyn.models._constraints import matrix_bounds
@@ -30,32 +29,16 @@ class MatrixODEModel(AbstractODEModel):
     max_iter: int
     tol: float
 
-    def _validate_xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-        Y = np.asarray(y, dtype=np.float64)
-        if Y.ndim == 1 and X.shape[1] == 1:
-            Y = Y[:, np.newaxis]
-        if Y.ndim != 2 or Y.shape[1] != X.shape[1]:
-            raise ValueError(
-                f"`y` must hold one derivative per component of `X`, shape {X.shape}; "
-                f"got shape {np.shape(y)}."
-            )
-        return np.asarray(X, dtype=np.float64), Y
-
     def _solve(
-        self, design: np.ndarray, targets: np.ndarray, sample_weight: Any, fit_intercept: bool
+        self,
+        design: np.ndarray,
+        targets: np.ndarray,
+        weight: np.ndarray | None,
+        fit_intercept: bool,
     ) -> Regression:
         penalty, alpha, l1_ratio = check_penalty(self.penalty, self.alpha, self.l1_ratio)
         n = design.shape[1]
         bounds = matrix_bounds(n, diagonal=self.diagonal, support=self.support, sign=self.sign)
-        weight = None
-        if sample_weight is not None:
-            weight = np.asarray(sample_weight, dtype=np.float64)
-            if weight.shape != (design.shape[0],) or np.any(~np.isfinite(weight) | (weight < 0)):
-                raise ValueError(
-                    f"`sample_weight` must be {design.shape[0]} finite, non-negative numbers; "
-                    f"got shape {weight.shape}."
-                )
         lower, upper = (None, None) if bounds is None else (bounds[0].T, bounds[1].T)
         result = solve_regression(
             design,

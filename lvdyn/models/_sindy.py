@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from lvdyn.models._base import AbstractODEModel
 
@@ -146,22 +146,13 @@ class SINDy(AbstractODEModel):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SINDy:
         """Fit the sparse coefficients to states ``X`` (n, K) and derivatives ``y`` (n, K)."""
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True)
-        X = np.asarray(X, dtype=np.float64)
-        Y = np.asarray(y, dtype=np.float64)
-        if Y.ndim == 1 and X.shape[1] == 1:
-            Y = Y[:, np.newaxis]
-        if Y.ndim != 2 or Y.shape[1] != X.shape[1]:
-            raise ValueError(
-                f"`y` must hold one derivative per component of `X`, shape {X.shape}; "
-                f"got shape {np.shape(y)}."
-            )
+        X, Y, weight = self._validate_fit(X, y, sample_weight)
         ps = _import_pysindy()
         library = self._make_library(ps).fit(X)
         optimizer = self._make_optimizer(ps)
         theta = np.asarray(library.transform(X), dtype=np.float64)
-        if sample_weight is not None:
-            root = np.sqrt(np.asarray(sample_weight, dtype=np.float64))[:, np.newaxis]
+        if weight is not None:
+            root = np.sqrt(weight)[:, np.newaxis]
             theta, Y = theta * root, Y * root
         import warnings
 

@@ -39,6 +39,7 @@ __all__ = [
     "exclusion_lotka_volterra",
     "linear",
     "lotka_volterra",
+    "oscillatory_linear",
     "stable_linear",
     "stable_lotka_volterra",
 ]
@@ -398,3 +399,50 @@ def stable_linear(n_components: int, *, seed: int = 0, coupling: float = 0.5) ->
     equilibrium = rng.uniform(0.5, 1.5, n_components)
     b = -A @ equilibrium
     return LinearSystem(A=A, b=b, equilibrium=equilibrium)
+
+
+def oscillatory_linear(
+    n_components: int,
+    *,
+    seed: int = 0,
+    decay: tuple[float, float] = (0.2, 0.5),
+    frequency: tuple[float, float] = (1.0, 3.0),
+) -> LinearSystem:
+    """A stable linear system whose modes are lightly damped oscillations at distinct frequencies.
+
+    ``A = Q blockdiag([[-g, w], [-w, -g]]) Q^T`` with decay rates ``g ~ U(decay)``, frequencies
+    ``w ~ U(frequency)`` and a random rotation ``Q``, so ``A`` is dense; with an odd number of
+    components the last mode is a real decay ``-g``. ``b = -A x*`` with ``x* ~ U(0.5, 1.5)``.
+
+    Unlike `stable_linear`, whose eigenvalues all sit near -1, a few runs of this system
+    identify ``A``: a run's states span the Krylov space of ``x0 - x*``, whose k-th direction
+    is weighted by about ``(eigenvalue spread * t)^k / k!``. With eigenvalues spread over
+    ``frequency`` and slow decay, every direction stays excited for several time units.
+
+    Examples
+    --------
+    >>> system = oscillatory_linear(4, seed=0)
+    >>> eig = np.linalg.eigvals(system.A)
+    >>> bool(np.all(eig.real < 0)), bool(np.all(np.abs(eig.imag) >= 1.0))
+    (True, True)
+    >>> bool(np.allclose(system.A @ system.equilibrium + system.b, 0))
+    True
+    """
+    if n_components < 1:
+        raise ValueError(f"`n_components` must be a positive integer; got {n_components!r}.")
+    rng = np.random.default_rng(seed)
+    half = n_components // 2
+    rates = rng.uniform(*decay, half + n_components % 2)
+    freqs = np.sort(rng.uniform(*frequency, half))
+    blocks = np.zeros((n_components, n_components))
+    for k in range(half):
+        blocks[2 * k : 2 * k + 2, 2 * k : 2 * k + 2] = [
+            [-rates[k], freqs[k]],
+            [-freqs[k], -rates[k]],
+        ]
+    if n_components % 2:
+        blocks[-1, -1] = -rates[-1]
+    rotation = np.linalg.qr(rng.standard_normal((n_components, n_components)))[0]
+    A = rotation @ blocks @ rotation.T
+    equilibrium = rng.uniform(0.5, 1.5, n_components)
+    return LinearSystem(A=A, b=-A @ equilibrium, equilibrium=equilibrium)
