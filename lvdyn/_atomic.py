@@ -11,6 +11,16 @@ from pathlib import Path
 __all__ = ["atomic_path", "check_writable", "ensure_folder"]
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only portable way to read the umask is to set it
+    os.umask(mask)
+    return mask
+
+
+#: The process umask, read once at import (reading it means briefly setting it).
+_UMASK = _read_umask()
+
+
 def check_writable(path: str | os.PathLike[str], *, argument: str = "path") -> Path:
     """Return ``path`` as a `Path` after checking that its folder exists and can be written.
 
@@ -26,6 +36,11 @@ def check_writable(path: str | os.PathLike[str], *, argument: str = "path") -> P
             "Add a file name, for example traces.nc."
         )
     parent = target.parent if str(target.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise ValueError(
+            f"`{argument}`: {str(parent)!r} is a file, not a folder, so {target.name!r} cannot "
+            "be written inside it. Choose another path."
+        )
     if not parent.is_dir():
         raise ValueError(
             f"`{argument}`: the folder {str(parent)!r} does not exist. Create it first."
@@ -73,11 +88,19 @@ def atomic_path(path: str | os.PathLike[str], *, argument: str = "path") -> Iter
     'hello'
     """
     target = check_writable(path, argument=argument)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
-    )
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ValueError(
+            f"`{argument}`: cannot create a file in {str(folder)!r} ({exc.strerror}). "
+            "Choose a folder you can write to."
+        ) from exc
+    # mkstemp creates the file readable by its owner only; give it the permissions that an
+    # ordinary open() would (0o666 minus the umask), as readers on other accounts expect.
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -87,3 +110,18 @@ def atomic_path(path: str | os.PathLike[str], *, argument: str = "path") -> Iter
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the folder entry of a rename to disk, where the platform allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse to sync folders
+        pass
+    finally:
+        os.close(fd)

@@ -112,6 +112,11 @@ class LinearODE(MatrixODEModel):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearODE:
         """Fit ``A`` and ``b`` to states ``X`` (n, K) and derivatives ``y`` (n, K)."""
+        if not isinstance(self.fit_intercept, bool | np.bool_):
+            raise ValueError(
+                "`fit_intercept` must be True or False; got "
+                f"{self.fit_intercept!r} ({type(self.fit_intercept).__name__})."
+            )
         X, Y = self._validate_xy(X, y)
         result = self._solve(X, Y, sample_weight, bool(self.fit_intercept))
         self.A_ = result.coef.T.copy()

@@ -9,7 +9,12 @@ from sklearn.utils.validation import validate_data
 
 from lvdyn.models._base import AbstractODEModel
 from lvdyn.models._constraints import matrix_bounds
-from lvdyn.models._solvers import Regression, check_penalty, solve_regression
+from lvdyn.models._solvers import (
+    Regression,
+    check_iterations,
+    check_penalty,
+    solve_regression,
+)
 
 __all__ = ["MatrixODEModel"]
 
@@ -46,6 +51,7 @@ class MatrixODEModel(AbstractODEModel):
         self, design: np.ndarray, targets: np.ndarray, sample_weight: Any, fit_intercept: bool
     ) -> Regression:
         penalty, alpha, l1_ratio = check_penalty(self.penalty, self.alpha, self.l1_ratio)
+        max_iter, tol = check_iterations(self.max_iter, self.tol)
         n = design.shape[1]
         bounds = matrix_bounds(n, diagonal=self.diagonal, support=self.support, sign=self.sign)
         weight = None
@@ -67,8 +73,8 @@ class MatrixODEModel(AbstractODEModel):
             fit_intercept=fit_intercept,
             lower=lower,
             upper=upper,
-            max_iter=self.max_iter,
-            tol=self.tol,
+            max_iter=max_iter,
+            tol=tol,
         )
         self.n_iter_ = result.n_iter
         return result

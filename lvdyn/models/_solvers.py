@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import lsq_linear
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["PENALTIES", "Regression", "check_penalty", "solve_regression"]
+__all__ = ["PENALTIES", "Regression", "check_iterations", "check_penalty", "solve_regression"]
 
 PENALTIES = (None, "ols", "ridge", "lasso", "elasticnet")
 
@@ -60,6 +60,24 @@ def check_penalty(penalty: object, alpha: object, l1_ratio: object) -> tuple[str
     alpha_ = float(alpha) if isinstance(alpha, int | float | np.number) else 0.0
     ratio = float(l1_ratio) if isinstance(l1_ratio, int | float | np.number) else 0.5
     return name, alpha_, ratio
+
+
+def check_iterations(max_iter: object, tol: object) -> tuple[int, float]:
+    """Validate the coordinate-descent limits; return them as (int, float)."""
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise ValueError(
+            f"`max_iter` must be a positive integer; got {max_iter!r} ({type(max_iter).__name__})."
+        )
+    if (
+        isinstance(tol, bool)
+        or not isinstance(tol, int | float | np.number)
+        or not np.isfinite(tol)
+        or tol < 0
+    ):
+        raise ValueError(
+            f"`tol` must be a non-negative number; got {tol!r} ({type(tol).__name__})."
+        )
+    return int(max_iter), float(tol)
 
 
 def _coordinate_descent(
