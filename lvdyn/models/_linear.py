@@ -45,6 +45,9 @@ class LinearODE(MatrixODEModel):
     b_ : ndarray of shape (K,)
     n_iter_ : int
         Coordinate-descent sweeps (1 for closed-form solves).
+    converged_ : ndarray of bool, shape (K,)
+        Per equation, whether coordinate descent met ``tol`` (a `ConvergenceWarning` names
+        the equations that did not).
 
     Examples
     --------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from lvdyn.models._base import AbstractODEModel
@@ -77,4 +79,15 @@ class MatrixODEModel(AbstractODEModel):
             tol=tol,
         )
         self.n_iter_ = result.n_iter
+        self.converged_ = (
+            np.ones(n, dtype=bool) if result.converged is None else result.converged.copy()
+        )
+        if not self.converged_.all():
+            warnings.warn(
+                f"coordinate descent did not converge in {max_iter} sweeps for the equations "
+                f"of components {np.flatnonzero(~self.converged_).tolist()} (by position); "
+                "increase `max_iter` or `tol`, or use a larger `alpha`. `converged_` says which.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return result
