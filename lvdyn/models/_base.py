@@ -54,6 +54,33 @@ class Trajectory:
         return f"{self.status}: {self.message}; largest components {list(names)}"
 
 
+class _OutOfBudget(Exception):
+    """Raised inside the right-hand side to stop a solver that has run out of evaluations."""
+
+
+def _solve_within(
+    f: Any, times: np.ndarray, state: np.ndarray, budget: int, options: dict[str, Any]
+) -> tuple[Any, float]:
+    """`solve_ivp` over ``times`` with at most ``budget`` evaluations of ``f``.
+
+    Returns the solution (None when the budget ran out) and the furthest time evaluated.
+    """
+    reached = [float(times[0])]
+
+    def counted(t: float, x: np.ndarray) -> np.ndarray:
+        if len(reached) > budget:
+            raise _OutOfBudget
+        reached.append(float(t))
+        return f(t, x)
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            sol = solve_ivp(counted, (times[0], times[-1]), state, t_eval=times, **options)
+    except _OutOfBudget:
+        return None, max(reached)
+    return sol, max(reached)
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
@@ -124,6 +151,7 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         rtol: float = 1e-8,
         atol: float = 1e-10,
         max_norm: float = 1e12,
+        max_evaluations: int = 100_000,
     ) -> Trajectory:
         """Integrate from ``x0``; return the states at ``steps`` with the solver's status.
 
@@ -167,17 +195,22 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         def f(_t: float, x: np.ndarray) -> np.ndarray:
             return self._rhs(x[np.newaxis])[0]
 
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            sol = solve_ivp(
-                f,
-                (times[0], times[-1]),
-                state,
-                method=method,
-                t_eval=times,
-                rtol=rtol,
-                atol=atol,
-                events=blow_up,
+        options = dict(method=method, rtol=rtol, atol=atol, events=blow_up)
+        sol, stuck = _solve_within(f, times, state, max_evaluations, options)
+        if sol is None:
+            # Out of budget: integrate again up to the last reported time before the point
+            # where the solver stalled, so the rows it did reach are kept.
+            before = times[times < stuck]
+            if before.size > 1:
+                partial, _ = _solve_within(f, before, state, max_evaluations, options)
+                if partial is not None and partial.status == 0:
+                    out[: before.size] = partial.y.T
+            message = (
+                f"the solver used its budget of `max_evaluations`={max_evaluations} "
+                f"right-hand-side evaluations and stalled at time {stuck:g} of {times[-1]:g} "
+                "(a singular or extremely stiff system)"
             )
+            return Trajectory(times, out, "failed", message, stuck)
         n_ok = sol.y.shape[1]
         out[:n_ok] = sol.y.T
         finite = np.isfinite(out[:n_ok]).all(axis=1)
@@ -212,6 +245,7 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         rtol: float = 1e-8,
         atol: float = 1e-10,
         max_norm: float = 1e12,
+        max_evaluations: int = 100_000,
         on_divergence: str = "warn",
     ) -> np.ndarray:
         """Integrate from ``x0`` and return the states at ``steps``.
@@ -228,6 +262,9 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         max_norm : float
             The integration stops when the state's norm exceeds this; the remaining rows
             are NaN.
+        max_evaluations : int
+            Budget of right-hand-side evaluations; a solver that needs more (a singular or
+            extremely stiff system) stops with status ``"failed"`` instead of hanging.
         on_divergence : {"warn", "raise", "nan"}
             When the model blows up or the solver fails: warn with `lvdyn.DivergenceWarning`
             (saying when and which components), raise `lvdyn.FitError`, or return the NaN
@@ -241,7 +278,15 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"`on_divergence` must be 'warn', 'raise' or 'nan'; got {on_divergence!r}."
             )
-        run = self.integrate(x0, steps, method=method, rtol=rtol, atol=atol, max_norm=max_norm)
+        run = self.integrate(
+            x0,
+            steps,
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            max_norm=max_norm,
+            max_evaluations=max_evaluations,
+        )
         if run.status != "ok":
             labels = getattr(self, "component_labels_", None)
             text = f"the simulation {run.describe(labels)}; later rows are NaN."
