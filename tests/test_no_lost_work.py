@@ -4,6 +4,7 @@ file in place of a good one, and a killed training resumes from its last checkpo
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import subprocess
@@ -138,3 +139,47 @@ def test_training_killed_with_sigkill_resumes_to_identical_traces(tmp_path: Path
     for name in ("strength", "train_loss", "test_acc", "early_gradient"):
         # Bit-identical: the same deterministic CPU computation from the same state.
         np.testing.assert_array_equal(again[name].values, straight[name].values)
+
+
+# --- every write goes through atomic_path ----------------------------------------------------
+
+#: Calls that write a file: method names, and open() with a writing mode.
+WRITERS = {"to_netcdf", "savefig", "save", "write_text", "write_bytes", "to_csv", "to_parquet"}
+
+
+def _is_write(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in WRITERS:
+        return not (func.attr == "save" and not _is_torch(func.value))
+    if isinstance(func, ast.Name) and func.id == "open" and len(call.args) > 1:
+        mode = call.args[1]
+        return isinstance(mode, ast.Constant) and any(c in str(mode.value) for c in "wax+")
+    return False
+
+
+def _is_torch(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id in {"torch", "np", "numpy"}
+
+
+def test_every_file_write_in_lvdyn_goes_through_atomic_path() -> None:
+    package = Path(lvdyn.__file__).resolve().parent
+    writes, unguarded = 0, []
+    for path in package.rglob("*.py"):
+        if path.name == "_atomic.py":  # the implementation itself
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        guarded: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.With) and any(
+                isinstance(item.context_expr, ast.Call)
+                and getattr(item.context_expr.func, "id", None) == "atomic_path"
+                for item in node.items
+            ):
+                guarded.update(id(inner) for inner in ast.walk(node))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _is_write(node):
+                writes += 1
+                if id(node) not in guarded:
+                    unguarded.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert writes >= 4  # netCDF (traces, models, parts), checkpoints, figures, reports
+    assert unguarded == []
