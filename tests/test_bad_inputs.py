@@ -36,7 +36,7 @@ class Case:
 
     name: str
     build: Callable[[Path], Thunk]
-    error: type[BaseException]
+    error: type[BaseException] | type[Warning]  # a warning: the call warns and goes on
     says: tuple[str, ...]  # substrings the message must contain: the argument and what was found
 
 
@@ -98,6 +98,18 @@ def _with_negative() -> xr.Dataset:
     ds = _traces()
     ds["strength"][1, 5, 2] = -0.25
     return ds
+
+
+def _constant_b() -> xr.DataArray:
+    strength = _traces().strength.copy()
+    strength.loc[{"component": "b"}] = 2.0
+    return strength
+
+
+def _twin_c() -> xr.DataArray:
+    strength = _traces().strength.copy()
+    strength.loc[{"component": "c"}] = strength.sel(component="a").values
+    return strength
 
 
 def _csv(folder: Path, text: str, name: str = "table.csv") -> Path:
@@ -289,6 +301,18 @@ API_CASES = [
         ),
         lvdyn.FitError,
         ("`derivative`", "3 samples in a row", "at most 1"),
+    ),
+    Case(
+        "fit: a constant component (warns, then fits)",
+        lambda d: _fit(lvdyn.LinearODE(), _traces().assign(strength=_constant_b())),
+        lvdyn.IllConditionedWarning,
+        ("components ['b'] are constant",),
+    ),
+    Case(
+        "fit: duplicate components (warns, then fits)",
+        lambda d: _fit(lvdyn.LinearODE(), _traces().assign(strength=_twin_c())),
+        lvdyn.IllConditionedWarning,
+        ("[('a', 'c')] have identical trajectories",),
     ),
     Case(
         "fit: window outside the data",
@@ -577,9 +601,14 @@ def _listing(folder: Path) -> list[str]:
 def test_api_bad_input(case: Case, tmp_path: Path) -> None:
     call = case.build(tmp_path)
     before = _listing(tmp_path)
-    with pytest.raises(case.error) as caught:
-        call()
-    message = str(caught.value)
+    if issubclass(case.error, Warning):  # a documented warning: the call goes on
+        with pytest.warns(case.error) as record:
+            call()
+        message = " ".join(str(w.message) for w in record)
+    else:
+        with pytest.raises(case.error) as caught:
+            call()
+        message = str(caught.value)
     for fragment in case.says:
         assert fragment in message, f"{fragment!r} not in {message!r}"
     assert _listing(tmp_path) == before  # nothing written, no temporary file left

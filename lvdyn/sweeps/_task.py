@@ -94,14 +94,16 @@ def task_params(task: SweepTask, folder: Path) -> dict[str, Any]:
 
     Paths in a config are relative to the output folder and private to each task (two tasks
     never share a checkpoint); a path that leads outside the folder through a symbolic link
-    is refused.
+    is refused. The folder a file keyword names is created, and so is a folder keyword's
+    (``*_dir``, ``*_folder``) own folder.
     """
     params = dict(task.params)
     for name, value in task.params.items():
         if is_path_param(name) and isinstance(value, str):
             relative = f"{TASK_FILES}/{task.name}/{value}"
             target = inside_folder(folder, relative, key=f"params.{name}")
-            target.parent.mkdir(parents=True, exist_ok=True)
+            names_folder = name in ("folder", "directory") or name.endswith(("_dir", "_folder"))
+            (target if names_folder else target.parent).mkdir(parents=True, exist_ok=True)
             params[name] = str(target)
     return params
 
