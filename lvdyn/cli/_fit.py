@@ -89,7 +89,6 @@ def fit(
     fitted = fit_traces(
         estimator, ds, window=_window(window), derivative=derivative, time=time, recipe=recipe
     )
-    path = save_model(fitted, out, argument="--out")
     scores = score_traces(
         fitted,
         ds,
@@ -98,6 +97,7 @@ def fit(
         time=time,
         simulate=False,
     )
+    path = save_model(fitted, out, argument="--out")  # last: an error above writes nothing
     per_component = {
         str(c): float(v)
         for c, v in zip(ds.component.values, scores.r2_derivative.values, strict=True)

@@ -188,7 +188,7 @@ def _check_relative(value: Any, key: str) -> str:
     if posix.is_absolute() or windows.is_absolute() or windows.drive or ".." in windows.parts:
         raise ValueError(
             f"`{key}` must be a path inside the output folder (relative, without '..'); "
-            f"got {value!r}. Use a plain file name such as 'combined.nc'."
+            f"got {value!r}. Use a relative name such as {PureWindowsPath(value).name!r}."
         )
     return value
 
@@ -218,7 +218,8 @@ def _check_path_params(table: dict[str, Any], key: str, *, grid: bool) -> None:
     for name, value in table.items():
         if is_path_param(name):
             for item in value if grid and isinstance(value, list) else [value]:
-                _check_relative(item, f"{key}.{name}")
+                if item is not None:  # None: the producer's "no file" (checkpoint=None)
+                    _check_relative(item, f"{key}.{name}")
 
 
 def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> SweepConfig:
