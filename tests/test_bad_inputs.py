@@ -732,6 +732,26 @@ CLI_CASES = [
         ("`combined` must be a path inside the output folder",),
     ),
     CliCase(
+        "usage: unknown model",
+        lambda d: ["fit", str(_saved(d)), "--model", "ode", "--out", _out(d)],
+        ("--model", "'ode' is not one of", "See 'lvdyn fit --help'"),
+    ),
+    CliCase(
+        "usage: unknown option",
+        lambda d: ["fit", str(_saved(d)), "--colour", "red"],
+        ("No such option: --colour",),
+    ),
+    CliCase(
+        "usage: missing --out",
+        lambda d: ["import", str(_csv(d, "step,component,strength\n0,a,1\n"))],
+        ("Missing option '--out'",),
+    ),
+    CliCase(
+        "usage: prefix not an integer",
+        lambda d: ["predict", str(_saved(d)), "--prefix", "early"],
+        ("--prefix", "valid integer", "got 'early'"),
+    ),
+    CliCase(
         "train: bad seeds",
         lambda d: ["train", "modadd", "--seeds", "a-b", "--steps", "2", "--out", _out(d)],
         ("`--seeds` must be integers", "'a-b'"),
