@@ -152,6 +152,12 @@ def _segments(finite: np.ndarray) -> list[np.ndarray]:
     return [np.arange(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
+def _longest_stretch(strength: np.ndarray) -> int:
+    """The most consecutive samples without NaN in any run of ``strength`` (run, step, K)."""
+    lengths = [len(rows) for run in strength for rows in _segments(np.isfinite(run).all(axis=1))]
+    return max(lengths, default=0)
+
+
 def traces_design(
     ds: xr.Dataset,
     *,
@@ -191,14 +197,7 @@ def traces_design(
             idx = rows[d.index]
             parts.append((d.states, d.rates, weights[i, idx], np.full(idx.size, i), steps[idx]))
     if not parts or sum(p[0].shape[0] for p in parts) == 0:
-        longest = max(
-            (
-                len(rows)
-                for i in range(strength.shape[0])
-                for rows in _segments(np.isfinite(strength[i]).all(axis=1))
-            ),
-            default=0,
-        )
+        longest = _longest_stretch(strength)
         raise FitError(
             f"no samples to fit: `derivative` {derivative!r} needs {min_samples(method)} "
             f"samples in a row without NaN; the selected runs have at most {longest}. Widen "
