@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["atomic_path", "check_writable", "ensure_folder"]
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)  # the only portable way to read the umask is to set it
-    os.umask(mask)
-    return mask
-
-
-#: The process umask, read once at import (reading it means briefly setting it).
-_UMASK = _read_umask()
 
 
 def check_writable(path: str | os.PathLike[str], *, argument: str = "path") -> Path:
@@ -90,17 +80,12 @@ def atomic_path(path: str | os.PathLike[str], *, argument: str = "path") -> Iter
     target = check_writable(path, argument=argument)
     folder = target.parent if str(target.parent) else Path(".")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        tmp = _new_file(folder, target.name)
     except OSError as exc:
         raise ValueError(
             f"`{argument}`: cannot create a file in {str(folder)!r} ({exc.strerror}). "
             "Choose a folder you can write to."
         ) from exc
-    # mkstemp creates the file readable by its owner only; give it the permissions that an
-    # ordinary open() would (0o666 minus the umask), as readers on other accounts expect.
-    os.close(fd)
-    tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -111,6 +96,23 @@ def atomic_path(path: str | os.PathLike[str], *, argument: str = "path") -> Iter
             tmp.unlink()
         raise
     _fsync_folder(folder)
+
+
+def _new_file(folder: Path, name: str) -> Path:
+    """Create an empty, uniquely named ``.name.XXXXXXXX.tmp`` file in ``folder``.
+
+    Unlike `tempfile.mkstemp` (owner-only files), the file gets the permissions an ordinary
+    ``open()`` gives, 0o666 minus the umask, since it becomes the output file.
+    """
+    for _ in range(100):
+        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"no free temporary name for {name!r} in {str(folder)!r}")
 
 
 def _fsync_folder(folder: Path) -> None:
