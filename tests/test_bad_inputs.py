@@ -501,6 +501,12 @@ API_CASES = [
         ("column 'strength' must be numeric", "['high']"),
     ),
     Case(
+        "table: a netCDF file read as a table",
+        _given(_saved, lvdyn.read_traces_table),
+        lvdyn.SchemaError,
+        ("traces.nc", "could not be parsed"),
+    ),
+    Case(
         "table: repeated keys",
         lambda d: (
             lambda: lvdyn.traces_from_dataframe(
@@ -710,6 +716,18 @@ CLI_CASES = [
         "predict: prefix longer than the run",
         lambda d: ["predict", str(_saved(d)), "--prefix", "5000", "--method", "last-value"],
         ("`prefix` must lie within the logged steps", "got 5000"),
+    ),
+    CliCase(
+        "predict: a single logged step",
+        lambda d: [
+            "predict",
+            str(_saved(d, _traces().isel(step=[0]))),
+            "--prefix",
+            "0",
+            "--method",
+            "last-value",
+        ],
+        ("at least 2 logged steps", "got 1"),
     ),
     CliCase(
         "predict: unknown method",
