@@ -17,6 +17,7 @@ from lvdyn._derivatives import FiniteDifference as FiniteDifference
 from lvdyn._derivatives import SavitzkyGolay as SavitzkyGolay
 from lvdyn._derivatives import SmoothingSpline as SmoothingSpline
 from lvdyn._derivatives import SqrtRatio as SqrtRatio
+from lvdyn._errors import DivergenceWarning as DivergenceWarning
 from lvdyn._errors import FitError as FitError
 from lvdyn._errors import IllConditionedWarning as IllConditionedWarning
 from lvdyn._errors import SchemaError as SchemaError
@@ -105,6 +106,7 @@ __all__ = [
     "refine_trajectories",
     "bootstrap_traces",
     "regularization_path",
+    "DivergenceWarning",
 ]
 
 _SYMBOLIC = ("equations", "lambdify_rhs", "to_latex", "to_sympy")

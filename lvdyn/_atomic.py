@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +26,11 @@ def check_writable(path: str | os.PathLike[str], *, argument: str = "path") -> P
             "Add a file name, for example traces.nc."
         )
     parent = target.parent if str(target.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise ValueError(
+            f"`{argument}`: {str(parent)!r} is a file, not a folder, so {target.name!r} cannot "
+            "be written inside it. Choose another path."
+        )
     if not parent.is_dir():
         raise ValueError(
             f"`{argument}`: the folder {str(parent)!r} does not exist. Create it first."
@@ -73,11 +78,14 @@ def atomic_path(path: str | os.PathLike[str], *, argument: str = "path") -> Iter
     'hello'
     """
     target = check_writable(path, argument=argument)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path(".")
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        tmp = _new_file(folder, target.name)
+    except OSError as exc:
+        raise ValueError(
+            f"`{argument}`: cannot create a file in {str(folder)!r} ({exc.strerror}). "
+            "Choose a folder you can write to."
+        ) from exc
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -87,3 +95,35 @@ def atomic_path(path: str | os.PathLike[str], *, argument: str = "path") -> Iter
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+    _fsync_folder(folder)
+
+
+def _new_file(folder: Path, name: str) -> Path:
+    """Create an empty, uniquely named ``.name.XXXXXXXX.tmp`` file in ``folder``.
+
+    Unlike `tempfile.mkstemp` (owner-only files), the file gets the permissions an ordinary
+    ``open()`` gives, 0o666 minus the umask, since it becomes the output file.
+    """
+    for _ in range(100):
+        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"no free temporary name for {name!r} in {str(folder)!r}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the folder entry of a rename to disk, where the platform allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse to sync folders
+        pass
+    finally:
+        os.close(fd)

@@ -72,6 +72,11 @@ def coefficients(model: AbstractODEModel, ds: xr.Dataset | None = None) -> xr.Da
     >>> coefficients(model).A.sel(component=0, component_j=1).item()
     -0.2
     """
+    if isinstance(model, AbstractODEModel) and not hasattr(model, "n_features_in_"):
+        raise ValueError(
+            f"`model` is not fitted: this {type(model).__name__} has no parameters yet. Fit it "
+            "with lvdyn.fit_traces or build it with from_params."
+        )
     labels = _labels(model, ds)
     coords = {COMPONENT: labels, COMPONENT_J: labels}
     if isinstance(model, LinearODE):
@@ -120,7 +125,9 @@ def coefficients(model: AbstractODEModel, ds: xr.Dataset | None = None) -> xr.Da
     return add_history(out, f"coefficients({type(model).__name__})")
 
 
-def save_model(model: AbstractODEModel, path: str | os.PathLike[str]) -> Path:
+def save_model(
+    model: AbstractODEModel, path: str | os.PathLike[str], *, argument: str = "path"
+) -> Path:
     """Write a fitted model to netCDF, atomically; `load_model` reads it back. No pickle.
 
     Examples
@@ -131,7 +138,7 @@ def save_model(model: AbstractODEModel, path: str | os.PathLike[str]) -> Path:
     >>> load_model(path).b_.tolist()
     [2.0]
     """
-    return save_netcdf(coefficients(model), path)
+    return save_netcdf(coefficients(model), path, argument=argument)
 
 
 def load_model(path: str | os.PathLike[str]) -> AbstractODEModel:

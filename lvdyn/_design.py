@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._derivatives import DerivativeMethod, differentiate, resolve_derivative
+from lvdyn._derivatives import (
+    DerivativeMethod,
+    differentiate,
+    min_samples,
+    resolve_derivative,
+)
 from lvdyn._errors import FitError
 from lvdyn._schema import COMPONENT, RUN, STEP, validate_traces
 
@@ -132,8 +137,12 @@ def _weights(sample_weight: Any, ds: xr.Dataset) -> np.ndarray:
     else:
         values = np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), shape)
     values = np.asarray(values, dtype=np.float64)
-    if np.any(~np.isfinite(values) | (values < 0)):
-        raise ValueError("`sample_weight` must be finite and non-negative everywhere.")
+    bad = ~np.isfinite(values) | (values < 0)
+    if np.any(bad):
+        raise ValueError(
+            "`sample_weight` must be finite and non-negative everywhere; got "
+            f"{int(bad.sum())} other values (for example {values[bad][0]:g})."
+        )
     return values
 
 
@@ -141,6 +150,12 @@ def _segments(finite: np.ndarray) -> list[np.ndarray]:
     """Row indices of each maximal stretch of finite samples."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], finite.astype(np.int8), [0]])))
     return [np.arange(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _longest_stretch(strength: np.ndarray) -> int:
+    """The most consecutive samples without NaN in any run of ``strength`` (run, step, K)."""
+    lengths = [len(rows) for run in strength for rows in _segments(np.isfinite(run).all(axis=1))]
+    return max(lengths, default=0)
 
 
 def traces_design(
@@ -172,8 +187,9 @@ def traces_design(
             if log and np.any(x <= 0):
                 bad = np.argwhere(x <= 0)[0]
                 raise FitError(
-                    f"run {sub[RUN].values[i]!r} has strength <= 0 (first at step "
-                    f"{steps[rows][bad[0]]}, component {sub[COMPONENT].values[bad[1]]!r}); "
+                    f"run {sub[RUN].values[i].item()!r} has strength <= 0 (first at step "
+                    f"{steps[rows][bad[0]]}, component {sub[COMPONENT].values[bad[1]].item()!r}, "
+                    f"value {x[tuple(bad)]:g}); "
                     "Lotka-Volterra fits need positive states. Drop those steps with `window`, "
                     "floor the traces (ds.strength.clip(min=1e-12)) or fit a LinearODE."
                 )
@@ -181,10 +197,11 @@ def traces_design(
             idx = rows[d.index]
             parts.append((d.states, d.rates, weights[i, idx], np.full(idx.size, i), steps[idx]))
     if not parts or sum(p[0].shape[0] for p in parts) == 0:
+        longest = _longest_stretch(strength)
         raise FitError(
-            f"no samples to fit: every selected run has fewer finite samples in a row than "
-            f"derivative {method!r} needs. Widen `window`, select other `runs`, or use "
-            "derivative='forward'."
+            f"no samples to fit: `derivative` {derivative!r} needs {min_samples(method)} "
+            f"samples in a row without NaN; the selected runs have at most {longest}. Widen "
+            "`window`, select other `runs`, or use derivative='forward'."
         )
     X, y, w, run, step = (np.concatenate(col) for col in zip(*parts, strict=True))
     return Design(X=X, y=y, weight=w, run=run, step=step)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["FitError", "IllConditionedWarning", "SchemaError"]
+__all__ = ["DivergenceWarning", "FitError", "IllConditionedWarning", "SchemaError"]
 
 
 class SchemaError(ValueError):
@@ -38,4 +38,13 @@ class IllConditionedWarning(UserWarning):
     Raised by `lvdyn.fit_traces` with the components involved: constant (saturated) components,
     collinear with the intercept, and components with identical trajectories, of which only
     sums of interactions are identifiable.
+    """
+
+
+class DivergenceWarning(RuntimeWarning):
+    """A simulated model blew up (or its ODE solver failed) before the last requested step.
+
+    The message says when it stopped and which components were largest; the rows after the
+    stop are NaN, and `lvdyn.simulate_traces` records the status per run in
+    ``simulation_status``. Pass ``on_divergence="raise"`` to get a `FitError` instead.
     """

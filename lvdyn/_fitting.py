@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, TypeVar
 
 import numpy as np
 import xarray as xr
+from sklearn.exceptions import ConvergenceWarning
 
 from lvdyn._conditioning import check_conditioning
 from lvdyn._derivatives import DerivativeMethod
 from lvdyn._design import Design, Window, select_traces, traces_design
 from lvdyn._schema import COMPONENT, STEP
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
+from lvdyn.models._matrix import MatrixODEModel
 
 __all__ = ["RECIPES", "fit_traces", "model_design", "uses_log_rates"]
 
@@ -112,6 +115,9 @@ def fit_traces(
     IllConditionedWarning
         When the pooled states cannot identify every parameter: constant (saturated)
         components, components with identical trajectories, or a nearly singular design.
+    sklearn.exceptions.ConvergenceWarning
+        When coordinate descent (the L1 penalties) stops at ``max_iter`` before meeting
+        ``tol``, naming the components whose equations did not converge.
 
     Examples
     --------
@@ -141,6 +147,21 @@ def fit_traces(
     )
     check_conditioning(design.X, list(ds[COMPONENT].values.tolist()))
     weight = None if sample_weight is None else design.weight
-    model.fit(design.X, design.y, sample_weight=weight)
-    model.component_labels_ = np.asarray(ds[COMPONENT].values)
+    labels = np.asarray(ds[COMPONENT].values)
+    with warnings.catch_warnings():
+        # The estimator names equations by position; warn below with the component labels.
+        if isinstance(model, MatrixODEModel):
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(design.X, design.y, sample_weight=weight)
+    model.component_labels_ = labels
+    converged = getattr(model, "converged_", None)
+    if converged is not None and not np.all(converged):
+        warnings.warn(
+            f"{type(model).__name__}: coordinate descent did not converge in "
+            f"{model.get_params()['max_iter']} sweeps for the equations of components "
+            f"{labels[~np.asarray(converged)].tolist()}; their coefficients are not optimal. "
+            "Increase `max_iter` or `tol`, or use a larger `alpha`.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return model

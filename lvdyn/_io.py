@@ -64,11 +64,12 @@ def open_netcdf(path: str | os.PathLike[str], *, argument: str = "path") -> xr.D
     return ds
 
 
-def save_traces(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+def save_traces(ds: xr.Dataset, path: str | os.PathLike[str], *, argument: str = "path") -> Path:
     """Validate ``ds`` and write it to ``path`` as netCDF4, atomically.
 
     The data are written to a temporary file in the same folder, flushed to disk, then
     renamed over ``path``; a crash at any point leaves an older file at ``path`` intact.
+    ``argument`` is the name that error messages give the path (``"--out"`` in the CLI).
 
     Examples
     --------
@@ -80,7 +81,7 @@ def save_traces(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     (1, 4, 2)
     """
     validate_traces(ds)
-    return save_netcdf(ds, path)
+    return save_netcdf(ds, path, argument=argument)
 
 
 def open_traces(path: str | os.PathLike[str]) -> xr.Dataset:

@@ -94,6 +94,21 @@ def _extra_variable(
     )
 
 
+def _strength_array(strength: Any) -> np.ndarray:
+    """``strength`` as an array; ragged nested sequences (runs of different lengths) are refused."""
+    try:
+        return np.asarray(strength)
+    except ValueError:
+        if isinstance(strength, Sequence) and not isinstance(strength, str):
+            shapes = [np.shape(part) for part in strength]
+            raise SchemaError(
+                "`strength` must be an array whose runs all have the same shape (step, "
+                f"component); got runs of shapes {sorted(set(shapes))[:5]}. NaN-pad the shorter "
+                "runs, or build one dataset per run and join them with lvdyn.combine_traces."
+            ) from None
+        raise
+
+
 def make_traces(
     strength: Any,
     *,
@@ -144,7 +159,7 @@ def make_traces(
     >>> ds.seed.dims
     ('run',)
     """
-    values = np.asarray(strength)
+    values = _strength_array(strength)
     if values.dtype.kind not in "fiub":
         raise SchemaError(
             f"`strength` must be numeric; got dtype {values.dtype}. Convert it to float first."

@@ -32,6 +32,11 @@ def truncate(ds: xr.Dataset, prefix: int, *, allow_last: bool = False) -> xr.Dat
         raise ValueError(
             f"`prefix` must be an integer training step; got {prefix!r} ({type(prefix).__name__})."
         )
+    if steps.size < 2:
+        raise ValueError(
+            f"`ds` must have at least 2 logged steps to predict from a prefix; got "
+            f"{steps.size} (step {steps.tolist()}). Log more steps."
+        )
     if prefix < steps[0] or prefix > steps[-1] or (prefix == steps[-1] and not allow_last):
         raise ValueError(
             f"`prefix` must lie within the logged steps and before the last one "

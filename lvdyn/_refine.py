@@ -19,12 +19,14 @@ integrated and compared in ``log x`` (multiplicative noise); linear runs in ``x`
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
 from scipy.optimize import least_squares
+from sklearn.exceptions import ConvergenceWarning
 
 from lvdyn._design import Window, select_traces, trace_times
 from lvdyn._errors import FitError
@@ -180,7 +182,13 @@ def refine_trajectories(
     Returns
     -------
     A new fitted model of the same class and hyperparameters with refined parameters;
-    ``refine_cost_`` holds the final least-squares cost.
+    ``refine_cost_`` holds the final least-squares cost and ``refine_converged_`` whether
+    the optimiser met its tolerances.
+
+    Warns
+    -----
+    sklearn.exceptions.ConvergenceWarning
+        When `scipy.optimize.least_squares` stops at ``max_nfev`` before converging.
 
     Examples
     --------
@@ -252,4 +260,13 @@ def refine_trajectories(
     if hasattr(model, "component_labels_"):
         refined.component_labels_ = model.component_labels_
     refined.refine_cost_ = float(result.cost)
+    refined.refine_converged_ = bool(result.status > 0)
+    if result.status == 0:
+        warnings.warn(
+            f"refine_trajectories: least squares used its budget of `max_nfev`={max_nfev} "
+            f"residual evaluations without converging (cost {result.cost:.4g}); the refined "
+            "parameters are not optimal. Increase `max_nfev` or start from a better fit.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return refined

@@ -75,6 +75,13 @@ def _check_attrs(name: str, attrs: Mapping[Hashable, Any], problems: list[str]) 
             )
 
 
+def _label(ds: xr.Dataset, dim: str, index: int) -> Any:
+    """The label at ``index`` of coordinate ``dim`` as a plain Python value (the index if none)."""
+    if dim not in ds.coords or ds[dim].ndim != 1:
+        return index
+    return ds[dim].values[index].item()
+
+
 def _check_labels(ds: xr.Dataset, dim: str, problems: list[str]) -> None:
     if dim not in ds.coords:
         problems.append(
@@ -103,7 +110,7 @@ def _check_labels(ds: xr.Dataset, dim: str, problems: list[str]) -> None:
     dupes = values[counts > 1]
     if dupes.size:
         problems.append(
-            f"coordinate `{dim}` has duplicate labels {list(dupes[:5])}; every {dim} needs a "
+            f"coordinate `{dim}` has duplicate labels {dupes[:5].tolist()}; every {dim} needs a "
             "unique label. Rename or drop the duplicates."
         )
 
@@ -165,10 +172,14 @@ def _check_strength(ds: xr.Dataset, problems: list[str]) -> None:
         )
         return
     values = strength.values
-    if np.isinf(values).any():
+    infinite = np.isinf(values)
+    if infinite.any():
+        where = dict(zip(strength.dims, np.argwhere(infinite)[0], strict=True))
+        first = ", ".join(f"{dim} {_label(ds, str(dim), int(i))!r}" for dim, i in where.items())
+        n = int(infinite.sum())
         problems.append(
-            "`strength` contains infinite values; use NaN for missing samples and drop "
-            "diverged runs."
+            f"`strength` contains {n} infinite value{'s' if n > 1 else ''} (first at {first}); "
+            "use NaN for missing samples and drop diverged runs."
         )
     finite = np.isfinite(values)
     axes = {d: i for i, d in enumerate(strength.dims)}
@@ -233,7 +244,8 @@ def _check_global_attrs(ds: xr.Dataset, problems: list[str]) -> None:
             ok = False
         if not ok:
             problems.append(
-                f"attribute `lvdyn_schema_version` must be {SCHEMA_VERSION}; got {version!r}. "
+                f"attribute `lvdyn_schema_version` must be {SCHEMA_VERSION}; got "
+                f"{version.item() if isinstance(version, np.generic) else version!r}. "
                 "This file was written by another version of lvdyn or another tool."
             )
     for key in ("source", "history"):

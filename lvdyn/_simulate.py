@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from lvdyn._design import trace_times
+from lvdyn._errors import DivergenceWarning, FitError
 from lvdyn._history import add_history
 from lvdyn._make import make_traces
 from lvdyn._schema import COMPONENT, RUN, STEP, validate_traces
@@ -39,6 +40,7 @@ def simulate_traces(
     *,
     time: str = "step",
     dt: float = 1.0,
+    on_divergence: str = "warn",
 ) -> xr.Dataset:
     """Simulate ``model`` and return the trajectories as traces (schema version 1).
 
@@ -56,12 +58,17 @@ def simulate_traces(
         was fitted with).
     dt : float
         With initial states: time per step.
+    on_divergence : {"warn", "raise", "nan"}
+        When a run blows up or its solver fails: warn once with `lvdyn.DivergenceWarning`,
+        raise `lvdyn.FitError`, or only record it in the status coordinates.
 
     Returns
     -------
     xarray.Dataset
-        ``strength`` holds the simulation; a run whose integration diverged is NaN from
-        there on (a `RuntimeWarning` says when).
+        ``strength`` holds the simulation; a run whose integration stopped early is NaN from
+        there on. Per run, ``simulation_status`` is ``"ok"``, ``"diverged"`` (the state blew
+        up) or ``"failed"`` (the solver gave up) and ``simulation_message`` says when and
+        which components.
 
     Examples
     --------
@@ -71,6 +78,10 @@ def simulate_traces(
     >>> [round(v, 3) for v in sim.strength.values[0, :, 0].tolist()]
     [0.0, 0.632, 0.865, 0.95]
     """
+    if on_divergence not in ("warn", "raise", "nan"):
+        raise ValueError(
+            f"`on_divergence` must be 'warn', 'raise' or 'nan'; got {on_divergence!r}."
+        )
     if isinstance(ds_or_x0, xr.Dataset):
         ds = validate_traces(ds_or_x0)
         x0 = initial_states(ds)
@@ -87,31 +98,50 @@ def simulate_traces(
         components: Any = ds[COMPONENT].values
     else:
         x0 = np.atleast_2d(np.asarray(ds_or_x0, dtype=np.float64))
+        if not np.isfinite(x0).all():
+            raise ValueError(f"`ds_or_x0` initial states must be finite; got {x0.tolist()!r}.")
         step_values = _step_values(0 if steps is None else steps, 0)
         times = np.broadcast_to(step_values * float(dt), (x0.shape[0], step_values.size))
         runs = None
         components = getattr(model, "component_labels_", None)
     out = np.full((x0.shape[0], step_values.size, x0.shape[1]), np.nan)
+    status = np.full(x0.shape[0], "ok", dtype=object)
+    messages = np.full(x0.shape[0], "", dtype=object)
+    labels = components if components is not None else np.arange(x0.shape[1])
     for i in range(x0.shape[0]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[i] = model.simulate(x0[i], times[i])
-        if not np.isfinite(out[i]).all():
-            warnings.warn(
-                f"the simulation of run {i} diverged at step "
-                f"{step_values[np.flatnonzero(~np.isfinite(out[i]).all(axis=1))[0]]}; "
-                "later steps are NaN.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+        run = model.integrate(x0[i], times[i])
+        out[i] = run.states
+        status[i] = run.status
+        if run.status != "ok":
+            stopped = step_values[int(np.argmin(np.isfinite(run.states).all(axis=1)))]
+            messages[i] = f"stopped before step {stopped}: {run.describe(labels)}"
+    bad = np.flatnonzero(status != "ok")
+    if bad.size:
+        name = runs[bad[0]] if runs is not None else bad[0]
+        text = (
+            f"{bad.size} of {status.size} simulated runs did not reach the last step; run "
+            f"{_plain(name)!r} {messages[bad[0]]}. Later steps are NaN; see the "
+            "`simulation_status` and `simulation_message` coordinates."
+        )
+        if on_divergence == "raise":
+            raise FitError(text)
+        if on_divergence == "warn":
+            warnings.warn(text, DivergenceWarning, stacklevel=2)
     sim = make_traces(
-        np.nan_to_num(out, nan=np.nan, posinf=np.nan, neginf=np.nan),
+        out,
         step=step_values,
         component=components,
         run=runs,
         source=f"lvdyn.simulate_traces ({type(model).__name__})",
+        simulation_status=status.astype(str),
+        simulation_message=messages.astype(str),
     )
+    sim["simulation_status"].attrs["long_name"] = "ok, diverged (blew up) or failed (solver)"
     return add_history(sim, f"simulate_traces({type(model).__name__}, steps={step_values.size})")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _step_values(steps: Any, first: int) -> np.ndarray:

@@ -93,7 +93,9 @@ def traces_from_dataframe(
     table[value] = values.astype(np.float64)
     dupes = table.duplicated(keys)
     if dupes.any():
-        first = table.loc[dupes, keys].iloc[0].tolist()
+        first = [
+            v.item() if isinstance(v, np.generic) else v for v in table.loc[dupes, keys].iloc[0]
+        ]
         raise SchemaError(
             f"{int(dupes.sum())} rows repeat a (run, step, component) key, for example {first}; "
             "each key must appear once. Aggregate them first (df.groupby(...).mean()).",

@@ -236,14 +236,14 @@ def test_a_worker_killed_mid_task_loses_nothing(tmp_path: Path, worker_env, monk
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "slow_producer.py").write_text(SLOW_PRODUCER)
-    markers = tmp_path / "markers"
-    markers.mkdir()
+    out = tmp_path / "out"
     monkeypatch.syspath_prepend(str(tmp_path / "code"))  # found here and on the workers
     worker_env.setenv("PYTHONPATH", f"{tmp_path / 'code'}{os.pathsep}{os.environ['PYTHONPATH']}")
     config = {
         **CONFIG,
         "producer": "faulty.slow_producer",
-        "params": {**LV_PARAMS, "marker_dir": str(markers), "hold": 1.5},
+        # A path keyword: each task gets its own out/tasks/<task>/markers folder.
+        "params": {**LV_PARAMS, "marker_dir": "markers", "hold": 1.5},
         "seeds": [0, 1, 2, 3],
     }  # 2 noise levels x 2 chunks of 2 seeds = 4 tasks of about 3 s each
     killed: list[int] = []
@@ -251,7 +251,7 @@ def test_a_worker_killed_mid_task_loses_nothing(tmp_path: Path, worker_env, monk
 
     def kill_first_worker_seen() -> None:
         while not killed and not finished.is_set():
-            found = sorted(markers.iterdir())
+            found = sorted(out.glob("tasks/*/markers/*"))
             if found:
                 pid = int(found[0].name.split("-")[0])
                 os.kill(pid, signal.SIGKILL)
@@ -268,9 +268,7 @@ def test_a_worker_killed_mid_task_loses_nothing(tmp_path: Path, worker_env, monk
         killer = threading.Thread(target=kill_first_worker_seen)
         killer.start()
         try:
-            ds = run_sweep(
-                config, tmp_path / "out", scheduler=local.scheduler_address, progress=False
-            )
+            ds = run_sweep(config, out, scheduler=local.scheduler_address, progress=False)
         finally:
             finished.set()
             killer.join()
@@ -280,7 +278,7 @@ def test_a_worker_killed_mid_task_loses_nothing(tmp_path: Path, worker_env, monk
     # The killed task was started again elsewhere: the seed the killed worker was running has
     # markers from two processes. (Find it by the killed pid: markers sort by pid, so the
     # first one in name order need not be the killed worker's.)
-    names = [m.name.split("-") for m in markers.iterdir()]
+    names = [m.name.split("-") for m in out.glob("tasks/*/markers/*")]
     killed_seeds = {seed for pid, seed in names if pid == str(killed[0])}
     assert killed_seeds, "the killed worker left no marker"
     for killed_seed in killed_seeds:
@@ -290,7 +288,7 @@ def test_a_worker_killed_mid_task_loses_nothing(tmp_path: Path, worker_env, monk
     pairs = sorted(zip(combined.noise.values.tolist(), combined.seed.values.tolist(), strict=True))
     assert pairs == sorted((n, s) for n in (0.01, 0.05) for s in range(4))
     assert len(set(combined.run.values)) == 8
-    assert not list((tmp_path / "out" / "parts").glob(".*.tmp"))  # no half-written part kept
+    assert not list((out / "parts").glob(".*.tmp"))  # no half-written part kept
 
 
 def test_an_unknown_producer_fails_before_any_task_runs(tmp_path: Path) -> None:

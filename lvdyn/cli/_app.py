@@ -42,7 +42,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def one_line(error: BaseException) -> str:
+def one_line(error: BaseException | str) -> str:
     """Squash an exception message onto one line."""
     text = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
     return text or type(error).__name__
@@ -58,11 +58,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
+        show, message = getattr(exc, "show", None), getattr(exc, "format_message", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
+            show()  # `lvdyn train` alone: the help, not an error line
         else:
-            print(f"lvdyn: error: {one_line(exc)}", file=sys.stderr)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" See '{ctx.command_path} --help'." if ctx is not None else ""
+            text = one_line(message() if callable(message) else str(exc)).rstrip(".")
+            given = _given_value(getattr(exc, "param", None), argv)
+            if given is not None and repr(given) not in text:
+                text += f"; got {given!r}"
+            print(f"lvdyn: error: {text}.{hint}", file=sys.stderr)
         return 2
     except (typer.Abort, KeyboardInterrupt):
         print("lvdyn: interrupted", file=sys.stderr)
@@ -71,6 +77,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lvdyn: error: {one_line(exc)}", file=sys.stderr)
         return 2
     return int(result) if isinstance(result, int) else 0
+
+
+def _given_value(param: object, argv: Sequence[str] | None) -> str | None:
+    """The value given on the command line for the option ``param`` (for error messages)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for opt in getattr(param, "opts", ()):
+        for i, arg in enumerate(args):
+            if arg == opt and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(f"{opt}="):
+                return arg.split("=", 1)[1]
+    return None
 
 
 def _register_commands() -> None:

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lvdyn._atomic import check_writable
 from lvdyn._coefficients import save_model
 from lvdyn._fitting import fit_traces
 from lvdyn._io import open_traces
@@ -78,6 +79,7 @@ def fit(
 
     Example: lvdyn fit traces.nc --model lv --time time --out model.nc
     """
+    check_writable(out, argument="--out")  # fail before the work, not after it
     ds = open_traces(traces)
     estimator = (
         LinearODE.paper_recipe()
@@ -87,7 +89,6 @@ def fit(
     fitted = fit_traces(
         estimator, ds, window=_window(window), derivative=derivative, time=time, recipe=recipe
     )
-    path = save_model(fitted, out)
     scores = score_traces(
         fitted,
         ds,
@@ -96,6 +97,7 @@ def fit(
         time=time,
         simulate=False,
     )
+    path = save_model(fitted, out, argument="--out")  # last: an error above writes nothing
     per_component = {
         str(c): float(v)
         for c, v in zip(ds.component.values, scores.r2_derivative.values, strict=True)

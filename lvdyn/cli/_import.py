@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lvdyn._atomic import check_writable
 from lvdyn._io import save_traces
 from lvdyn._tables import read_traces_table
 from lvdyn.cli._app import app
@@ -33,7 +34,8 @@ def import_table(
     Every other column becomes a variable: per run (constant within a run), per (run, step),
     or per (run, step, component). Example: lvdyn import traces.csv --out traces.nc
     """
+    check_writable(out, argument="--out")  # fail before the work, not after it
     ds = read_traces_table(table, run=run, step=step, component=component, value=value)
-    path = save_traces(ds, out)
+    path = save_traces(ds, out, argument="--out")
     sizes = ", ".join(f"{k}={v}" for k, v in ds.strength.sizes.items())
     Console(quiet=quiet).print(f"[bold]lvdyn import[/bold]: wrote {path} ({sizes})")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from abc import abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,7 +13,76 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["AbstractODEModel"]
+from lvdyn._errors import DivergenceWarning, FitError
+
+__all__ = ["AbstractODEModel", "Trajectory"]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The result of `AbstractODEModel.integrate`.
+
+    Attributes
+    ----------
+    times : numpy.ndarray, shape (T,)
+    states : numpy.ndarray, shape (T, K)
+        NaN after the integration stopped.
+    status : {"ok", "diverged", "failed"}
+        ``"diverged"``: the state's norm passed ``max_norm`` (or left the floating-point
+        range); ``"failed"``: the solver gave up (for example, a step size below its minimum).
+    message : str
+        Why and when it stopped, naming the largest components; empty when ``"ok"``.
+    stop_time : float
+        The last time reached.
+    components : tuple of int
+        Positions of the components that blew up (the up to five largest, within a factor
+        of ten of the largest) when it stopped; empty when ``"ok"``.
+    """
+
+    times: np.ndarray
+    states: np.ndarray
+    status: str
+    message: str
+    stop_time: float
+    components: tuple[int, ...] = ()
+
+    def describe(self, labels: Any = None) -> str:
+        """One sentence: the status, why and when, and the components by label."""
+        if self.status == "ok":
+            return "ok"
+        names = self.components if labels is None else [_plain(labels[i]) for i in self.components]
+        return f"{self.status}: {self.message}; largest components {list(names)}"
+
+
+class _OutOfBudget(Exception):
+    """Raised inside the right-hand side to stop a solver that has run out of evaluations."""
+
+
+def _solve_within(
+    f: Any, times: np.ndarray, state: np.ndarray, budget: int, options: dict[str, Any]
+) -> tuple[Any, float]:
+    """`solve_ivp` over ``times`` with at most ``budget`` evaluations of ``f``.
+
+    Returns the solution (None when the budget ran out) and the furthest time evaluated.
+    """
+    reached = [float(times[0])]
+
+    def counted(t: float, x: np.ndarray) -> np.ndarray:
+        if len(reached) > budget:
+            raise _OutOfBudget
+        reached.append(float(t))
+        return f(t, x)
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            sol = solve_ivp(counted, (times[0], times[-1]), state, t_eval=times, **options)
+    except _OutOfBudget:
+        return None, max(reached)
+    return sol, max(reached)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 class AbstractODEModel(RegressorMixin, BaseEstimator):
@@ -109,7 +180,7 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         """R^2 of the predicted derivatives against ``y``, averaged uniformly over components."""
         return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
 
-    def simulate(
+    def integrate(
         self,
         x0: Any,
         steps: Any,
@@ -118,23 +189,21 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         rtol: float = 1e-8,
         atol: float = 1e-10,
         max_norm: float = 1e12,
-    ) -> np.ndarray:
-        """Integrate from ``x0`` and return the states at ``steps``.
+        max_evaluations: int = 100_000,
+    ) -> Trajectory:
+        """Integrate from ``x0``; return the states at ``steps`` with the solver's status.
 
-        Parameters
-        ----------
-        x0 : array_like, shape (K,)
-            Initial state, taken to be at ``steps[0]`` (or at 0 when ``steps`` is an int).
-        steps : int or array_like
-            An int ``n`` means times ``0, 1, ..., n``; otherwise the increasing times at which
-            to report the state.
-        max_norm : float
-            The integration stops when the state's norm exceeds this; the remaining rows
-            are NaN and a `RuntimeWarning` says at which time the model blew up.
+        Unlike `simulate`, this never warns: a blow-up or a solver failure is reported in
+        the returned `Trajectory` (``status`` and ``message``) and the rows after the stop
+        are NaN. Parameters are those of `simulate`.
 
-        Returns
-        -------
-        numpy.ndarray, shape (len(times), K)
+        Examples
+        --------
+        >>> from lvdyn import LotkaVolterra
+        >>> boom = LotkaVolterra.from_params([1.0], [[1.0]])  # x' = x (1 + x) blows up
+        >>> run = boom.integrate([1.0], 3)
+        >>> run.status, run.stop_time < 1.0
+        ('diverged', True)
         """
         state = self._states(x0, name="x0")
         if state.ndim != 1:
@@ -151,7 +220,10 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         out = np.full((times.size, state.size), np.nan)
         out[0] = state
         if times.size == 1:
-            return out
+            return Trajectory(times, out, "ok", "", float(times[0]))
+        if not np.isfinite(state).all():
+            bad = tuple(np.flatnonzero(~np.isfinite(state)).tolist())
+            return Trajectory(times, out, "failed", "`x0` is not finite", float(times[0]), bad)
 
         def blow_up(_t: float, x: np.ndarray) -> float:
             return max_norm - float(np.linalg.norm(x))
@@ -161,28 +233,103 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         def f(_t: float, x: np.ndarray) -> np.ndarray:
             return self._rhs(x[np.newaxis])[0]
 
-        with np.errstate(over="ignore", invalid="ignore"):
-            sol = solve_ivp(
-                f,
-                (times[0], times[-1]),
-                state,
-                method=method,
-                t_eval=times,
-                rtol=rtol,
-                atol=atol,
-                events=blow_up,
+        options = dict(method=method, rtol=rtol, atol=atol, events=blow_up)
+        sol, stuck = _solve_within(f, times, state, max_evaluations, options)
+        if sol is None:
+            # Out of budget: integrate again up to the last reported time before the point
+            # where the solver stalled, so the rows it did reach are kept.
+            before = times[times < stuck]
+            if before.size > 1:
+                partial, _ = _solve_within(f, before, state, max_evaluations, options)
+                if partial is not None and partial.status == 0:
+                    out[: before.size] = partial.y.T
+            message = (
+                f"the solver used its budget of `max_evaluations`={max_evaluations} "
+                f"right-hand-side evaluations and stalled at time {stuck:g} of {times[-1]:g} "
+                "(a singular or extremely stiff system)"
             )
+            return Trajectory(times, out, "failed", message, stuck)
         n_ok = sol.y.shape[1]
         out[:n_ok] = sol.y.T
-        if n_ok < times.size:
-            import warnings
+        finite = np.isfinite(out[:n_ok]).all(axis=1)
+        n_ok = int(np.argmin(finite)) if not finite.all() else n_ok
+        out[n_ok:] = np.nan
+        if n_ok == times.size:
+            return Trajectory(times, out, "ok", "", float(times[-1]))
+        events = sol.t_events[0] if sol.t_events else np.zeros(0)
+        if events.size:
+            stop, last = float(events[0]), sol.y_events[0][0]
+        else:
+            stop = float(sol.t[-1]) if sol.t.size else float(times[0])
+            last = sol.y[:, -1] if sol.y.size else state
+        size = np.nan_to_num(np.abs(last), nan=np.inf, posinf=np.inf)
+        order = np.argsort(-size, kind="stable")
+        largest = [int(i) for i in order[:5] if size[i] >= 0.1 * size[order[0]]]
+        if sol.status == 1 or not np.isfinite(last).all():
+            status = "diverged"
+            reason = f"the state norm exceeded max_norm={max_norm:g}"
+        else:
+            status = "failed"
+            reason = f"the solver stopped: {sol.message}"
+        message = f"{reason} at time {stop:g} of {times[-1]:g}"
+        return Trajectory(times, out, status, message, stop, tuple(largest))
 
-            reason = "the state norm exceeded max_norm" if sol.status == 1 else sol.message
-            stopped = sol.t[-1] if sol.t.size else times[0]
-            warnings.warn(
-                f"the simulation stopped at time {stopped:g} of {times[-1]:g} ({reason}); "
-                "later rows are NaN.",
-                RuntimeWarning,
-                stacklevel=2,
+    def simulate(
+        self,
+        x0: Any,
+        steps: Any,
+        *,
+        method: str = "LSODA",
+        rtol: float = 1e-8,
+        atol: float = 1e-10,
+        max_norm: float = 1e12,
+        max_evaluations: int = 100_000,
+        on_divergence: str = "warn",
+    ) -> np.ndarray:
+        """Integrate from ``x0`` and return the states at ``steps``.
+
+        Parameters
+        ----------
+        x0 : array_like, shape (K,)
+            Initial state, taken to be at ``steps[0]`` (or at 0 when ``steps`` is an int).
+        steps : int or array_like
+            An int ``n`` means times ``0, 1, ..., n``; otherwise the increasing times at which
+            to report the state.
+        method, rtol, atol
+            Passed to `scipy.integrate.solve_ivp`.
+        max_norm : float
+            The integration stops when the state's norm exceeds this; the remaining rows
+            are NaN.
+        max_evaluations : int
+            Budget of right-hand-side evaluations; a solver that needs more (a singular or
+            extremely stiff system) stops with status ``"failed"`` instead of hanging.
+        on_divergence : {"warn", "raise", "nan"}
+            When the model blows up or the solver fails: warn with `lvdyn.DivergenceWarning`
+            (saying when and which components), raise `lvdyn.FitError`, or return the NaN
+            rows silently (use `integrate` to get the status instead).
+
+        Returns
+        -------
+        numpy.ndarray, shape (len(times), K)
+        """
+        if on_divergence not in ("warn", "raise", "nan"):
+            raise ValueError(
+                f"`on_divergence` must be 'warn', 'raise' or 'nan'; got {on_divergence!r}."
             )
-        return out
+        run = self.integrate(
+            x0,
+            steps,
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            max_norm=max_norm,
+            max_evaluations=max_evaluations,
+        )
+        if run.status != "ok":
+            labels = getattr(self, "component_labels_", None)
+            text = f"the simulation {run.describe(labels)}; later rows are NaN."
+            if on_divergence == "raise":
+                raise FitError(text)
+            if on_divergence == "warn":
+                warnings.warn(text, DivergenceWarning, stacklevel=2)
+        return run.states

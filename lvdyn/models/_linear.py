@@ -45,6 +45,9 @@ class LinearODE(MatrixODEModel):
     b_ : ndarray of shape (K,)
     n_iter_ : int
         Coordinate-descent sweeps (1 for closed-form solves).
+    converged_ : ndarray of bool, shape (K,)
+        Per equation, whether coordinate descent met ``tol`` (a `ConvergenceWarning` names
+        the equations that did not).
 
     Examples
     --------
@@ -112,6 +115,11 @@ class LinearODE(MatrixODEModel):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearODE:
         """Fit ``A`` and ``b`` to states ``X`` (n, K) and derivatives ``y`` (n, K)."""
+        if not isinstance(self.fit_intercept, bool | np.bool_):
+            raise ValueError(
+                "`fit_intercept` must be True or False; got "
+                f"{self.fit_intercept!r} ({type(self.fit_intercept).__name__})."
+            )
         X, Y, weight = self._validate_fit(X, y, sample_weight)
         result = self._solve(X, Y, weight, bool(self.fit_intercept))
         self.A_ = result.coef.T.copy()

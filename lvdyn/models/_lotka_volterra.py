@@ -50,6 +50,9 @@ class LotkaVolterra(MatrixODEModel):
     interaction_matrix_ : ndarray of shape (K, K)
         ``A``.
     n_iter_ : int
+    converged_ : ndarray of bool, shape (K,)
+        Per equation, whether coordinate descent met ``tol`` (a `ConvergenceWarning` names
+        the equations that did not).
 
     Examples
     --------

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from lvdyn.models._base import AbstractODEModel
 from lvdyn.models._constraints import matrix_bounds
-from lvdyn.models._solvers import Regression, check_penalty, solve_regression
+from lvdyn.models._solvers import (
+    Regression,
+    check_iterations,
+    check_penalty,
+    solve_regression,
+)
 
 __all__ = ["MatrixODEModel"]
 
@@ -37,6 +44,7 @@ class MatrixODEModel(AbstractODEModel):
         fit_intercept: bool,
     ) -> Regression:
         penalty, alpha, l1_ratio = check_penalty(self.penalty, self.alpha, self.l1_ratio)
+        max_iter, tol = check_iterations(self.max_iter, self.tol)
         n = design.shape[1]
         bounds = matrix_bounds(n, diagonal=self.diagonal, support=self.support, sign=self.sign)
         lower, upper = (None, None) if bounds is None else (bounds[0].T, bounds[1].T)
@@ -50,8 +58,19 @@ class MatrixODEModel(AbstractODEModel):
             fit_intercept=fit_intercept,
             lower=lower,
             upper=upper,
-            max_iter=self.max_iter,
-            tol=self.tol,
+            max_iter=max_iter,
+            tol=tol,
         )
         self.n_iter_ = result.n_iter
+        self.converged_ = (
+            np.ones(n, dtype=bool) if result.converged is None else result.converged.copy()
+        )
+        if not self.converged_.all():
+            warnings.warn(
+                f"coordinate descent did not converge in {max_iter} sweeps for the equations "
+                f"of components {np.flatnonzero(~self.converged_).tolist()} (by position); "
+                "increase `max_iter` or `tol`, or use a larger `alpha`. `converged_` says which.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return result

@@ -20,25 +20,27 @@ on the Gram matrix with each coordinate clipped to its interval (exact for a sep
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import lsq_linear
-from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["PENALTIES", "Regression", "check_penalty", "solve_regression"]
+__all__ = ["PENALTIES", "Regression", "check_iterations", "check_penalty", "solve_regression"]
 
 PENALTIES = (None, "ols", "ridge", "lasso", "elasticnet")
 
 
 @dataclass(frozen=True)
 class Regression:
-    """Solution of `solve_regression`: ``coef`` (p, K), ``intercept`` (K,), ``n_iter``."""
+    """Solution of `solve_regression`: ``coef`` (p, K), ``intercept`` (K,), ``n_iter``.
+
+    ``converged`` (K,) says, for iterative solvers, which outputs met the tolerance.
+    """
 
     coef: np.ndarray
     intercept: np.ndarray
     n_iter: int
+    converged: np.ndarray | None = None  # per output; None means solved in closed form
 
 
 def check_penalty(penalty: object, alpha: object, l1_ratio: object) -> tuple[str, float, float]:
@@ -62,6 +64,24 @@ def check_penalty(penalty: object, alpha: object, l1_ratio: object) -> tuple[str
     return name, alpha_, ratio
 
 
+def check_iterations(max_iter: object, tol: object) -> tuple[int, float]:
+    """Validate the coordinate-descent limits; return them as (int, float)."""
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise ValueError(
+            f"`max_iter` must be a positive integer; got {max_iter!r} ({type(max_iter).__name__})."
+        )
+    if (
+        isinstance(tol, bool)
+        or not isinstance(tol, int | float | np.number)
+        or not np.isfinite(tol)
+        or tol < 0
+    ):
+        raise ValueError(
+            f"`tol` must be a non-negative number; got {tol!r} ({type(tol).__name__})."
+        )
+    return int(max_iter), float(tol)
+
+
 def _coordinate_descent(
     gram: np.ndarray,
     cross: np.ndarray,
@@ -71,14 +91,19 @@ def _coordinate_descent(
     upper: np.ndarray,
     max_iter: int,
     tol: float,
-) -> tuple[np.ndarray, int]:
-    """Minimise ``0.5 b'Gb - c'b + l1 |b|_1 + 0.5 l2 |b|^2`` over the box, all outputs at once."""
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Minimise ``0.5 b'Gb - c'b + l1 |b|_1 + 0.5 l2 |b|^2`` over the box, all outputs at once.
+
+    Returns the coefficients, the sweeps made and, per output, whether its largest change in
+    the last sweep was within ``tol`` (relative to its largest coefficient).
+    """
     p, k = cross.shape
     coef = np.clip(np.zeros((p, k)), lower, upper)
     diag = np.diag(gram) + l2
     grad = cross - gram @ coef  # c - G b, kept up to date
+    converged = np.zeros(k, dtype=bool)
     for it in range(1, max_iter + 1):
-        largest = 0.0
+        largest = np.zeros(k)
         for j in range(p):
             if diag[j] <= 0.0:
                 continue
@@ -90,16 +115,11 @@ def _coordinate_descent(
             if np.any(delta):
                 coef[j] = new
                 grad -= np.outer(gram[:, j], delta)
-                largest = max(largest, float(np.abs(delta).max()))
-        if largest <= tol * max(1.0, float(np.abs(coef).max())):
-            return coef, it
-    warnings.warn(
-        f"coordinate descent did not converge in {max_iter} sweeps (last change {largest:.3g}); "
-        "increase `max_iter` or `tol`, or use a larger `alpha`.",
-        ConvergenceWarning,
-        stacklevel=4,
-    )
-    return coef, max_iter
+                largest = np.maximum(largest, np.abs(delta))
+        converged = largest <= tol * np.maximum(1.0, np.abs(coef).max(axis=0))
+        if converged.all():
+            return coef, it, converged
+    return coef, max_iter, converged
 
 
 def _bounded_least_squares(
@@ -180,6 +200,8 @@ def solve_regression(
         l1 = alpha if penalty == "lasso" else alpha * l1_ratio
         l2 = 0.0 if penalty == "lasso" else alpha * (1.0 - l1_ratio)
         gram, cross = Xc.T @ Xc / total, Xc.T @ Yc / total
-        coef, n_iter = _coordinate_descent(gram, cross, l1, l2, lo, hi, max_iter, tol)
+        coef, n_iter, converged = _coordinate_descent(gram, cross, l1, l2, lo, hi, max_iter, tol)
+        intercept = y_mean - x_mean @ coef
+        return Regression(coef, intercept, n_iter, converged)
     intercept = y_mean - x_mean @ coef
     return Regression(coef=coef, intercept=intercept, n_iter=n_iter)

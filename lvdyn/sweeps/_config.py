@@ -12,11 +12,25 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-__all__ = ["SweepConfig", "SweepTask", "load_config"]
+__all__ = ["SweepConfig", "SweepTask", "inside_folder", "is_path_param", "load_config"]
 
 ALLOWED_KEYS = ("producer", "entry", "params", "grid", "seeds", "chunk_size", "combined", "retries")
 _SEED_RANGE_KEYS = ("start", "stop", "step")
 _RESERVED_PARAMS = ("seed", "seeds")
+#: Producer keywords that name files: they must stay inside the output folder.
+PATH_PARAMS = ("checkpoint", "out", "output", "path", "folder", "directory")
+PATH_SUFFIXES = ("_path", "_file", "_dir", "_folder", "_checkpoint")
+
+
+def is_path_param(name: str) -> bool:
+    """Whether the producer keyword ``name`` names a file or folder (``checkpoint``, ``*_path``).
+
+    Examples
+    --------
+    >>> is_path_param("checkpoint"), is_path_param("log_path"), is_path_param("steps")
+    (True, True, False)
+    """
+    return name in PATH_PARAMS or name.endswith(PATH_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -174,9 +188,38 @@ def _check_relative(value: Any, key: str) -> str:
     if posix.is_absolute() or windows.is_absolute() or windows.drive or ".." in windows.parts:
         raise ValueError(
             f"`{key}` must be a path inside the output folder (relative, without '..'); "
-            f"got {value!r}. Use a plain file name such as 'combined.nc'."
+            f"got {value!r}. Use a relative name such as {PureWindowsPath(value).name!r}."
         )
     return value
+
+
+def inside_folder(folder: str | os.PathLike[str], relative: str, *, key: str) -> Path:
+    """``folder / relative``, checked to stay inside ``folder`` once symbolic links are followed.
+
+    Raises
+    ------
+    ValueError
+        Naming ``key``, if ``relative`` is absolute, contains ``..``, or leads out of
+        ``folder`` through a symbolic link.
+    """
+    _check_relative(relative, key)
+    root = Path(folder).resolve()
+    target = (root / relative).resolve()
+    if target != root and root not in target.parents:
+        raise ValueError(
+            f"`{key}` must be a path inside the output folder {str(root)!r}; {relative!r} "
+            f"leads to {str(target)!r} through a symbolic link. Remove the link or choose "
+            "another name."
+        )
+    return target
+
+
+def _check_path_params(table: dict[str, Any], key: str, *, grid: bool) -> None:
+    for name, value in table.items():
+        if is_path_param(name):
+            for item in value if grid and isinstance(value, list) else [value]:
+                if item is not None:  # None: the producer's "no file" (checkpoint=None)
+                    _check_relative(item, f"{key}.{name}")
 
 
 def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> SweepConfig:
@@ -190,7 +233,9 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> SweepConf
         ``grid`` (lists of values whose cross product is swept), ``seeds`` (a list or
         ``{start, stop, step}``), ``chunk_size`` (seeds per task; default all),
         ``combined`` (name of the combined file; default ``"combined.nc"``) and
-        ``retries`` (extra attempts of a failed task; default 2).
+        ``retries`` (extra attempts of a failed task; default 2). Paths (``combined`` and
+        producer keywords that name files, see `is_path_param`) must be relative and stay
+        inside the output folder.
 
     Raises
     ------
@@ -242,6 +287,8 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> SweepConf
             )
         if name in params:
             raise ValueError(f"`{name}` is in both [params] and [grid]; keep it in one of them.")
+    _check_path_params(params, "params", grid=False)
+    _check_path_params(grid, "grid", grid=True)
     seeds = _check_seeds(raw["seeds"])
     return SweepConfig(
         producer=_check_producer(raw["producer"], "producer"),

@@ -11,7 +11,7 @@ import xarray as xr
 
 from lvdyn._atomic import ensure_folder
 from lvdyn.sweeps._combine import combine_parts
-from lvdyn.sweeps._config import SweepConfig, load_config
+from lvdyn.sweeps._config import SweepConfig, inside_folder, load_config
 from lvdyn.sweeps._engine import open_client
 from lvdyn.sweeps._progress import wait_with_progress
 from lvdyn.sweeps._task import check_producer, part_path, run_task
@@ -97,8 +97,8 @@ def run_sweep(
     config = config if isinstance(config, SweepConfig) else load_config(config)
     check_producer(config.producer)
     folder = ensure_folder(out, argument="out").resolve()  # workers may have another cwd
-    parts = ensure_folder(folder / PARTS, argument="out")
-    combined_path = folder / config.combined
+    parts = ensure_folder(inside_folder(folder, PARTS, key="parts"), argument="out")
+    combined_path = inside_folder(folder, config.combined, key="combined")
     ensure_folder(combined_path.parent, argument="out")
     failures: list[tuple[str, BaseException]] = []
     if any(not part_path(parts, task).exists() for task in config.tasks()):

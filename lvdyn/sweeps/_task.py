@@ -16,9 +16,12 @@ from lvdyn._history import add_history
 from lvdyn._io import save_traces
 from lvdyn._make import combine_traces
 from lvdyn._schema import RUN
-from lvdyn.sweeps._config import SweepTask
+from lvdyn.sweeps._config import SweepTask, inside_folder, is_path_param
 
-__all__ = ["check_producer", "part_path", "resolve_entry", "run_task"]
+__all__ = ["TASK_FILES", "check_producer", "part_path", "resolve_entry", "run_task", "task_params"]
+
+#: Folder (inside the output folder) holding each task's own files, such as checkpoints.
+TASK_FILES = "tasks"
 
 
 def part_path(parts: Path, task: SweepTask) -> Path:
@@ -86,11 +89,30 @@ def _label_runs(ds: xr.Dataset, task: SweepTask, seeds: np.ndarray) -> xr.Datase
     return ds.assign_coords(coords)
 
 
-def _produce(task: SweepTask) -> xr.Dataset:
+def task_params(task: SweepTask, folder: Path) -> dict[str, Any]:
+    """The task's keywords, with every path keyword moved to ``folder/tasks/<task>/<path>``.
+
+    Paths in a config are relative to the output folder and private to each task (two tasks
+    never share a checkpoint); a path that leads outside the folder through a symbolic link
+    is refused. The folder a file keyword names is created, and so is a folder keyword's
+    (``*_dir``, ``*_folder``) own folder.
+    """
+    params = dict(task.params)
+    for name, value in task.params.items():
+        if is_path_param(name) and isinstance(value, str):
+            relative = f"{TASK_FILES}/{task.name}/{value}"
+            target = inside_folder(folder, relative, key=f"params.{name}")
+            names_folder = name in ("folder", "directory") or name.endswith(("_dir", "_folder"))
+            (target if names_folder else target.parent).mkdir(parents=True, exist_ok=True)
+            params[name] = str(target)
+    return params
+
+
+def _produce(task: SweepTask, params: dict[str, Any]) -> xr.Dataset:
     function = resolve_entry(task.producer, task.entry)
     parameters = inspect.signature(function).parameters
     if "seeds" in parameters:
-        ds = function(**task.params, seeds=list(task.seeds))
+        ds = function(**params, seeds=list(task.seeds))
         if "seed" in ds.coords and ds["seed"].dims == (RUN,):
             seeds = ds["seed"].values.astype(np.int64)
         elif ds.sizes[RUN] == len(task.seeds):
@@ -105,7 +127,7 @@ def _produce(task: SweepTask) -> xr.Dataset:
     if "seed" in parameters:
         pieces = []
         for seed in task.seeds:
-            one = function(**task.params, seed=seed)
+            one = function(**params, seed=seed)
             pieces.append(_label_runs(one, task, np.full(one.sizes[RUN], seed, dtype=np.int64)))
         return pieces[0] if len(pieces) == 1 else combine_traces(pieces)
     raise ValueError(
@@ -125,6 +147,7 @@ def run_task(task: SweepTask, parts: str) -> str:
     str
         The path of the part.
     """
-    ds = _produce(task)
+    folder = Path(parts)
+    ds = _produce(task, task_params(task, folder.parent))
     ds = add_history(ds, f"sweep task {task.name} (seeds {list(task.seeds)})")
-    return str(save_traces(ds, part_path(Path(parts), task)))
+    return str(save_traces(ds, part_path(folder, task)))
