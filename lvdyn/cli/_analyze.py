@@ -27,13 +27,14 @@ def analyze(
     """
     from lvdyn._coefficients import load_model
     from lvdyn.analysis import find_equilibria, predict_survivors, stability
+    from lvdyn.analysis._equilibria import settled_state
     from lvdyn.symbolic import equations
 
     model = load_model(model_path)
     labels = getattr(model, "component_labels_", None)
     lines = equations(model, precision=precision, labels=_names(labels))
     equilibria = find_equilibria(model)
-    state = _settled_state(equilibria)
+    state = settled_state(equilibria)
     spectrum = stability(model, state) if state is not None else None
     try:
         alive = np.asarray(predict_survivors(model), dtype=bool)
@@ -118,17 +119,3 @@ def _names(labels: object) -> list[str] | None:
     if labels is None:
         return None
     return [f"x_{label}" for label in np.asarray(labels).tolist()]
-
-
-def _settled_state(equilibria: object) -> np.ndarray | None:
-    """The saturated state for LV models, else the first equilibrium, if any."""
-    import xarray as xr
-
-    if not isinstance(equilibria, xr.Dataset):
-        return None
-    for name in ("saturated_state", "state", "point"):
-        if name in equilibria:
-            values = np.asarray(equilibria[name].values, dtype=float)
-            values = values if values.ndim == 1 else values.reshape(-1, values.shape[-1])[0]
-            return values if np.all(np.isfinite(values)) else None
-    return None
