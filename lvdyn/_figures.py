@@ -176,8 +176,11 @@ def fit_figure(
     )
 
 
-def interactions_figure(model: Any, *, title: str = "") -> Figure:
-    """Heat map of the interaction matrix (Lotka-Volterra ``A``) or the linear model's ``A``."""
+def interactions_figure(model: Any, *, labels: Any = None, title: str = "") -> Figure:
+    """Heat map of the interaction matrix (Lotka-Volterra ``A``) or the linear model's ``A``.
+
+    ``labels`` default to the model's component labels (set by `lvdyn.load_model`).
+    """
     kind = family(model)
     if kind == "lotka_volterra":
         matrix = model.interaction_matrix_
@@ -190,7 +193,8 @@ def interactions_figure(model: Any, *, title: str = "") -> Figure:
             f"`--kind interactions` needs a linear or Lotka-Volterra model; got "
             f"{type(model).__name__}. Fit with --model lv or --model linear."
         )
-    return plots.plot_interactions(matrix, labels=_labels(model), title=title or default)
+    names = _labels(model) if labels is None else list(labels)
+    return plots.plot_interactions(matrix, labels=names, title=title or default)
 
 
 def spectrum_figure(model: Any, *, title: str = "") -> Figure:
