@@ -72,5 +72,7 @@ def report(
             status=lambda text: status.update(f"lvdyn report: {text}"),
         )
     console.print(
-        f"wrote {page} ({traces_path.name}, {len(names)} models)", markup=False, soft_wrap=True
+        f"wrote {page} ({traces_path.name}, {len(names)} model{'s' * (len(names) != 1)})",
+        markup=False,
+        soft_wrap=True,
     )
