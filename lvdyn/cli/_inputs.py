@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 import xarray as xr
 
 from lvdyn._coefficients import load_model
 from lvdyn._io import open_netcdf
 from lvdyn._schema import validate_traces
+
+#: Options shared by the commands that draw traces against fitted models.
+RunOption = Annotated[str | None, typer.Option(help="Run to draw (default: the first).")]
+TimeOption = Annotated[
+    str, typer.Option(help="'step' or the time coordinate the models were fitted on.")
+]
+WindowOption = Annotated[
+    str | None, typer.Option(help="Steps FIRST:LAST the models were fitted on (as in lvdyn fit).")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 
 
 @dataclass

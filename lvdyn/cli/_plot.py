@@ -11,7 +11,7 @@ import typer
 from lvdyn._atomic import check_writable
 from lvdyn.cli._app import app
 from lvdyn.cli._fit import _window as parse_window
-from lvdyn.cli._inputs import read_inputs
+from lvdyn.cli._inputs import QuietOption, RunOption, TimeOption, WindowOption, read_inputs
 
 #: Suffixes `lvdyn plot --out` can write.
 FORMATS = (".png", ".svg", ".pdf")
@@ -39,30 +39,26 @@ def plot(
             help="Default: fit for traces + model, traces for traces, interactions for a model."
         ),
     ] = None,
-    run: Annotated[str | None, typer.Option(help="Run to draw (default: the first).")] = None,
-    time: Annotated[
-        str, typer.Option(help="fit: 'step' or the time coordinate the model was fitted on.")
-    ] = "step",
-    window: Annotated[
-        str | None, typer.Option(help="fit: steps FIRST:LAST to simulate (as given to lvdyn fit).")
-    ] = None,
+    run: RunOption = None,
+    time: TimeOption = "step",
+    window: WindowOption = None,
     title: Annotated[
         str, typer.Option(help="Figure title (default: one that says what it is).")
     ] = "",
     dpi: Annotated[int, typer.Option(min=30, max=600, help="PNG resolution.")] = 130,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Draw one figure: traces, circles, fit (traces + model), interactions or spectrum.
 
     Examples:
 
-        lvdyn plot traces.nc --out traces.png                  # survivors in colour
+        lvdyn plot traces.nc --out traces.png
 
-        lvdyn plot traces.nc --kind circles --out circles.svg  # modadd embedding snapshots
+        lvdyn plot traces.nc --kind circles --out circles.svg
 
-        lvdyn plot traces.nc model.nc --out fit.png            # model against the traces
+        lvdyn plot traces.nc model.nc --window 150: --out fit.png
 
-        lvdyn plot model.nc --kind spectrum --out spectrum.png
+        lvdyn plot model.nc --kind spectrum --out spectrum.pdf
     """
     from lvdyn._figures import FIGURE_KINDS
     from lvdyn.plots import save_figure

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from lvdyn.cli._app import app
 from lvdyn.cli._fit import _window as parse_window
-from lvdyn.cli._inputs import read_inputs
+from lvdyn.cli._inputs import QuietOption, RunOption, TimeOption, WindowOption, read_inputs
 from lvdyn.cli._train import parse_int_list
 
 
@@ -21,20 +21,16 @@ def report(
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for report.html and its figures.")],
     title: Annotated[str, typer.Option(help="Title of the page.")] = "lvdyn report",
-    run: Annotated[str | None, typer.Option(help="Run to draw (default: the first).")] = None,
-    time: Annotated[
-        str, typer.Option(help="'step' or the time coordinate the models were fitted on.")
-    ] = "step",
-    window: Annotated[
-        str | None, typer.Option(help="Steps FIRST:LAST the models were fitted on (as in fit).")
-    ] = None,
+    run: RunOption = None,
+    time: TimeOption = "step",
+    window: WindowOption = None,
     prefixes: Annotated[
         str, typer.Option(help="Also score survival predictions at these prefixes: 50,100,200.")
     ] = "",
     methods: Annotated[
         str, typer.Option(help="Prediction methods, comma separated (default: all).")
     ] = "",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Write OUT/report.html: the traces and their survivors, then per model its equations,
     where it settles, its fit and figures. Figures are embedded (PNG) and saved beside the

@@ -59,11 +59,11 @@ def train_clockpizza(
 ) -> None:
     """Train the one-layer transformer on (a + b) mod p; trace Fourier strengths and metrics.
 
-    Examples:
+    The defaults are the paper's size (about an hour per run on a CPU). Examples:
 
-        lvdyn train clockpizza --alpha 0 --out pizza.nc       # the paper's model, ~1 h on CPU
+        lvdyn train clockpizza --alpha 0 --out pizza.nc
 
-        lvdyn train clockpizza --alpha 1 --p 31 --d-model 64 --steps 3000 --lr 2e-3 --out c.nc
+        lvdyn train clockpizza --p 31 --d-model 64 --steps 3000 --lr 2e-3 --out c.nc
     """
     import torch
 

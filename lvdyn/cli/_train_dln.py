@@ -56,7 +56,7 @@ def train_dln(
 
         lvdyn train dln --out dln.nc
 
-        lvdyn train dln --singular-values 4,2,0.5 --weight-decay 1 --seeds 0-3 --out ext.nc
+        lvdyn train dln --singular-values 4,2,0.5 --weight-decay 1 --out ext.nc
     """
     from lvdyn.producers import dln
 

@@ -83,13 +83,13 @@ def train_race(
 ) -> None:
     """Train gated pathways by gradient descent; trace each pathway's strength.
 
-    Ground truth: true_r = 2 lr b, true_A = -2 lr G (G: gate co-activation), equilibrium =
-    NNLS. --gates, --strengths, --context-probs and --init-scale replace the case's values.
-    Examples:
+    Ground truth: true_r = 2 lr b, true_A = -2 lr G (G: gate co-activation), and the
+    equilibrium is the NNLS solution. --gates, --strengths, --context-probs and --init-scale
+    replace the case's values. Examples:
 
         lvdyn train race --case exclusion --steps 4000 --out race.nc
 
-        lvdyn train race --gates '1,1;1,0;0,1' --strengths 2,2 --init random --seeds 0-4 --out r.nc
+        lvdyn train race --gates '1,1;1,0;0,1' --strengths 2,2 --out r.nc
     """
     from lvdyn.producers import race
 
