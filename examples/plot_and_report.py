@@ -8,19 +8,21 @@ Run:  python examples/plot_and_report.py [--quick] [--out DIR]
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 import lvdyn
+from lvdyn.cli import main as lvdyn_main
 
 
 def lvdyn_cli(*args: str) -> None:
-    """Run one `lvdyn` command (the same as typing it in a shell)."""
-    print("$ lvdyn", " ".join(args))
-    subprocess.run([sys.executable, "-m", "lvdyn", *args], check=True)
+    """Run one `lvdyn` command in this process (the same as typing it in a shell)."""
+    print("$ lvdyn", " ".join(args), flush=True)
+    status = lvdyn_main(list(args))
+    if status != 0:
+        sys.exit(status)
 
 
 def main() -> None:
