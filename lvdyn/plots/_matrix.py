@@ -69,7 +69,7 @@ def plot_interactions(
         for i, j in zip(*np.nonzero(unresolved), strict=True):
             ax.add_patch(_hatch(i, j))
     if annotate is None:
-        annotate = n <= 12
+        annotate = n <= 8  # beyond, the numbers overflow their cells
     if annotate:
         for i in range(n):
             for j in range(n):
