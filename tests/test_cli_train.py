@@ -81,3 +81,14 @@ def test_train_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, message) -> 
 def test_train_out_must_be_writable(tmp_path, capsys) -> None:
     assert main(["train", "dln", "--steps", "5", "--out", str(tmp_path / "no" / "x.nc")]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # torch start-up: ~7 s
+def test_clockpizza_progress_bar_counts_all_runs_steps(capsys) -> None:
+    from lvdyn.producers import clockpizza
+
+    clockpizza.train(p=11, d_model=8, steps=4, log_every=2, seeds=(0, 1), progress=True)
+    err = capsys.readouterr().err
+    assert "clockpizza alpha=1" in err and "8/8" in err  # 2 runs x 4 steps
+    clockpizza.train(p=11, d_model=8, steps=4, log_every=2, progress=False)
+    assert capsys.readouterr().err == ""
