@@ -92,7 +92,8 @@ def study(ds: xr.Dataset, name: str, methods: tuple[str, ...], out: Path) -> xr.
     )
     scores = lvdyn.evaluate_survival_prediction(ds, prefixes_for(ds), list(methods))
     header = " | ".join(
-        f"{int(p)} ({f:.0%})" for p, f in zip(scores.prefix.values, scores.prefix_fraction.values)
+        f"{int(p)} ({f:.0%})"
+        for p, f in zip(scores.prefix.values, scores.prefix_fraction.values, strict=True)
     )
     print("\nF1, mean ± std over runs, by prefix (fraction of the median settle step)\n")
     print(f"| method | {header} |")
@@ -100,7 +101,7 @@ def study(ds: xr.Dataset, name: str, methods: tuple[str, ...], out: Path) -> xr.
     for method in scores.predictor.values:
         mean = scores.f1_mean.sel(predictor=method).values
         std = scores.f1_std.sel(predictor=method).values
-        cells = " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in zip(mean, std))
+        cells = " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in zip(mean, std, strict=True))
         print(f"| {method} | {cells} |")
     scores.to_netcdf(out / f"{name}_scores.nc")
     figure = plots.plot_prediction_scores(scores, title=f"{name}: F1 against prefix")

@@ -17,6 +17,7 @@ from lvdyn._atomic import ensure_folder
 from lvdyn._io import save_traces
 from lvdyn._prediction import predict_leave_one_run_out
 from lvdyn._report import ReportSection, write_report
+from lvdyn._report_sections import prediction_section, save_figures, traces_section
 from lvdyn._scores import score_traces
 
 __all__ = ["DemoResult", "DemoSettings", "run_demo"]
@@ -71,7 +72,6 @@ def run_demo(
 ) -> DemoResult:
     """Run the whole demo and write ``traces.nc``, figures and ``report.html`` into ``out``."""
     import lvdyn
-    from lvdyn import plots
     from lvdyn.producers import modadd
 
     settings = settings or DemoSettings()
@@ -127,59 +127,38 @@ def run_demo(
         best = str(prediction.f1_mean.sel(prefix=chosen).idxmax("predictor").values)
         predicted = predict_leave_one_run_out(ds, chosen, best)
 
-    figures: dict[str, Path] = {}
+    from lvdyn import _figures
 
-    def save(name: str, fig: Any) -> None:
-        figures[name] = plots.save_figure(fig, folder / name)[0]
-
-    save(
-        "traces",
-        plots.plot_traces(
+    draw = {
+        "traces": lambda: _figures.traces_figure(
             ds,
             run=run0,
-            survivors=actual.sel(run=run0).values,
-            title=f"Circle strengths S_k, run {run0} (p={settings.p})",
+            survivors=actual,
+            title=f"Circle strengths S_k, run {run0} (p={settings.p}); survivors in colour",
         ),
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        simulated = lvdyn.simulate_traces(linear, window)
-    top = list(ds.component.values[np.argsort(-ds.strength.isel(run=0, step=-1).values)[:8]])
-    save(
-        "fit",
-        plots.plot_fit(
+        "fit": lambda: _figures.fit_figure(
             window,
-            simulated,
+            linear,
             run=run0,
-            components=top,
-            title="Linear ODE fit (lines) against the traces (points)",
+            max_panels=8,
+            title="Linear ODE fit (lines, from the first state) against the traces (points)",
         ),
-    )
-    save(
-        "interactions",
-        plots.plot_interactions(
-            lv.interaction_matrix_,
+        "interactions": lambda: _figures.interactions_figure(
+            lv,
             labels=list(ds.component.values),
             title="Lotka-Volterra interaction matrix (all runs pooled)",
         ),
-    )
-    save(
-        "spectrum",
-        plots.plot_spectrum(
-            np.linalg.eigvals(linear.A_), title="Eigenvalues of the linear model's A"
-        ),
-    )
+        "spectrum": lambda: _figures.spectrum_figure(linear),
+    }
     if "embedding" in ds:
-        final = ds.embedding.sel(run=run0).isel(snapshot_step=-1).values
-        save(
-            "circles",
-            plots.plot_circles(
-                final,
-                ds.component.values[keep][:4],
-                title=f"Final embedding of run {run0} on its surviving frequencies",
-            ),
+        draw["circles"] = lambda: _figures.circles_figure(
+            ds,
+            run=run0,
+            frequencies=ds.component.values[keep][:4],
+            title=f"Final embedding of run {run0} on its surviving frequencies",
         )
-    save("prediction", plots.plot_prediction_scores(prediction))
+    draw["prediction"] = lambda: _figures.prediction_figure(prediction)
+    figures = save_figures(folder, draw)
 
     report = write_report(
         folder / "report.html",
@@ -200,15 +179,13 @@ def _sections(
     figures: dict[str, Path],
     settings: DemoSettings,
 ) -> list[ReportSection]:
-    runs = [
-        [str(r), ", ".join(str(k) for k in ds.component.values[actual.sel(run=r).values])]
-        for r in ds.run.values
-    ]
-    f1 = prediction.f1_mean.to_pandas()
     return [
-        ReportSection(
-            "Training",
-            paragraphs=[
+        traces_section(
+            ds,
+            figures,
+            title="Training",
+            survivors=actual,
+            intro=[
                 (
                     f"{ds.sizes['run']} modular-addition runs, p = {settings.p}, "
                     f"d = {settings.d_embed}, {settings.steps} full-batch AdamW steps "
@@ -216,13 +193,6 @@ def _sections(
                     "S_k = ||Σ_t E_t exp(-2πikt/p)||."
                 )
             ],
-            tables=[(["run", "surviving frequencies (S_k > 2 × mean)"], runs)],
-            figures=[(figures["traces"], "Strength of every circle; survivors in colour")]
-            + (
-                [(figures["circles"], "Tokens on the planes of the surviving frequencies")]
-                if "circles" in figures
-                else []
-            ),
         ),
         ReportSection(
             f"Fitted models (steps 0-{settings.fit_window}, runs pooled)",
@@ -245,20 +215,5 @@ def _sections(
             "Lotka-Volterra among the surviving circles of the first run",
             preformatted=["\n".join(lv_equations)],
         ),
-        ReportSection(
-            "Predicting the survivors from early training",
-            paragraphs=[
-                (
-                    "F1 per method and prefix (mean over runs; trained methods are "
-                    "cross-validated over runs)."
-                )
-            ],
-            tables=[
-                (
-                    ["method", *[str(c) for c in f1.columns]],
-                    [[i, *[f"{v:.2f}" for v in row]] for i, row in f1.iterrows()],
-                )
-            ],
-            figures=[(figures["prediction"], "F1 against prefix length")],
-        ),
+        prediction_section(prediction, figures["prediction"]),
     ]

@@ -16,15 +16,17 @@ __all__ = ["ReportSection", "write_report"]
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
-       max-width: 1100px; color: #222; line-height: 1.45; padding: 0 1rem; }
+       max-width: 1280px; color: #222; line-height: 1.45; padding: 0 1rem; }
 h1 { font-size: 1.7rem; border-bottom: 2px solid #ddd; padding-bottom: .3rem; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; color: #1f4e79; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
-th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
-th { background: #f2f5f8; } td:first-child, th:first-child { text-align: left; }
+th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f2f5f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f7f7f7; padding: .7rem; overflow-x: auto; font-size: .85rem; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { font-size: .85rem; color: #555; }
+.figures { display: flex; flex-wrap: wrap; gap: 1rem 1.5rem; align-items: flex-start; }
+figure { margin: .5rem 0; max-width: 100%; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; display: block; }
+figcaption { font-size: .85rem; color: #555; max-width: 36rem; }
 .meta { color: #777; font-size: .8rem; }
 """
 
@@ -44,23 +46,54 @@ class ReportSection:
     figures: Sequence[tuple[str | os.PathLike[str], str]] = field(default_factory=tuple)
 
 
+def _is_number(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """An HTML table; a column whose cells are all numbers is right-aligned."""
+    numeric = [all(_is_number(row[j]) for row in rows if j < len(row)) for j in range(len(header))]
+    opening = ['<td class="num">' if is_number else "<td>" for is_number in numeric]
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+        "<tr>"
+        + "".join(
+            f"{opening[j] if j < len(opening) else '<td>'}{html.escape(str(c))}</td>"
+            for j, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _display_width(png: bytes) -> str:
+    """A ``width`` attribute that shows the figure at its size in inches (96 CSS px per inch),
+    read from the PNG header and its pHYs chunk (matplotlib writes the dpi there)."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        return ""
+    width = int.from_bytes(png[16:20], "big")
+    at = png.find(b"pHYs")
+    per_metre = int.from_bytes(png[at + 4 : at + 8], "big") if at > 0 else 0
+    dpi = per_metre * 0.0254 if png[at + 12 : at + 13] == b"\x01" else 0.0
+    return f' width="{round(width * 96 / dpi)}"' if dpi > 0 else ""
+
+
 def _figure(path: Path, caption: str, folder: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    png = path.read_bytes()
+    data = base64.b64encode(png).decode("ascii")
     svg = path.with_suffix(".svg")
     link = ""
     if svg.exists():
         rel = os.path.relpath(svg, folder)
         link = f' (<a href="{html.escape(rel)}">SVG</a>)'
     return (
-        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f'<figure><img alt="{html.escape(caption)}"{_display_width(png)} '
+        f'src="data:image/png;base64,{data}">'
         f"<figcaption>{html.escape(caption)}{link}</figcaption></figure>"
     )
 
@@ -76,7 +109,7 @@ def write_report(
     >>> out = write_report(tempfile.mkdtemp() + "/r.html", title="T",
     ...                    sections=[ReportSection("Fit", paragraphs=["R^2 = 0.99"],
     ...                                            tables=[(["k", "r"], [[1, 0.5]])])])
-    >>> "<td>0.5</td>" in out.read_text()
+    >>> '<td class="num">0.5</td>' in out.read_text()
     True
     """
     target = Path(path)
@@ -93,7 +126,10 @@ def write_report(
         parts.extend(f"<p>{html.escape(p)}</p>" for p in section.paragraphs)
         parts.extend(_table(h, rows) for h, rows in section.tables)
         parts.extend(f"<pre>{html.escape(t)}</pre>" for t in section.preformatted)
-        parts.extend(_figure(Path(p), c, folder) for p, c in section.figures)
+        if section.figures:
+            parts.append('<div class="figures">')
+            parts.extend(_figure(Path(p), c, folder) for p, c in section.figures)
+            parts.append("</div>")
     parts.append("</body></html>")
     with atomic_path(target) as tmp:
         tmp.write_text("\n".join(parts), encoding="utf-8")

@@ -27,7 +27,9 @@ def test_report_embeds_figures_and_escapes_text(tmp_path) -> None:
     assert "Demo &lt;1&gt;" in text and "a &lt; b &amp; c" in text
     assert base64.b64encode(png.read_bytes()).decode()[:200] in text
     assert 'href="spectrum.svg"' in text
-    assert "<td>0.25</td>" in text
+    assert "<td>k=1</td>" in text and '<td class="num">0.25</td>' in text  # numbers right
+    # shown at the figure's size in inches: 6 in at 96 CSS px per inch
+    assert '<img alt="the spectrum" width="576"' in text
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "report.html",
         "spectrum.png",

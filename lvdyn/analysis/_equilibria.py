@@ -16,7 +16,7 @@ from lvdyn.analysis._lcp import solve_lcp
 from lvdyn.analysis._models import component_labels, family, linear_params, lv_params
 from lvdyn.analysis._stability import _is_line, classify_spectrum
 
-__all__ = ["EQUILIBRIUM", "find_equilibria", "lv_spectrum"]
+__all__ = ["EQUILIBRIUM", "find_equilibria", "lv_spectrum", "settled_state"]
 
 EQUILIBRIUM = "equilibrium"
 DIRECTION = "direction"
@@ -294,3 +294,22 @@ def find_equilibria(
     ds = ds.assign_coords({COMPONENT: names, EQUILIBRIUM: np.arange(ds.sizes[EQUILIBRIUM])})
     ds.attrs["model"] = type(model).__name__
     return add_history(ds, f"find_equilibria({type(model).__name__}, K={names.size})")
+
+
+def settled_state(equilibria: xr.Dataset) -> np.ndarray | None:
+    """Where a fitted system settles, from `find_equilibria`'s result: the saturated state of
+    a Lotka-Volterra model, else the first equilibrium; None when there is no finite one.
+
+    Examples
+    --------
+    >>> import lvdyn
+    >>> model = lvdyn.LotkaVolterra.from_params([1.0, 1.0], [[-1.0, -0.5], [-2.0, -1.0]])
+    >>> settled_state(find_equilibria(model)).round(3).tolist()  # component 1 is excluded
+    [1.0, 0.0]
+    """
+    for name in ("saturated_state", "state", "point"):
+        if name in equilibria:
+            values = np.asarray(equilibria[name].values, dtype=float)
+            values = values if values.ndim == 1 else values.reshape(-1, values.shape[-1])[0]
+            return values if np.all(np.isfinite(values)) else None
+    return None

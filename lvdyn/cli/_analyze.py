@@ -26,39 +26,15 @@ def analyze(
     Example: lvdyn fit traces.nc --model lv --out model.nc && lvdyn analyze model.nc
     """
     from lvdyn._coefficients import load_model
-    from lvdyn.analysis import find_equilibria, predict_survivors, stability
-    from lvdyn.symbolic import equations
+    from lvdyn._model_summary import summarize_model
 
-    model = load_model(model_path)
-    labels = getattr(model, "component_labels_", None)
-    lines = equations(model, precision=precision, labels=_names(labels))
-    equilibria = find_equilibria(model)
-    state = _settled_state(equilibria)
-    spectrum = stability(model, state) if state is not None else None
-    try:
-        alive = np.asarray(predict_survivors(model), dtype=bool)
-    except (ValueError, RuntimeError):
-        alive = None
-    label_list = list(labels) if labels is not None else list(range(model.n_features_in_))
-    summary = {
-        "model": type(model).__name__,
-        "equations": lines,
-        "equilibria_status": str(equilibria.attrs.get("status", "")),
-        "settled_state": None if state is None else state.tolist(),
-        "stability": None if spectrum is None else str(spectrum.attrs.get("classification", "")),
-        "max_real_eigenvalue": None
-        if spectrum is None
-        else float(np.max(spectrum["eigenvalue_real"].values)),
-        "survivors": None
-        if alive is None
-        else [_plain(label) for label, a in zip(label_list, alive, strict=True) if a],
-    }
+    summary = summarize_model(load_model(model_path), precision=precision).as_dict()
     if as_json:
         print(json.dumps(summary))
         return
     console = Console(quiet=quiet)
     console.print(f"[bold]{summary['model']}[/bold] from {model_path}")
-    for line in lines:
+    for line in summary["equations"]:
         console.print(f"  {line}")
     table = Table(title="Where it settles")
     table.add_column("quantity")
@@ -112,23 +88,3 @@ def predict(
 
 def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _names(labels: object) -> list[str] | None:
-    if labels is None:
-        return None
-    return [f"x_{label}" for label in np.asarray(labels).tolist()]
-
-
-def _settled_state(equilibria: object) -> np.ndarray | None:
-    """The saturated state for LV models, else the first equilibrium, if any."""
-    import xarray as xr
-
-    if not isinstance(equilibria, xr.Dataset):
-        return None
-    for name in ("saturated_state", "state", "point"):
-        if name in equilibria:
-            values = np.asarray(equilibria[name].values, dtype=float)
-            values = values if values.ndim == 1 else values.reshape(-1, values.shape[-1])[0]
-            return values if np.all(np.isfinite(values)) else None
-    return None

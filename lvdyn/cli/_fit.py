@@ -74,6 +74,7 @@ def fit(
         str | None, typer.Option(help="Published recipe (ding2024; with --model linear).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Fit a linear, Lotka-Volterra or SINDy model to traces and save it.
 
@@ -115,7 +116,7 @@ def fit(
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    console = Console()
+    console = Console(quiet=quiet)
     table = Table(title=f"lvdyn fit: {summary['model']} -> {path}")
     table.add_column("quantity")
     table.add_column("value", justify="right")

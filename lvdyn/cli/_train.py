@@ -8,9 +8,15 @@ function decorated by ``@train_app.command("<name>")`` and add one line to the r
 from __future__ import annotations
 
 import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
+import xarray as xr
 
+from lvdyn._io import save_traces
 from lvdyn.cli._app import app
 
 train_app = typer.Typer(
@@ -29,7 +35,18 @@ def _train_root() -> None:
 #: Producer name -> the module that registers its ``lvdyn train <name>`` subcommand.
 PRODUCER_COMMANDS: dict[str, str] = {
     "modadd": "lvdyn.cli._train_modadd",
+    "dln": "lvdyn.cli._train_dln",
+    "race": "lvdyn.cli._train_race",
+    "clockpizza": "lvdyn.cli._train_clockpizza",
 }
+
+#: The options every ``lvdyn train <producer>`` shares.
+OutOption = Annotated[Path, typer.Option("--out", help="Traces file to write (netCDF).")]
+SeedsOption = Annotated[str, typer.Option(help="Seeds, one run each: 0,1,2 or 0-7.")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; only errors.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 
 
 def parse_int_list(text: str, *, option: str) -> list[int]:
@@ -55,6 +72,38 @@ def parse_int_list(text: str, *, option: str) -> list[int]:
                 f"`{option}` must be integers like 0,1,2 or a range like 0-7; got {text!r}."
             ) from None
     return values
+
+
+def parse_float_list(text: str, *, option: str) -> list[float]:
+    """Parse ``"5,3,1.5"`` into floats.
+
+    Examples
+    --------
+    >>> parse_float_list("5, 3,1.5", option="--singular-values")
+    [5.0, 3.0, 1.5]
+    """
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"`{option}` must be numbers separated by commas; got {text!r}.") from None
+    if not values:
+        raise ValueError(f"`{option}` must hold at least one number; got {text!r}.")
+    return values
+
+
+def write_trained(ds: xr.Dataset, out: Path, *, quiet: bool, as_json: bool) -> None:
+    """Save ``ds`` to ``out`` atomically and say what was written (stderr, or JSON on stdout)."""
+    path = save_traces(ds, out)
+    sizes = {str(dim): int(size) for dim, size in ds.sizes.items()}
+    if as_json:
+        summary = {"out": str(path), "source": str(ds.attrs.get("source", "")), "sizes": sizes}
+        print(json.dumps(summary))
+    elif not quiet:
+        print(
+            f"wrote {path}: {sizes['run']} runs x {sizes['step']} logged steps x "
+            f"{sizes['component']} components",
+            file=sys.stderr,
+        )
 
 
 for _module in PRODUCER_COMMANDS.values():

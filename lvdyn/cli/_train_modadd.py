@@ -10,14 +10,22 @@ import typer
 
 from lvdyn._atomic import check_writable
 from lvdyn._io import save_traces
-from lvdyn.cli._train import parse_int_list, train_app
+from lvdyn.cli._train import (
+    JsonOption,
+    OutOption,
+    QuietOption,
+    SeedsOption,
+    parse_int_list,
+    train_app,
+    write_trained,
+)
 
 
 @train_app.command("modadd")
 def train_modadd(
-    out: Annotated[Path, typer.Option("--out", help="Traces file to write (netCDF).")],
+    out: OutOption,
     steps: Annotated[int, typer.Option(help="Optimiser steps (full batch).")] = 2000,
-    seeds: Annotated[str, typer.Option(help="Seeds, one run each: 0,1,2 or 0-7.")] = "0",
+    seeds: SeedsOption = "0",
     p: Annotated[int, typer.Option("--p", help="Modulus.")] = 59,
     d_embed: Annotated[int, typer.Option(help="Embedding dimension d.")] = 128,
     width: Annotated[int, typer.Option(help="Hidden width of the MLP.")] = 100,
@@ -50,6 +58,8 @@ def train_modadd(
     progress: Annotated[
         bool | None, typer.Option(help="Progress bar (default: only on a terminal).")
     ] = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Train modular-addition MLPs (one run per seed, batched) and write circle strengths.
 
@@ -70,7 +80,7 @@ def train_modadd(
             init_seed=init_seed, log_every=log_every, eval_every=eval_every,
             snapshot_steps=parse_int_list(snapshot_steps, option="--snapshot-steps"),
             checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-            progress=progress,
+            progress=False if quiet or as_json else progress,
         )  # fmt: skip
     except modadd.TrainingInterrupted as stopped:
         if stopped.traces is not None:
@@ -79,6 +89,4 @@ def train_modadd(
         else:
             print(f"lvdyn: {stopped}; no step was logged, {out} not written", file=sys.stderr)
         raise typer.Exit(130) from None
-    save_traces(ds, out)
-    n_runs, n_steps = ds.sizes["run"], ds.sizes["step"]
-    print(f"wrote {out}: {n_runs} runs x {n_steps} logged steps", file=sys.stderr)
+    write_trained(ds, out, quiet=quiet, as_json=as_json)

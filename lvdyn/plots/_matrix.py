@@ -42,15 +42,24 @@ def plot_interactions(
         raise ValueError(f"`A` must be a square matrix; got shape {matrix.shape}.")
     n = matrix.shape[0]
     names = [str(v) for v in (range(n) if labels is None else labels)]
-    ax = new_axes(ax, figsize=(min(2 + 0.42 * n, 12), min(1.6 + 0.38 * n, 11)))
-    # Scale colours by the off-diagonal entries: the self-interactions are usually much larger
-    # and would wash out the interactions between components (the diagonal then saturates).
-    off = matrix[~np.eye(n, dtype=bool)]
-    bound = float(np.nanmax(np.abs(off))) if off.size and np.nanmax(np.abs(off)) > 0 else 0.0
-    bound = bound or float(np.nanmax(np.abs(matrix))) or 1.0
+    ax = new_axes(ax, figsize=(max(5.0, min(2 + 0.42 * n, 12)), max(4.0, min(1.6 + 0.38 * n, 11))))
+    # Scale colours by the off-diagonal entries when the self-interactions are much larger (as
+    # they usually are): they would wash out the interactions between components. The diagonal
+    # then saturates, which the colour bar's label says.
+    magnitude = np.abs(matrix[np.isfinite(matrix)])
+    whole = float(magnitude.max()) if magnitude.size else 0.0
+    off = np.abs(matrix[~np.eye(n, dtype=bool)])
+    off = off[np.isfinite(off)]
+    bound = float(off.max()) if off.size else 0.0
+    saturates = 0 < bound < whole / 3
+    bound = (bound if saturates else whole) or 1.0
     image = ax.imshow(matrix, cmap="RdBu", norm=TwoSlopeNorm(0.0, -bound, bound))
     ax.figure.colorbar(
-        image, ax=ax, shrink=0.8, label="A_ij (diagonal may saturate)", extend="both"
+        image,
+        ax=ax,
+        shrink=0.8,
+        label="A_ij (the diagonal saturates)" if saturates else "A_ij",
+        extend="both" if saturates else "neither",
     )
     ax.set_xticks(range(n), names, fontsize=8, rotation=90 if n > 12 else 0)
     ax.set_yticks(range(n), names, fontsize=8)
@@ -60,7 +69,7 @@ def plot_interactions(
         for i, j in zip(*np.nonzero(unresolved), strict=True):
             ax.add_patch(_hatch(i, j))
     if annotate is None:
-        annotate = n <= 12
+        annotate = n <= 8  # beyond, the numbers overflow their cells
     if annotate:
         for i in range(n):
             for j in range(n):

@@ -33,7 +33,7 @@ def plot_prediction_scores(
         raise ValueError(
             f"`metric` must be a variable of `scores` ({list(scores.data_vars)}); got {metric!r}."
         )
-    ax = new_axes(ax, figsize=(6.0, 4.0))
+    ax = new_axes(ax, figsize=(7.0, 4.0))
     data = scores[metric]
     for index in range(data.sizes["predictor"]):
         one = data.isel(predictor=index)
@@ -48,7 +48,7 @@ def plot_prediction_scores(
         else:
             ax.plot(prefix, one.values, marker="o", label=str(method))
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), title="method")
     return finish(
         ax,
         xlabel="prefix length (steps)",

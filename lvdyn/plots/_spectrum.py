@@ -30,7 +30,7 @@ def plot_spectrum(
     'Re λ'
     """
     values = np.asarray(eigenvalues, dtype=complex).ravel()
-    ax = new_axes(ax, figsize=(5.0, 4.2))
+    ax = new_axes(ax, figsize=(6.0, 4.2))
     stable = values.real < 0
     ax.axvline(0.0, color="#444444", lw=1, ls="--", zorder=1)
     ax.axhline(0.0, color="#cccccc", lw=0.8, zorder=0)

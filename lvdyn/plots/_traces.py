@@ -42,6 +42,7 @@ def plot_traces(
     log_step: bool = True,
     ax: Axes | None = None,
     title: str | None = None,
+    legend_title: str = "survivors",
 ) -> Figure:
     """Strength of every component over training; survivors in colour, the rest in grey.
 
@@ -55,6 +56,8 @@ def plot_traces(
         One flag per component (for example ``lvdyn.survivors(ds).sel(run=...)``).
     log_step : bool
         Log-scale step axis (step 0 is drawn at step 1/2 of the first positive step).
+    legend_title : str
+        Title of the legend of the coloured components.
 
     Examples
     --------
@@ -88,7 +91,7 @@ def plot_traces(
     if log_step:
         ax.set_xscale("log")
     if mask.any():
-        ax.legend(title="survivors", fontsize=8, title_fontsize=8, ncols=2, loc="best")
+        ax.legend(title=legend_title, fontsize=8, title_fontsize=8, ncols=2, loc="best")
     run_label = one.run.values.item()
     return finish(
         ax,
@@ -110,7 +113,8 @@ def plot_fit(
     """Observed (points) against simulated (lines) trajectories, one small panel per component.
 
     ``simulated`` is a traces dataset on the same components, e.g. from
-    ``lvdyn.simulate_traces(model, observed)``.
+    ``lvdyn.simulate_traces(model, observed)``. Each panel's vertical range is set by the
+    observations, so a simulation that runs away leaves the panel instead of flattening it.
     """
     obs = _run_slice(observed, run)
     sim = _run_slice(simulated, run)
@@ -126,8 +130,11 @@ def plot_fit(
         ax.plot(
             obs.step.values,
             obs.strength.sel(component=label).values,
-            ".",
-            ms=2.5,
+            "o",
+            ms=3,
+            markevery=max(1, obs.sizes["step"] // 60),  # a dense series would hide the line
+            mfc="none",
+            mew=0.8,
             color="#444444",
             label="observed",
         )
@@ -141,6 +148,7 @@ def plot_fit(
         )
         ax.set_title(f"component {label}", fontsize=9)
         ax.tick_params(labelsize=7)
+        _keep_in_view(ax, obs.strength.sel(component=label).values)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7)
@@ -148,3 +156,14 @@ def plot_fit(
     fig.supylabel("strength", fontsize=9)
     fig.suptitle(title or "Fitted against observed trajectories", fontsize=11)
     return fig
+
+
+def _keep_in_view(ax: Axes, observed: np.ndarray) -> None:
+    """Limit the y axis to the observed range plus a margin of a quarter of it."""
+    finite = observed[np.isfinite(observed)]
+    if finite.size == 0:
+        return
+    low, high = float(finite.min()), float(finite.max())
+    margin = 0.25 * (high - low) or 0.25 * max(abs(high), 1e-12)
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(max(bottom, low - margin), min(top, high + margin))

@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._history import add_history
 from lvdyn.producers._ground_truth import (
+    Schedule,
     check_positive_int,
-    check_seeds,
     finish_traces,
     init_scales,
     nnls_equilibrium,
@@ -76,20 +75,15 @@ def diagonal(
     >>> float(ds.true_equilibrium[3])  # the negative weight goes extinct
     0.0
     """
-    steps = check_positive_int("steps", steps)
-    log_every = check_positive_int("log_every", log_every)
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"`lr` must be a positive number; got {lr!r}.")
-    run_seeds = check_seeds(seeds)
+    schedule = Schedule.check(lr=lr, steps=steps, log_every=log_every, seeds=seeds)
+    lr = schedule.lr
     problems = [
         _regression_problem(X, y, n_samples, n_features, weights, correlation, seed)
-        for seed in run_seeds
+        for seed in schedule.seeds
     ]
     n_feat = problems[0][0].shape[1]
     u0 = init_scales(init_scale, n_feat)
-    logged = np.arange(0, steps + 1, log_every, dtype=np.int64)
-    strength = np.empty((len(run_seeds), logged.size, n_feat))
-    loss = np.empty((len(run_seeds), logged.size))
+    strength, loss = schedule.empty(n_feat), schedule.empty()
     truths = []
     for run, (Xr, yr) in enumerate(problems):
         n = Xr.shape[0]
@@ -97,44 +91,37 @@ def diagonal(
         truths.append((4 * lr * b, -4 * lr * G, nnls_equilibrium(Xr / np.sqrt(n), yr / np.sqrt(n))))
         u = u0.copy()
         row = 0
-        for step in range(steps + 1):
+        for step in range(schedule.steps + 1):
             beta = u * u
-            if step % log_every == 0:
+            if step % schedule.log_every == 0:
                 strength[run, row] = beta
                 loss[run, row] = 0.5 * float(np.mean((yr - Xr @ beta) ** 2))
                 row += 1
             u = u * (1.0 + 2.0 * lr * (b - G @ beta))
-    config = dict(
-        producer="race.diagonal",
-        given_problem=X is not None,
-        n_samples=int(problems[0][0].shape[0]),
-        n_features=n_feat,
-        weights=[float(w) for w in weights] if X is None else None,
-        correlation=float(correlation),
-        lr=float(lr),
-        steps=steps,
-        init_scale=u0.tolist(),
-        seeds=run_seeds,
-        log_every=log_every,
-    )
     ds = finish_traces(
         strength,
-        step=logged,
+        schedule=schedule,
         component=list(range(n_feat)),
-        seeds=run_seeds,
         producer="race.diagonal",
-        config=config,
+        settings=dict(
+            given_problem=X is not None,
+            n_samples=int(problems[0][0].shape[0]),
+            n_features=n_feat,
+            weights=[float(w) for w in weights] if X is None else None,
+            correlation=float(correlation),
+            init_scale=u0.tolist(),
+        ),
         truth={"true_r": truths[0][0], "true_A": truths[0][1], "true_equilibrium": truths[0][2]},
+        long_name="diagonal-network weight beta = u * u",
+        history=f"race.diagonal(features={n_feat}, steps={schedule.steps}, "
+        f"runs={len(schedule.seeds)})",
         loss=loss,
     )
-    if X is None and len(run_seeds) > 1:
+    if X is None and len(schedule.seeds) > 1:
         ds["run_true_r"] = (("run", "component"), np.stack([t[0] for t in truths]))
         ds["run_true_A"] = (("run", "component", "component_j"), np.stack([t[1] for t in truths]))
         ds["run_true_equilibrium"] = (("run", "component"), np.stack([t[2] for t in truths]))
-    ds["strength"].attrs["long_name"] = "diagonal-network weight beta = u * u"
-    return add_history(
-        ds, f"race.diagonal(features={n_feat}, steps={steps}, runs={len(run_seeds)})"
-    )
+    return ds
 
 
 def _regression_problem(

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 from scipy.optimize import nnls
 
+from lvdyn._history import add_history
 from lvdyn._make import make_traces
 from lvdyn._version import __version__
 
 __all__ = [
     "EXACT_MAP",
+    "Schedule",
+    "check_number",
     "check_positive_int",
     "check_seeds",
     "finish_traces",
@@ -39,6 +43,28 @@ def check_positive_int(name: str, value: Any) -> int:
             f"`{name}` must be a positive integer; got {value!r} ({type(value).__name__})."
         )
     return int(value)
+
+
+def check_number(name: str, value: Any, *, strict: bool = True) -> float:
+    """Return ``value`` as float if it is finite and positive (``strict``) or non-negative.
+
+    Examples
+    --------
+    >>> check_number("noise", 0, strict=False)
+    0.0
+    >>> check_number("lr", -1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `lr` must be a positive number; got -1.0 (float).
+    """
+    ok = not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
+    number = float(value) if ok else float("nan")
+    if not np.isfinite(number) or number < 0 or (strict and number == 0):
+        kind = "positive" if strict else "non-negative"
+        raise ValueError(
+            f"`{name}` must be a {kind} number; got {value!r} ({type(value).__name__})."
+        )
+    return number
 
 
 def check_seeds(seeds: Any) -> list[int]:
@@ -81,29 +107,79 @@ def nnls_equilibrium(factor: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.asarray(solution, dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """The checked settings every gradient-descent producer shares: step size, number of
+    steps, logging period and seeds (one run each).
+
+    Examples
+    --------
+    >>> s = Schedule.check(lr=0.1, steps=4, log_every=2, seeds=(0, 1))
+    >>> s.logged.tolist(), s.seeds
+    ([0, 2, 4], [0, 1])
+    """
+
+    lr: float
+    steps: int
+    log_every: int
+    seeds: list[int]
+
+    @classmethod
+    def check(cls, *, lr: Any, steps: Any, log_every: Any, seeds: Any) -> Schedule:
+        """Validate the four settings, each error naming its argument."""
+        return cls(
+            lr=check_number("lr", lr),
+            steps=check_positive_int("steps", steps),
+            log_every=check_positive_int("log_every", log_every),
+            seeds=check_seeds(seeds),
+        )
+
+    @property
+    def logged(self) -> np.ndarray:
+        """The logged steps, 0 included."""
+        return np.arange(0, self.steps + 1, self.log_every, dtype=np.int64)
+
+    def empty(self, *shape: int) -> np.ndarray:
+        """An uninitialised (run, logged step, *shape) array."""
+        return np.empty((len(self.seeds), self.logged.size, *shape))
+
+
 def finish_traces(
     strength: np.ndarray,
     *,
-    step: np.ndarray,
+    schedule: Schedule,
     component: Sequence[Any],
-    seeds: list[int],
     producer: str,
-    config: dict[str, Any],
+    settings: dict[str, Any],
     truth: dict[str, np.ndarray],
+    long_name: str,
+    history: str,
     loss: np.ndarray | None = None,
     exact_map: str | None = EXACT_MAP,
     component_coords: dict[str, np.ndarray] | None = None,
 ) -> xr.Dataset:
-    """Build the traces dataset of a ground-truth producer (one run per seed)."""
+    """Build the traces dataset of a ground-truth producer (one run per seed).
+
+    ``settings`` are the producer's own settings; the schedule's are added to the stored
+    ``producer_config``. ``long_name`` describes ``strength``; ``history`` is the call.
+    """
     extra: dict[str, Any] = dict(truth)
     if loss is not None:
         extra["train_loss"] = loss
+    config = dict(
+        producer=producer,
+        **settings,
+        lr=schedule.lr,
+        steps=schedule.steps,
+        seeds=schedule.seeds,
+        log_every=schedule.log_every,
+    )
     ds = make_traces(
         strength,
-        step=step,
+        step=schedule.logged,
         component=list(component),
-        run=np.arange(len(seeds)),
-        seed=np.asarray(seeds, dtype=np.int64),
+        run=np.arange(len(schedule.seeds)),
+        seed=np.asarray(schedule.seeds, dtype=np.int64),
         source=f"lvdyn.producers.{producer} {__version__}",
         producer_config=json.dumps(config, sort_keys=True),
         attrs={
@@ -117,4 +193,5 @@ def finish_traces(
     for name in ("true_r", "true_A"):
         if name in ds:
             ds[name].attrs["comment"] = "per gradient-descent step (tau = 1 / lr)"
-    return ds
+    ds["strength"].attrs["long_name"] = long_name
+    return add_history(ds, history)

@@ -62,6 +62,7 @@ from lvdyn.producers._clockpizza_metrics import (
     symmetricity_triples,
 )
 from lvdyn.producers._clockpizza_model import ARCHITECTURES, ClockPizzaNet
+from lvdyn.producers._progress import TrainingProgress
 
 __all__ = [
     "distance_irrelevance",
@@ -125,6 +126,7 @@ def train(
     metrics_every: int | None = None,
     incorrect_logit_di: bool = False,
     dtype: str = "float32",
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Train on ``(a + b) mod p`` and trace per-frequency strength and the two metrics.
 
@@ -155,6 +157,9 @@ def train(
         Also store ``distance_irrelevance_incorrect_logit`` (the released tables' variant).
     dtype : {"float32", "float64"}
         Parameter dtype.
+    progress : bool, optional
+        Show a progress bar on stderr (steps of all runs, test accuracy, number of
+        frequencies above twice the mean strength); ``None`` shows it only on a terminal.
 
     Returns
     -------
@@ -186,45 +191,54 @@ def train(
     n_freq = (p - 1) // 2
     triples = symmetricity_triples(p)
     records: dict[str, Any] = {}
-    for run, seed in enumerate(run_seeds):
-        torch.manual_seed(seed)
-        model = ClockPizzaNet(
-            p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads, mlp_width=width
-        ).to(torch_dtype)
-        train_pairs, test_pairs = _split(p, train_fraction, seed)
-        labels = train_pairs.sum(1) % p
-        optimiser = torch.optim.AdamW(
-            model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay
-        )
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimiser, lambda k: min(1.0, (k + 1) / max(warmup, 1))
-        )
-        row = 0
-        for step in range(steps + 1):
-            if row < logged.size and step == logged[row]:
-                with_metrics = step % metrics_every == 0 or step == steps
-                values = _measure(
-                    model,
-                    p,
-                    train_pairs,
-                    test_pairs,
-                    triples if with_metrics else None,
-                    incorrect_logit_di=incorrect_logit_di,
-                )
-                for name, value in values.items():
-                    if name not in records:
-                        records[name] = np.full(
-                            (len(run_seeds), logged.size, *np.shape(value)), np.nan
-                        )
-                    records[name][run, row] = value
-                row += 1
-            if step == steps:
-                break
-            optimiser.zero_grad()
-            logits = model(train_pairs).double()
-            torch.nn.functional.cross_entropy(logits, labels).backward()
-            optimiser.step()
-            schedule.step()
+    bar = TrainingProgress(steps * len(run_seeds), progress, f"clockpizza alpha={alpha:g}")
+    with bar:
+        for run, seed in enumerate(run_seeds):
+            torch.manual_seed(seed)
+            model = ClockPizzaNet(
+                p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads, mlp_width=width
+            ).to(torch_dtype)
+            train_pairs, test_pairs = _split(p, train_fraction, seed)
+            labels = train_pairs.sum(1) % p
+            optimiser = torch.optim.AdamW(
+                model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay
+            )
+            schedule = torch.optim.lr_scheduler.LambdaLR(
+                optimiser, lambda k: min(1.0, (k + 1) / max(warmup, 1))
+            )
+            row = 0
+            for step in range(steps + 1):
+                if row < logged.size and step == logged[row]:
+                    with_metrics = step % metrics_every == 0 or step == steps
+                    values = _measure(
+                        model,
+                        p,
+                        train_pairs,
+                        test_pairs,
+                        triples if with_metrics else None,
+                        incorrect_logit_di=incorrect_logit_di,
+                    )
+                    for name, value in values.items():
+                        if name not in records:
+                            records[name] = np.full(
+                                (len(run_seeds), logged.size, *np.shape(value)), np.nan
+                            )
+                        records[name][run, row] = value
+                    row += 1
+                    energy = values["strength"]
+                    bar.update(
+                        run * steps + step,
+                        test_acc=values["test_acc"],
+                        live=float(np.sum(energy > 2 * energy.mean())),
+                        force=step == steps,
+                    )
+                if step == steps:
+                    break
+                optimiser.zero_grad()
+                logits = model(train_pairs).double()
+                torch.nn.functional.cross_entropy(logits, labels).backward()
+                optimiser.step()
+                schedule.step()
     strength = records.pop("strength")
     config = dict(
         producer="clockpizza",

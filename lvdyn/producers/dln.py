@@ -38,11 +38,11 @@ import numpy as np
 import xarray as xr
 from scipy.stats import ortho_group
 
-from lvdyn._history import add_history
 from lvdyn.producers._ground_truth import (
     EXACT_MAP,
+    Schedule,
+    check_number,
     check_positive_int,
-    check_seeds,
     finish_traces,
 )
 
@@ -109,9 +109,7 @@ def _gradient_step(
     return new[::-1], loss
 
 
-def _check_config(
-    s: np.ndarray, n_in: int, n_out: int, hidden: int, depth: int, lr: float, init: str
-) -> None:
+def _check_config(s: np.ndarray, n_in: int, n_out: int, hidden: int, depth: int, init: str) -> None:
     if s.ndim != 1 or s.size == 0 or np.any(~np.isfinite(s)) or np.any(s <= 0):
         raise ValueError(
             f"`singular_values` must be a non-empty sequence of positive numbers; got {s.tolist()}."
@@ -123,8 +121,6 @@ def _check_config(
         )
     if depth < 2:
         raise ValueError(f"`depth` must be at least 2; got {depth}.")
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"`lr` must be a positive number; got {lr!r}.")
     if init not in ("decoupled", "random"):
         raise ValueError(f"`init` must be 'decoupled' or 'random'; got {init!r}.")
 
@@ -185,29 +181,25 @@ def train(
         check_positive_int(n, v) for n, v in (("n_in", n_in), ("n_out", n_out), ("hidden", hidden))
     )
     depth = check_positive_int("depth", depth)
-    steps = check_positive_int("steps", steps)
-    log_every = check_positive_int("log_every", log_every)
-    _check_config(s, n_in, n_out, hidden, depth, lr, init)
-    if not np.isfinite(init_scale) or init_scale <= 0:
-        raise ValueError(f"`init_scale` must be a positive number; got {init_scale!r}.")
-    if not np.isfinite(weight_decay) or weight_decay < 0:
-        raise ValueError(f"`weight_decay` must be a non-negative number; got {weight_decay!r}.")
-    run_seeds = check_seeds(seeds)
+    schedule = Schedule.check(lr=lr, steps=steps, log_every=log_every, seeds=seeds)
+    lr = schedule.lr
+    _check_config(s, n_in, n_out, hidden, depth, init)
+    init_scale = check_number("init_scale", init_scale)
+    weight_decay = check_number("weight_decay", weight_decay, strict=False)
     shapes = [(hidden, n_in)] + [(hidden, hidden)] * (depth - 2) + [(n_out, hidden)]
-    logged = np.arange(0, steps + 1, log_every, dtype=np.int64)
-    strength = np.empty((len(run_seeds), logged.size, s.size))
-    loss = np.empty((len(run_seeds), logged.size))
-    for run, seed in enumerate(run_seeds):
+    strength, loss = schedule.empty(s.size), schedule.empty()
+    for run, seed in enumerate(schedule.seeds):
         rng = np.random.default_rng(seed)
         U, V = _orthonormal(n_out, s.size, rng), _orthonormal(n_in, s.size, rng)
         target = U @ np.diag(s) @ V.T
         weights = _initial_weights(shapes, init=init, scale=init_scale, U=U, V=V, rng=rng)
         row = 0
-        for step in range(steps + 1):
-            if step % log_every == 0:
+        for step in range(schedule.steps + 1):
+            logged = step % schedule.log_every == 0
+            if logged:
                 strength[run, row] = np.einsum("ia,ij,ja->a", U, _product(weights), V)
             new, value = _gradient_step(weights, target, lr, weight_decay)
-            if step % log_every == 0:
+            if logged:
                 loss[run, row] = value
                 row += 1
             weights = new
@@ -220,36 +212,26 @@ def train(
         truth["true_r"] = 2.0 * lr * (s - weight_decay)
         truth["true_A"] = -2.0 * lr * np.eye(s.size)
     exact = EXACT_MAP if depth == 2 and init == "decoupled" else None
-    config = dict(
-        producer="dln",
-        singular_values=s.tolist(),
-        n_in=n_in,
-        n_out=n_out,
-        hidden=hidden,
-        depth=depth,
-        lr=float(lr),
-        steps=steps,
-        init=init,
-        init_scale=float(init_scale),
-        weight_decay=float(weight_decay),
-        seeds=run_seeds,
-        log_every=log_every,
-    )
-    ds = finish_traces(
+    return finish_traces(
         strength,
-        step=logged,
+        schedule=schedule,
         component=list(range(s.size)),
-        seeds=run_seeds,
         producer="dln",
-        config=config,
+        settings=dict(
+            singular_values=s.tolist(),
+            n_in=n_in,
+            n_out=n_out,
+            hidden=hidden,
+            depth=depth,
+            init=init,
+            init_scale=init_scale,
+            weight_decay=weight_decay,
+        ),
         truth=truth,
+        long_name="mode strength u_a^T W v_a",
+        history=f"dln.train(modes={s.size}, depth={depth}, init={init!r}, "
+        f"steps={schedule.steps}, runs={len(schedule.seeds)})",
         loss=loss,
         exact_map=exact,
         component_coords={"singular_value": s},
-    )
-    ds["strength"].attrs["long_name"] = "mode strength u_a^T W v_a"
-    return add_history(
-        ds,
-        f"dln.train(modes={s.size}, depth={depth}, init={init!r}, steps={steps}, "
-        f"runs={len(run_seeds)})",
     )

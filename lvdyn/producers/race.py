@@ -37,12 +37,11 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from lvdyn._history import add_history
 from lvdyn.producers._diagonal import diagonal
 from lvdyn.producers._ground_truth import (
     EXACT_MAP,
+    Schedule,
     check_positive_int,
-    check_seeds,
     finish_traces,
     init_scales,
     nnls_equilibrium,
@@ -176,22 +175,17 @@ def train(
     width, n_in, n_out = (
         check_positive_int(n, v) for n, v in (("width", width), ("n_in", n_in), ("n_out", n_out))
     )
-    steps = check_positive_int("steps", steps)
-    log_every = check_positive_int("log_every", log_every)
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"`lr` must be a positive number; got {lr!r}.")
+    schedule = Schedule.check(lr=lr, steps=steps, log_every=log_every, seeds=seeds)
+    lr = schedule.lr
     if init not in ("aligned", "random"):
         raise ValueError(f"`init` must be 'aligned' or 'random'; got {init!r}.")
     scales = init_scales(init_scale, n_path)
-    run_seeds = check_seeds(seeds)
     b = g @ (prob * s)
     G = (g * prob) @ g.T
     factor = np.sqrt(prob)[:, np.newaxis] * g.T  # G = F^T F, b = F^T t
     target = np.sqrt(prob) * s
-    logged = np.arange(0, steps + 1, log_every, dtype=np.int64)
-    strength = np.empty((len(run_seeds), logged.size, n_path))
-    loss = np.empty((len(run_seeds), logged.size))
-    for run, seed in enumerate(run_seeds):
+    strength, loss = schedule.empty(n_path), schedule.empty()
+    for run, seed in enumerate(schedule.seeds):
         rng = np.random.default_rng(seed)
         u = rng.standard_normal(n_out)
         u /= np.linalg.norm(u)
@@ -207,10 +201,10 @@ def train(
             W2 = scales[:, None, None] * rng.standard_normal((n_path, n_out, width))
         mode = np.outer(u, v)
         row = 0
-        for step in range(steps + 1):
+        for step in range(schedule.steps + 1):
             paths = W2 @ W1  # (pathway, out, in)
             errors = s[:, None, None] * mode - np.einsum("pc,pij->cij", g, paths)
-            if step % log_every == 0:
+            if step % schedule.log_every == 0:
                 strength[run, row] = np.einsum("i,pij,j->p", u, paths, v)
                 loss[run, row] = 0.5 * float(np.sum(prob * np.sum(errors**2, axis=(1, 2))))
                 row += 1
@@ -221,39 +215,31 @@ def train(
                 W2 - lr * grad_path @ np.swapaxes(W1, 1, 2),
             )
     equilibrium = _equilibrium_if_unique(factor, nnls_equilibrium(factor, target))
-    config = dict(
-        producer="race",
-        gates=g.tolist(),
-        strengths=s.tolist(),
-        context_probs=prob.tolist(),
-        width=width,
-        n_in=n_in,
-        n_out=n_out,
-        lr=float(lr),
-        steps=steps,
-        init=init,
-        init_scale=scales.tolist(),
-        seeds=run_seeds,
-        log_every=log_every,
-    )
-    ds = finish_traces(
+    return finish_traces(
         strength,
-        step=logged,
+        schedule=schedule,
         component=list(range(n_path)),
-        seeds=run_seeds,
         producer="race",
-        config=config,
+        settings=dict(
+            gates=g.tolist(),
+            strengths=s.tolist(),
+            context_probs=prob.tolist(),
+            width=width,
+            n_in=n_in,
+            n_out=n_out,
+            init=init,
+            init_scale=scales.tolist(),
+        ),
         truth={
             "true_r": 2.0 * lr * b,
             "true_A": -2.0 * lr * G,
             "true_equilibrium": equilibrium,
         },
+        long_name="pathway strength u^T W2_p W1_p v",
+        history=f"race.train(pathways={n_path}, contexts={g.shape[1]}, init={init!r}, "
+        f"steps={schedule.steps})",
         loss=loss,
         exact_map=EXACT_MAP if init == "aligned" else None,
-    )
-    ds["strength"].attrs["long_name"] = "pathway strength u^T W2_p W1_p v"
-    return add_history(
-        ds, f"race.train(pathways={n_path}, contexts={g.shape[1]}, init={init!r}, steps={steps})"
     )
 
 

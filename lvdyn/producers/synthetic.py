@@ -32,6 +32,7 @@ from lvdyn._errors import FitError
 from lvdyn._history import add_history
 from lvdyn._make import make_traces
 from lvdyn._version import __version__
+from lvdyn.producers._ground_truth import check_number, check_positive_int
 
 __all__ = [
     "LinearSystem",
@@ -98,13 +99,11 @@ def _initial_states(x0: Any, n: int) -> np.ndarray:
 
 
 def _check_common(steps: Any, dt: Any, noise: Any) -> tuple[int, float, float]:
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-        raise ValueError(f"`steps` must be a positive integer; got {steps!r}.")
-    if not np.isfinite(dt) or dt <= 0:
-        raise ValueError(f"`dt` must be a positive number; got {dt!r}.")
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"`noise` must be a non-negative number; got {noise!r}.")
-    return int(steps), float(dt), float(noise)
+    return (
+        check_positive_int("steps", steps),
+        check_number("dt", dt),
+        check_number("noise", noise, strict=False),
+    )
 
 
 def _add_noise(
@@ -123,21 +122,33 @@ def _add_noise(
 def _finish(
     clean: np.ndarray,
     *,
+    producer: str,
+    params: dict[str, np.ndarray],
+    states: np.ndarray,
     dt: float,
     noise: float,
     noise_kind: NoiseKind,
     seed: int,
-    source: str,
-    config: dict[str, Any],
     truth: dict[str, Any],
 ) -> xr.Dataset:
+    """Add noise, build the traces with their ``time`` coordinate, config and history."""
     rng = np.random.default_rng(seed)
     observed = _add_noise(clean, noise, noise_kind, rng)
     n_step = clean.shape[1]
+    config = dict(
+        producer=producer,
+        **{name: value.tolist() for name, value in params.items()},
+        x0=states.tolist(),
+        steps=n_step - 1,
+        dt=dt,
+        noise=noise,
+        seed=seed,
+        noise_kind=noise_kind,
+    )
     ds = make_traces(
         observed,
         step=np.arange(n_step, dtype=np.int64),
-        source=f"lvdyn.producers.synthetic.{source} {__version__}",
+        source=f"lvdyn.producers.synthetic.{producer} {__version__}",
         producer_config=json.dumps(config),
         **truth,
     )
@@ -148,7 +159,11 @@ def _finish(
     if noise > 0:
         ds["clean_strength"] = (("run", "step", "component"), clean)
         ds["clean_strength"].attrs.update(long_name="strength before observation noise", units="1")
-    return ds
+    return add_history(
+        ds,
+        f"synthetic.{producer}(K={clean.shape[2]}, runs={clean.shape[0]}, "
+        f"steps={n_step - 1}, dt={dt}, noise={noise})",
+    )
 
 
 def lotka_volterra(
@@ -217,32 +232,16 @@ def lotka_volterra(
         if not sol.success or sol.y.shape[1] != times.size:
             raise FitError(f"the Lotka-Volterra simulation failed: {sol.message}")
         runs.append(np.exp(sol.y.T))
-    clean = np.stack(runs)
-    config = dict(
+    return _finish(
+        np.stack(runs),
         producer="lotka_volterra",
-        r=r_.tolist(),
-        A=A_.tolist(),
-        x0=states.tolist(),
-        steps=n_steps,
-        dt=dt_,
-        noise=noise_,
-        seed=seed,
-        noise_kind=noise_kind,
-    )
-    ds = _finish(
-        clean,
+        params=dict(r=r_, A=A_),
+        states=states,
         dt=dt_,
         noise=noise_,
         noise_kind=noise_kind,
         seed=seed,
-        source="lotka_volterra",
-        config=config,
         truth=dict(true_r=r_, true_A=A_),
-    )
-    return add_history(
-        ds,
-        f"synthetic.lotka_volterra(K={n}, runs={len(states)}, "
-        f"steps={n_steps}, dt={dt_}, noise={noise_})",
     )
 
 
@@ -287,30 +286,16 @@ def linear(
             "the linear simulation overflowed; A has eigenvalues with large "
             "positive real parts for this number of steps."
         )
-    config = dict(
-        producer="linear",
-        A=A_.tolist(),
-        b=b_.tolist(),
-        x0=states.tolist(),
-        steps=n_steps,
-        dt=dt_,
-        noise=noise_,
-        seed=seed,
-        noise_kind=noise_kind,
-    )
-    ds = _finish(
+    return _finish(
         clean,
+        producer="linear",
+        params=dict(A=A_, b=b_),
+        states=states,
         dt=dt_,
         noise=noise_,
         noise_kind=noise_kind,
         seed=seed,
-        source="linear",
-        config=config,
         truth=dict(true_A=A_, true_b=b_),
-    )
-    return add_history(
-        ds,
-        f"synthetic.linear(K={n}, runs={len(states)}, steps={n_steps}, dt={dt_}, noise={noise_})",
     )
 
 

@@ -1,0 +1,237 @@
+"""The standard figures of a traces file and of fitted models.
+
+`lvdyn demo`, `lvdyn plot` and `lvdyn report` draw their figures here, so the three show the
+same thing the same way. Each function takes data (a traces dataset, a fitted model) and
+returns a matplotlib ``Figure``; `lvdyn.plots` holds the lower-level drawing functions.
+``import lvdyn`` does not import this module (it imports matplotlib).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from lvdyn import plots
+from lvdyn.analysis._models import family
+
+__all__ = [
+    "FIGURE_KINDS",
+    "circles_figure",
+    "fit_figure",
+    "interactions_figure",
+    "prediction_figure",
+    "spectrum_figure",
+    "traces_figure",
+]
+
+
+def _run(ds: xr.Dataset, run: Any) -> Any:
+    """``run`` as a label of ``ds`` (default: the first run), accepting its text form."""
+    labels = ds.run.values.tolist()
+    if run is None:
+        return labels[0]
+    for label in labels:
+        if label == run or str(label) == str(run):
+            return label
+    raise ValueError(f"`run` must be one of {labels[:10]}; got {run!r}.")
+
+
+def _labels(model: Any, ds: xr.Dataset | None = None) -> list[Any]:
+    labels = getattr(model, "component_labels_", None)
+    if labels is None and ds is not None:
+        labels = ds.component.values
+    if labels is None:
+        labels = np.arange(int(model.n_features_in_))
+    return np.asarray(labels).tolist()
+
+
+#: With at most this many components every one is drawn in colour; with more, only survivors.
+COLOUR_ALL = 10
+
+#: Readable model names for titles.
+MODEL_NAMES = {"LinearODE": "Linear", "LotkaVolterra": "Lotka-Volterra", "SINDy": "SINDy"}
+
+
+def traces_figure(
+    ds: xr.Dataset, *, run: Any = None, survivors: xr.DataArray | None = None, title: str = ""
+) -> Figure:
+    """Every component's strength in one run.
+
+    With more than `COLOUR_ALL` components the survivors (``lvdyn.survivors``, or
+    ``survivors``) are drawn in colour and the rest in grey; with fewer, every component is
+    coloured.
+
+    Examples
+    --------
+    >>> import numpy as np, lvdyn
+    >>> ds = lvdyn.make_traces(np.linspace(1, 2, 30).reshape(10, 3), step=np.arange(10))
+    >>> len(traces_figure(ds).axes[0].lines)
+    3
+    """
+    from lvdyn.analysis import survivors as read_survivors
+
+    label = _run(ds, run)
+    if ds.sizes["component"] <= COLOUR_ALL and survivors is None:
+        return plots.plot_traces(
+            ds,
+            run=label,
+            survivors=np.ones(ds.sizes["component"], dtype=bool),
+            title=title or f"Component strengths, run {label}",
+            legend_title="component",
+        )
+    alive = read_survivors(ds) if survivors is None else survivors
+    return plots.plot_traces(
+        ds,
+        run=label,
+        survivors=alive.sel(run=label).values,
+        title=title or f"Component strengths, run {label} (survivors in colour)",
+    )
+
+
+def circles_figure(
+    ds: xr.Dataset, *, run: Any = None, frequencies: Any = None, title: str = ""
+) -> Figure:
+    """Tokens on the Fourier planes of the final embedding snapshot (modular addition).
+
+    ``frequencies`` default to the run's survivors (at most four; the three strongest when
+    fewer than two survive).
+    """
+    from lvdyn.analysis import survivors as read_survivors
+
+    if "embedding" not in ds:
+        raise ValueError(
+            "`--kind circles` needs embedding snapshots in the traces; got none. Train with "
+            "`lvdyn train modadd --snapshot-steps 0,STEPS`."
+        )
+    label = _run(ds, run)
+    one = ds.sel(run=label)
+    if frequencies is None:
+        alive = one.component.values[read_survivors(ds).sel(run=label).values]
+        if alive.size < 2:
+            alive = np.sort(
+                one.component.values[np.argsort(-one.strength.isel(step=-1).values)[:3]]
+            )
+        frequencies = alive[:4]
+    final = one.embedding.isel(snapshot_step=-1).values
+    return plots.plot_circles(
+        final,
+        frequencies,
+        title=title or f"Final embedding of run {label} on its strongest frequencies",
+    )
+
+
+def fit_figure(
+    ds: xr.Dataset,
+    model: Any,
+    *,
+    run: Any = None,
+    time: str = "step",
+    window: tuple[int | None, int | None] | None = None,
+    max_panels: int = 8,
+    title: str = "",
+) -> Figure:
+    """The model simulated from the run's first state (lines) against the traces (points).
+
+    ``window`` (first, last step; either may be None) restricts the traces first, so the
+    simulation starts where a windowed fit started. The panels show the ``max_panels``
+    components with the largest values over the last 5 % of the steps.
+    """
+    from lvdyn._simulate import simulate_traces
+
+    labels = _labels(model, ds)
+    if len(labels) != ds.sizes["component"] or [str(v) for v in labels] != [
+        str(v) for v in ds.component.values
+    ]:
+        raise ValueError(
+            f"`model` must have the traces' components {ds.component.values.tolist()[:10]}; "
+            f"got {labels[:10]}. Fit the model to these traces."
+        )
+    label = _run(ds, run)
+    one = ds.sel(run=[label])
+    if window is not None:
+        one = one.sel(step=slice(*window))
+        if one.sizes["step"] < 2:
+            raise ValueError(f"`window` must hold at least two steps; got {window}.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a diverging fit is drawn as it is
+        simulated = simulate_traces(model, one, time=time)
+    values = one.strength.isel(run=0).values  # (step, component)
+    final = np.nanmax(
+        np.where(np.isfinite(values), values, -np.inf)[-max(1, len(values) // 20) :], 0
+    )
+    top = one.component.values[np.argsort(-final, kind="stable")[:max_panels]]
+    return plots.plot_fit(
+        one,
+        simulated,
+        run=label,
+        components=list(top),
+        title=title
+        or f"{MODEL_NAMES.get(type(model).__name__, type(model).__name__)} model "
+        f"(lines, from the first state) against the traces (points), run {label}",
+    )
+
+
+def interactions_figure(model: Any, *, labels: Any = None, title: str = "") -> Figure:
+    """Heat map of the interaction matrix (Lotka-Volterra ``A``) or the linear model's ``A``.
+
+    ``labels`` default to the model's component labels (set by `lvdyn.load_model`).
+    """
+    kind = family(model)
+    if kind == "lotka_volterra":
+        matrix = model.interaction_matrix_
+        default = "Lotka-Volterra interaction matrix A"
+    elif kind == "linear":
+        matrix = model.A_
+        default = "Linear model: coupling matrix A of dx/dt = A x + b"
+    else:
+        raise ValueError(
+            f"`--kind interactions` needs a linear or Lotka-Volterra model; got "
+            f"{type(model).__name__}. Fit with --model lv or --model linear."
+        )
+    names = _labels(model) if labels is None else list(labels)
+    return plots.plot_interactions(matrix, labels=names, title=title or default)
+
+
+def spectrum_figure(model: Any, *, title: str = "") -> Figure:
+    """Eigenvalues of the Jacobian: of ``A`` for a linear model, else at the settled state."""
+    from lvdyn.analysis import find_equilibria, stability
+    from lvdyn.analysis._equilibria import settled_state
+
+    if family(model) == "linear":
+        return plots.plot_spectrum(
+            np.linalg.eigvals(model.A_), title=title or "Eigenvalues of the linear model's A"
+        )
+    state = settled_state(find_equilibria(model))
+    if state is None:
+        raise ValueError(
+            f"`--kind spectrum` needs an equilibrium of the model; the {type(model).__name__} "
+            "fit has no finite one. Try --kind interactions."
+        )
+    spectrum = stability(model, state)
+    eigenvalues = spectrum.eigenvalue_real.values + 1j * spectrum.eigenvalue_imag.values
+    return plots.plot_spectrum(
+        eigenvalues,
+        title=title
+        or f"Jacobian spectrum at the settled state ({spectrum.attrs['classification']})",
+    )
+
+
+def prediction_figure(prediction: xr.Dataset, *, title: str = "") -> Figure:
+    """F1 of each survival predictor against prefix length (from
+    `lvdyn.evaluate_survival_prediction`)."""
+    return plots.plot_prediction_scores(prediction, title=title or None)
+
+
+#: Figure kind -> (what it needs, how it is drawn). Needs: "traces", "model" or both.
+FIGURE_KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Figure]]] = {
+    "traces": (("traces",), traces_figure),
+    "circles": (("traces",), circles_figure),
+    "fit": (("traces", "model"), fit_figure),
+    "interactions": (("model",), interactions_figure),
+    "spectrum": (("model",), spectrum_figure),
+}

@@ -1,0 +1,53 @@
+"""Reading the files given to ``lvdyn plot`` and ``lvdyn report``: traces or fitted models.
+
+A model file (written by `lvdyn fit` / `lvdyn.save_model`) carries the attribute ``model``;
+any other netCDF file must be a valid traces file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import xarray as xr
+
+from lvdyn._coefficients import load_model
+from lvdyn._io import open_netcdf
+from lvdyn._schema import validate_traces
+
+#: Options shared by the commands that draw traces against fitted models.
+RunOption = Annotated[str | None, typer.Option(help="Run to draw (default: the first).")]
+TimeOption = Annotated[
+    str, typer.Option(help="'step' or the time coordinate the models were fitted on.")
+]
+WindowOption = Annotated[
+    str | None, typer.Option(help="Steps FIRST:LAST the models were fitted on (as in lvdyn fit).")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+
+
+@dataclass
+class Inputs:
+    """The traces files and the model files among the inputs, in the order given."""
+
+    traces: list[tuple[Path, xr.Dataset]] = field(default_factory=list)
+    models: list[tuple[Path, Any]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """``"2 traces files and 1 model file"``, for error messages."""
+        t, m = len(self.traces), len(self.models)
+        return f"{t} traces file{'s' * (t != 1)} and {m} model file{'s' * (m != 1)}"
+
+
+def read_inputs(paths: list[Path]) -> Inputs:
+    """Sort ``paths`` into traces and models, reading each once."""
+    inputs = Inputs()
+    for path in paths:
+        ds = open_netcdf(path, argument="INPUT")
+        if "model" in ds.attrs:
+            inputs.models.append((path, load_model(path)))
+        else:
+            inputs.traces.append((path, validate_traces(ds)))
+    return inputs

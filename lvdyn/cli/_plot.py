@@ -1,0 +1,98 @@
+"""``lvdyn plot``: one figure of a traces file, a fitted model, or both, as PNG, SVG or PDF."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lvdyn._atomic import check_writable
+from lvdyn.cli._app import app
+from lvdyn.cli._fit import _window as parse_window
+from lvdyn.cli._inputs import QuietOption, RunOption, TimeOption, WindowOption, read_inputs
+
+#: Suffixes `lvdyn plot --out` can write.
+FORMATS = (".png", ".svg", ".pdf")
+
+
+class Kind(str, Enum):
+    """Figures of ``lvdyn plot`` (see `lvdyn._figures.FIGURE_KINDS`)."""
+
+    traces = "traces"
+    circles = "circles"
+    fit = "fit"
+    interactions = "interactions"
+    spectrum = "spectrum"
+
+
+@app.command()
+def plot(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="A traces file, a model file (lvdyn fit), or one of each.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Figure to write: .png, .svg or .pdf.")],
+    kind: Annotated[
+        Kind | None,
+        typer.Option(
+            help="Default: fit for traces + model, traces for traces, interactions for a model."
+        ),
+    ] = None,
+    run: RunOption = None,
+    time: TimeOption = "step",
+    window: WindowOption = None,
+    title: Annotated[
+        str, typer.Option(help="Figure title (default: one that says what it is).")
+    ] = "",
+    dpi: Annotated[int, typer.Option(min=30, max=600, help="PNG resolution.")] = 130,
+    quiet: QuietOption = False,
+) -> None:
+    """Draw one figure: traces, circles, fit (traces + model), interactions or spectrum.
+
+    Examples:
+
+        lvdyn plot traces.nc --out traces.png
+
+        lvdyn plot traces.nc --kind circles --out circles.svg
+
+        lvdyn plot traces.nc model.nc --window 150: --out fit.png
+
+        lvdyn plot model.nc --kind spectrum --out spectrum.pdf
+    """
+    from lvdyn._figures import FIGURE_KINDS
+    from lvdyn.plots import save_figure
+
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(
+            f"`--out` must end in {', '.join(FORMATS)}; got {str(out)!r}. "
+            "The suffix sets the format."
+        )
+    check_writable(out, argument="--out")
+    given = read_inputs(inputs)
+    if len(given.traces) > 1 or len(given.models) > 1:
+        raise ValueError(
+            f"`INPUTS` must be at most one traces file and one model file; got {given.describe()}."
+        )
+    if kind is None:
+        kind = Kind.fit if given.traces and given.models else Kind.traces
+        kind = Kind.interactions if not given.traces else kind
+    needs, draw = FIGURE_KINDS[kind.value]
+    arguments: dict[str, Any] = {}
+    if "traces" in needs:
+        if not given.traces:
+            raise ValueError(f"`--kind {kind.value}` needs a traces file; got {given.describe()}.")
+        arguments["ds"] = given.traces[0][1]
+        arguments["run"] = run
+    if "model" in needs:
+        if not given.models:
+            raise ValueError(f"`--kind {kind.value}` needs a model file; got {given.describe()}.")
+        arguments["model"] = given.models[0][1]
+    if kind is Kind.fit:
+        arguments["time"] = time
+        arguments["window"] = parse_window(window)
+    fig = draw(**arguments, title=title)
+    (path,) = save_figure(fig, out, formats=(suffix[1:],), dpi=dpi)
+    if not quiet:
+        typer.echo(f"wrote {path}", err=True)

@@ -1,0 +1,92 @@
+"""``lvdyn train clockpizza``: the attention-rate transformer of Clock and Pizza (2023)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from lvdyn._atomic import check_writable
+from lvdyn.cli._train import (
+    JsonOption,
+    OutOption,
+    QuietOption,
+    SeedsOption,
+    parse_int_list,
+    train_app,
+    write_trained,
+)
+
+
+class Architecture(str, Enum):
+    """Networks of ``lvdyn train clockpizza``."""
+
+    transformer = "transformer"
+    mlp_sum = "mlp_sum"
+    mlp_concat = "mlp_concat"
+
+
+@train_app.command("clockpizza")
+def train_clockpizza(
+    out: OutOption,
+    alpha: Annotated[
+        float, typer.Option(help="Attention rate: 1 standard (Clock), 0 constant (Pizza).")
+    ] = 1.0,
+    p: Annotated[int, typer.Option("--p", help="Modulus (an odd prime).")] = 59,
+    d_model: Annotated[int, typer.Option(help="Embedding width.")] = 128,
+    n_heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
+    architecture: Annotated[
+        Architecture, typer.Option(help="transformer, mlp_sum or mlp_concat.")
+    ] = Architecture.transformer,
+    steps: Annotated[int, typer.Option(help="Full-batch AdamW steps (the paper: 20000).")] = 20000,
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-3,
+    weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")] = 2.0,
+    warmup: Annotated[int, typer.Option(help="Linear warm-up steps.")] = 10,
+    train_fraction: Annotated[float, typer.Option(help="Fraction of pairs trained on.")] = 0.8,
+    seeds: SeedsOption = "0",
+    log_every: Annotated[int, typer.Option(help="Log the strengths every N steps.")] = 10,
+    metrics_every: Annotated[
+        int | None, typer.Option(help="Gradient symmetricity and distance irrelevance every N.")
+    ] = None,
+    incorrect_logit_di: Annotated[
+        bool, typer.Option(help="Also the released tables' incorrect-logit DI.")
+    ] = False,
+    dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
+    threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 1,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Train the one-layer transformer on (a + b) mod p; trace Fourier strengths and metrics.
+
+    The defaults are the paper's size (about an hour per run on a CPU). Examples:
+
+        lvdyn train clockpizza --alpha 0 --out pizza.nc
+
+        lvdyn train clockpizza --p 31 --d-model 64 --steps 3000 --lr 2e-3 --out c.nc
+    """
+    import torch
+
+    from lvdyn.producers import clockpizza
+
+    check_writable(out, argument="--out")
+    torch.set_num_threads(threads)
+    ds = clockpizza.train(
+        p=p,
+        alpha=alpha,
+        architecture=architecture.value,
+        d_model=d_model,
+        n_heads=n_heads,
+        steps=steps,
+        lr=lr,
+        weight_decay=weight_decay,
+        warmup=warmup,
+        train_fraction=train_fraction,
+        seeds=parse_int_list(seeds, option="--seeds"),
+        log_every=log_every,
+        metrics_every=metrics_every,
+        incorrect_logit_di=incorrect_logit_di,
+        dtype=dtype,
+        progress=False if quiet or as_json else None,
+    )
+    write_trained(ds, out, quiet=quiet, as_json=as_json)
