@@ -33,7 +33,14 @@ from lvdyn.producers import synthetic
 
 FRACTIONS = (0.05, 0.1, 0.2, 0.3, 0.5)
 MODADD_METHODS = ("signal", "gradient", "last-value", "growth", "classifier", "lv-equilibrium")
-SYNTHETIC_METHODS = ("signal", "last-value", "classifier", "lv-equilibrium", "lv-simulate")
+SYNTHETIC_METHODS = (
+    "signal",
+    "last-value",
+    "growth",
+    "classifier",
+    "lv-equilibrium",
+    "lv-simulate",
+)
 
 
 def modadd_runs(quick: bool, out: Path) -> xr.Dataset:

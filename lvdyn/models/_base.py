@@ -226,7 +226,8 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             return Trajectory(times, out, "failed", "`x0` is not finite", float(times[0]), bad)
 
         def blow_up(_t: float, x: np.ndarray) -> float:
-            return max_norm - float(np.linalg.norm(x))
+            norm = float(np.linalg.norm(x))
+            return max_norm - norm if np.isfinite(norm) else -1.0  # overflow counts as past
 
         blow_up.terminal = True  # type: ignore[attr-defined]
 
@@ -234,7 +235,14 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             return self._rhs(x[np.newaxis])[0]
 
         options = dict(method=method, rtol=rtol, atol=atol, events=blow_up)
-        sol, stuck = _solve_within(f, times, state, max_evaluations, options)
+        try:
+            sol, stuck = _solve_within(f, times, state, max_evaluations, options)
+        except ValueError:
+            # The event's root finding fails when the state overflows within one step (the
+            # step's interpolant is inf at both ends); without the event the overflowed rows
+            # are found below.
+            options["events"] = None
+            sol, stuck = _solve_within(f, times, state, max_evaluations, options)
         if sol is None:
             # Out of budget: integrate again up to the last reported time before the point
             # where the solver stalled, so the rows it did reach are kept.
@@ -251,7 +259,10 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             return Trajectory(times, out, "failed", message, stuck)
         n_ok = sol.y.shape[1]
         out[:n_ok] = sol.y.T
-        finite = np.isfinite(out[:n_ok]).all(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = np.isfinite(out[:n_ok]).all(axis=1) & (
+                np.linalg.norm(out[:n_ok], axis=1) <= max_norm
+            )
         n_ok = int(np.argmin(finite)) if not finite.all() else n_ok
         out[n_ok:] = np.nan
         if n_ok == times.size:
