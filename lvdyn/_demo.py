@@ -67,6 +67,21 @@ def _scores(name: str, model: Any, ds: xr.Dataset) -> dict[str, Any]:
     }
 
 
+def score_cell(value: Any) -> str:
+    """A score for a table: 4 significant digits; a diverged simulation's -inf R^2 says so.
+
+    Examples
+    --------
+    >>> score_cell(0.123456), score_cell(float("-inf")), score_cell(float("nan")), score_cell(3)
+    ('0.1235', 'diverged', 'n/a', '3')
+    """
+    if not isinstance(value, float):
+        return str(value)
+    if value == float("-inf"):
+        return "diverged"
+    return f"{value:.4g}" if np.isfinite(value) else "n/a"
+
+
 def run_demo(
     out: str | Path, settings: DemoSettings | None = None, progress: bool | None = None
 ) -> DemoResult:
@@ -199,10 +214,7 @@ def _sections(
             tables=[
                 (
                     list(scores[0]),
-                    [
-                        [f"{v:.4g}" if isinstance(v, float) else v for v in row.values()]
-                        for row in scores
-                    ],
+                    [[score_cell(v) for v in row.values()] for row in scores],
                 )
             ],
             figures=[

@@ -50,7 +50,7 @@ def demo(
     """
     from dataclasses import replace
 
-    from lvdyn._demo import DemoSettings, run_demo
+    from lvdyn._demo import DemoSettings, run_demo, score_cell
 
     settings = DemoSettings.quick() if quick else DemoSettings()
     if seeds is not None:
@@ -93,7 +93,7 @@ def demo(
     for column in result.model_scores[0]:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in result.model_scores:
-        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()])
+        table.add_row(*[score_cell(v) for v in row.values()])
     console.print(table)
     console.print("[bold]Lotka-Volterra among the survivors of the first run[/bold]")
     for line in result.lv_equations:
