@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -240,7 +240,13 @@ def combine_traces(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
         raise ValueError("`datasets` must hold at least one traces dataset; got an empty list.")
     for ds in datasets:
         validate_traces(ds)
-    _check_shared_variables(datasets)
+    for name in disagreeing_shared_variables(datasets, coords=False):
+        if all(name in ds.data_vars for ds in datasets):  # a missing one is left to concat
+            raise SchemaError(
+                f"`datasets` disagree on `{name}`, which has no `run` dimension and so must "
+                f"be the same for every run. Drop it first (`ds.drop_vars({str(name)!r})`) "
+                "or combine runs that share it."
+            )
     combined = xr.concat(
         list(datasets),
         dim=RUN,
@@ -256,16 +262,23 @@ def combine_traces(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
     return validate_traces(combined)
 
 
-def _check_shared_variables(datasets: Sequence[xr.Dataset]) -> None:
-    """Variables without a ``run`` dim are shared by all runs, so they must agree."""
-    first = datasets[0]
-    for index, ds in enumerate(datasets[1:], start=1):
-        for name, variable in ds.data_vars.items():
-            if RUN in variable.dims or name not in first.data_vars:
-                continue
-            if not variable.equals(first[name]):
-                raise SchemaError(
-                    f"`datasets` disagree on `{name}`, which has no `run` dimension and so "
-                    f"must be the same for every run (datasets 0 and {index} differ). Drop it "
-                    f"first (`ds.drop_vars({str(name)!r})`) or combine runs that share it."
-                )
+def disagreeing_shared_variables(
+    datasets: Sequence[xr.Dataset], *, coords: bool = True
+) -> list[Hashable]:
+    """Names of variables without a ``run`` dim that differ between datasets or are missing.
+
+    Such variables (ground truth like ``true_A``) are shared by every run, so runs can only
+    be combined where all datasets agree on them. ``coords=False`` looks at data variables
+    only.
+    """
+    names: set[Hashable] = set()
+    for ds in datasets:
+        variables = ds.variables if coords else ds.data_vars
+        names.update(n for n, v in variables.items() if RUN not in v.dims and n not in ds.dims)
+    bad = []
+    for name in sorted(names, key=str):
+        values = [ds.variables.get(name) for ds in datasets]
+        first = values[0]
+        if first is None or any(v is None or not v.equals(first) for v in values[1:]):
+            bad.append(name)
+    return bad

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import xarray as xr
 
 from lvdyn._history import add_history
 from lvdyn._io import save_traces
+from lvdyn._make import disagreeing_shared_variables
 from lvdyn._schema import RUN, STEP
 
 __all__ = ["combine_parts"]
-
-
-def _conflicting(opened: Sequence[xr.Dataset]) -> list[Hashable]:
-    """Names of variables without a ``run`` dim that differ between parts (or are missing)."""
-    names: set[Hashable] = set()
-    for ds in opened:
-        names.update(n for n, v in ds.variables.items() if RUN not in v.dims and n not in ds.dims)
-    bad = []
-    for name in sorted(names, key=str):
-        values = [ds.variables.get(name) for ds in opened]
-        first = values[0]
-        if first is None or any(v is None or not v.equals(first) for v in values[1:]):
-            bad.append(name)
-    return bad
 
 
 def combine_parts(paths: Sequence[Path], out: Path, *, attrs: dict[str, str] | None = None) -> Path:
@@ -39,7 +26,7 @@ def combine_parts(paths: Sequence[Path], out: Path, *, attrs: dict[str, str] | N
     """
     opened = [xr.open_dataset(p, engine="netcdf4", chunks={}) for p in paths]
     try:
-        drop = _conflicting(opened)
+        drop = disagreeing_shared_variables(opened)
         combined = xr.concat(
             [ds.drop_vars(drop, errors="ignore") for ds in opened],
             dim=RUN,
