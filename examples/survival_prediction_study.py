@@ -73,9 +73,9 @@ def synthetic_runs(quick: bool) -> xr.Dataset:
     return lvdyn.combine_traces(runs)
 
 
-def prefixes_for(ds: xr.Dataset) -> list[int]:
+def prefixes_for(ds: xr.Dataset, settle_steps: np.ndarray) -> list[int]:
     """Logged steps nearest to FRACTIONS of the median settle step (at least step 5)."""
-    settled = float(np.median(lvdyn.settle_step(ds).values))
+    settled = float(np.median(settle_steps))
     steps = ds.step.values
     chosen = []
     for fraction in FRACTIONS:
@@ -97,7 +97,7 @@ def study(ds: xr.Dataset, name: str, methods: tuple[str, ...], out: Path) -> xr.
         f"max {n_survivors.max()}); settle step: median {np.median(settled):.0f} "
         f"(min {settled.min()}, max {settled.max()})"
     )
-    scores = lvdyn.evaluate_survival_prediction(ds, prefixes_for(ds), list(methods))
+    scores = lvdyn.evaluate_survival_prediction(ds, prefixes_for(ds, settled), list(methods))
     header = " | ".join(
         f"{int(p)} ({f:.0%})"
         for p, f in zip(scores.prefix.values, scores.prefix_fraction.values, strict=True)
