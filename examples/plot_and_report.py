@@ -54,7 +54,7 @@ def main() -> None:
         f"settles at {np.round(settled, 3).tolist()} (truth {ds.true_equilibrium.values.tolist()})"
     )
 
-    from lvdyn import _figures
+    from lvdyn.app import _figures
     from lvdyn.plots import save_figure
 
     fig = _figures.fit_figure(ds, fitted, run=ds.run.values[-1], window=(150, None))

@@ -9,37 +9,6 @@ symbolic readout import them when used.
 """
 
 from lvdyn import _accessor  # noqa: F401  (registers ds.lvdyn)
-from lvdyn._bootstrap import bootstrap_traces as bootstrap_traces
-from lvdyn._coefficients import coefficients as coefficients
-from lvdyn._coefficients import load_model as load_model
-from lvdyn._coefficients import save_model as save_model
-from lvdyn._derivatives import FiniteDifference as FiniteDifference
-from lvdyn._derivatives import SavitzkyGolay as SavitzkyGolay
-from lvdyn._derivatives import SmoothingSpline as SmoothingSpline
-from lvdyn._derivatives import SqrtRatio as SqrtRatio
-from lvdyn._errors import DivergenceWarning as DivergenceWarning
-from lvdyn._errors import FitError as FitError
-from lvdyn._errors import IllConditionedWarning as IllConditionedWarning
-from lvdyn._errors import SchemaError as SchemaError
-from lvdyn._fitting import fit_traces as fit_traces
-from lvdyn._io import open_traces as open_traces
-from lvdyn._io import save_traces as save_traces
-from lvdyn._make import combine_traces as combine_traces
-from lvdyn._make import make_traces as make_traces
-from lvdyn._path import regularization_path as regularization_path
-from lvdyn._prediction import evaluate_survival_prediction as evaluate_survival_prediction
-from lvdyn._prediction import predict_survivors_from_prefix as predict_survivors_from_prefix
-from lvdyn._refine import refine_trajectories as refine_trajectories
-from lvdyn._schema import SCHEMA_VERSION as SCHEMA_VERSION
-from lvdyn._schema import validate_traces as validate_traces
-from lvdyn._scores import score_traces as score_traces
-from lvdyn._simulate import simulate_traces as simulate_traces
-from lvdyn._tables import (
-    read_traces_table as read_traces_table,
-)
-from lvdyn._tables import (
-    traces_from_dataframe as traces_from_dataframe,
-)
 from lvdyn._version import __version__ as __version__
 from lvdyn.analysis import MultistabilityWarning as MultistabilityWarning
 from lvdyn.analysis import find_equilibria as find_equilibria
@@ -50,9 +19,44 @@ from lvdyn.analysis import settle_step as settle_step
 from lvdyn.analysis import solve_lcp as solve_lcp
 from lvdyn.analysis import stability as stability
 from lvdyn.analysis import survivors as survivors
+from lvdyn.core._errors import DivergenceWarning as DivergenceWarning
+from lvdyn.core._errors import FitError as FitError
+from lvdyn.core._errors import IllConditionedWarning as IllConditionedWarning
+from lvdyn.core._errors import SchemaError as SchemaError
+from lvdyn.fitting._bootstrap import bootstrap_traces as bootstrap_traces
+from lvdyn.fitting._coefficients import coefficients as coefficients
+from lvdyn.fitting._coefficients import load_model as load_model
+from lvdyn.fitting._coefficients import save_model as save_model
+from lvdyn.fitting._derivatives import FiniteDifference as FiniteDifference
+from lvdyn.fitting._derivatives import SavitzkyGolay as SavitzkyGolay
+from lvdyn.fitting._derivatives import SmoothingSpline as SmoothingSpline
+from lvdyn.fitting._derivatives import SqrtRatio as SqrtRatio
+from lvdyn.fitting._fitting import fit_traces as fit_traces
+from lvdyn.fitting._path import regularization_path as regularization_path
+from lvdyn.fitting._refine import refine_trajectories as refine_trajectories
+from lvdyn.fitting._scores import score_traces as score_traces
+from lvdyn.fitting._simulate import simulate_traces as simulate_traces
 from lvdyn.models import LinearODE as LinearODE
 from lvdyn.models import LotkaVolterra as LotkaVolterra
 from lvdyn.models import SINDy as SINDy
+from lvdyn.prediction._prediction import (
+    evaluate_survival_prediction as evaluate_survival_prediction,
+)
+from lvdyn.prediction._prediction import (
+    predict_survivors_from_prefix as predict_survivors_from_prefix,
+)
+from lvdyn.traces._io import open_traces as open_traces
+from lvdyn.traces._io import save_traces as save_traces
+from lvdyn.traces._make import combine_traces as combine_traces
+from lvdyn.traces._make import make_traces as make_traces
+from lvdyn.traces._schema import SCHEMA_VERSION as SCHEMA_VERSION
+from lvdyn.traces._schema import validate_traces as validate_traces
+from lvdyn.traces._tables import (
+    read_traces_table as read_traces_table,
+)
+from lvdyn.traces._tables import (
+    traces_from_dataframe as traces_from_dataframe,
+)
 
 __all__ = [
     "__version__",

@@ -31,25 +31,25 @@ class TracesAccessor:
 
     def validate(self) -> xr.Dataset:
         """`lvdyn.validate_traces` (ds)."""
-        from lvdyn._schema import validate_traces
+        from lvdyn.traces._schema import validate_traces
 
         return validate_traces(self._ds)
 
     def save(self, path: str | os.PathLike[str]) -> Any:
         """`lvdyn.save_traces` (ds, path)."""
-        from lvdyn._io import save_traces
+        from lvdyn.traces._io import save_traces
 
         return save_traces(self._ds, path)
 
     def fit(self, model: Any, **kwargs: Any) -> Any:
         """`lvdyn.fit_traces` (model, ds, ...)."""
-        from lvdyn._fitting import fit_traces
+        from lvdyn.fitting._fitting import fit_traces
 
         return fit_traces(model, self._ds, **kwargs)
 
     def simulate(self, model: Any, steps: Any = None, **kwargs: Any) -> xr.Dataset:
         """`lvdyn.simulate_traces` (model, ds, steps, ...)."""
-        from lvdyn._simulate import simulate_traces
+        from lvdyn.fitting._simulate import simulate_traces
 
         return simulate_traces(model, self._ds, steps, **kwargs)
 
@@ -61,13 +61,13 @@ class TracesAccessor:
 
     def predict(self, prefix: int, method: str = "classifier", **kwargs: Any) -> xr.DataArray:
         """`lvdyn.predict_survivors_from_prefix` (ds, prefix, method, ...)."""
-        from lvdyn._prediction import predict_survivors_from_prefix
+        from lvdyn.prediction._prediction import predict_survivors_from_prefix
 
         return predict_survivors_from_prefix(self._ds, prefix, method, **kwargs)
 
     def evaluate(self, prefixes: Any, methods: Any = None, **kwargs: Any) -> xr.Dataset:
         """`lvdyn.evaluate_survival_prediction` (ds, prefixes, methods, ...)."""
-        from lvdyn._prediction import evaluate_survival_prediction
+        from lvdyn.prediction._prediction import evaluate_survival_prediction
 
         return evaluate_survival_prediction(self._ds, prefixes, methods, **kwargs)
 

@@ -81,7 +81,7 @@ def test_keystoneness_of_a_competitor_release() -> None:
 
 
 def test_analysis_results_round_trip_through_netcdf(tmp_path) -> None:
-    from lvdyn._io import open_netcdf, save_netcdf
+    from lvdyn.traces._io import open_netcdf, save_netcdf
 
     results = {
         "equilibria": lvdyn.find_equilibria(MODEL),

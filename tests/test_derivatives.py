@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lvdyn
-from lvdyn._derivatives import differentiate
+from lvdyn.fitting._derivatives import differentiate
 
 
 def _error(method: str, n: int) -> float:

@@ -75,7 +75,7 @@ def test_sigkill_mid_write_leaves_the_previous_file_intact(tmp_path: Path) -> No
 
 
 def test_a_write_that_raises_leaves_no_temporary_file(tmp_path: Path) -> None:
-    from lvdyn._atomic import atomic_path
+    from lvdyn.core._atomic import atomic_path
 
     target = tmp_path / "report.html"
     target.write_text("old")

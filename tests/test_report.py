@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from lvdyn._report import ReportSection, write_report
+from lvdyn.app._report import ReportSection, write_report
 from lvdyn.plots import plot_spectrum, save_figure
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import lvdyn
-from lvdyn._report_sections import traces_report
+from lvdyn.app._report_sections import traces_report
 from lvdyn.producers import race
 
 CHROMIUM = next(

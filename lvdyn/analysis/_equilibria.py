@@ -10,11 +10,11 @@ import xarray as xr
 from scipy.linalg import null_space
 from scipy.optimize import root
 
-from lvdyn._history import add_history
-from lvdyn._schema import COMPONENT
 from lvdyn.analysis._lcp import solve_lcp
 from lvdyn.analysis._models import component_labels, family, linear_params, lv_params
 from lvdyn.analysis._stability import _is_line, classify_spectrum
+from lvdyn.traces._history import add_history
+from lvdyn.traces._schema import COMPONENT
 
 __all__ = ["EQUILIBRIUM", "find_equilibria", "lv_spectrum", "settled_state"]
 

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._history import add_history
-from lvdyn._schema import COMPONENT
 from lvdyn.analysis._equilibria import find_equilibria
 from lvdyn.analysis._models import component_labels, family, linear_params, lv_params, restrict
 from lvdyn.analysis._survivors import predict_survivors
+from lvdyn.traces._history import add_history
+from lvdyn.traces._schema import COMPONENT
 
 __all__ = ["RELATIONS", "interaction_table", "keystoneness", "relation"]
 

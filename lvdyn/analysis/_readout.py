@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._schema import COMPONENT, RUN, STEP
+from lvdyn.traces._schema import COMPONENT, RUN, STEP
 
 __all__ = ["RULES", "final_values", "settle_step", "survivors"]
 

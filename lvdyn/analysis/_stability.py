@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._history import add_history
-from lvdyn._schema import COMPONENT, COMPONENT_J
 from lvdyn.analysis._models import component_labels, family, lv_params
+from lvdyn.traces._history import add_history
+from lvdyn.traces._schema import COMPONENT, COMPONENT_J
 
 __all__ = ["CLASSES", "classify_spectrum", "stability"]
 

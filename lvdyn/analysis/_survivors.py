@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from lvdyn._errors import FitError
 from lvdyn.analysis._equilibria import find_equilibria, lv_spectrum
 from lvdyn.analysis._models import family, linear_params, lv_params
+from lvdyn.core._errors import FitError
 
 __all__ = ["MultistabilityWarning", "predict_survivors", "state_rule"]
 

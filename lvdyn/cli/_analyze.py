@@ -25,8 +25,8 @@ def analyze(
 
     Example: lvdyn fit traces.nc --model lv --out model.nc && lvdyn analyze model.nc
     """
-    from lvdyn._coefficients import load_model
-    from lvdyn._model_summary import summarize_model
+    from lvdyn.app._model_summary import summarize_model
+    from lvdyn.fitting._coefficients import load_model
 
     summary = summarize_model(load_model(model_path), precision=precision).as_dict()
     if as_json:
@@ -58,9 +58,9 @@ def predict(
 
         lvdyn predict traces.nc --prefix 200 --method lv-equilibrium
     """
-    from lvdyn._io import open_traces
-    from lvdyn._prediction import PREDICTION_METHODS, predict_leave_one_run_out
     from lvdyn.analysis import survivors
+    from lvdyn.prediction._prediction import PREDICTION_METHODS, predict_leave_one_run_out
+    from lvdyn.traces._io import open_traces
 
     if method not in PREDICTION_METHODS:
         raise ValueError(f"`--method` must be one of {sorted(PREDICTION_METHODS)}; got {method!r}.")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import typer
 
-from lvdyn._errors import FitError, SchemaError
+from lvdyn.core._errors import FitError, SchemaError
 
 app = typer.Typer(
     name="lvdyn",

@@ -50,7 +50,7 @@ def demo(
     """
     from dataclasses import replace
 
-    from lvdyn._demo import DemoSettings, run_demo, score_cell
+    from lvdyn.app._demo import DemoSettings, run_demo, score_cell
 
     settings = DemoSettings.quick() if quick else DemoSettings()
     if seeds is not None:

@@ -12,13 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lvdyn._atomic import check_writable
-from lvdyn._coefficients import save_model
-from lvdyn._fitting import fit_traces
-from lvdyn._io import open_traces
-from lvdyn._scores import score_traces
 from lvdyn.cli._app import app
+from lvdyn.core._atomic import check_writable
+from lvdyn.fitting._coefficients import save_model
+from lvdyn.fitting._fitting import fit_traces
+from lvdyn.fitting._scores import score_traces
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
+from lvdyn.traces._io import open_traces
 
 
 class ModelName(str, Enum):

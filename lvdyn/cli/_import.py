@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from lvdyn._atomic import check_writable
-from lvdyn._io import save_traces
-from lvdyn._tables import read_traces_table
 from lvdyn.cli._app import app
+from lvdyn.core._atomic import check_writable
+from lvdyn.traces._io import save_traces
+from lvdyn.traces._tables import read_traces_table
 
 
 @app.command(name="import")

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 import typer
 import xarray as xr
 
-from lvdyn._coefficients import load_model
-from lvdyn._io import open_netcdf
-from lvdyn._schema import validate_traces
+from lvdyn.fitting._coefficients import load_model
+from lvdyn.traces._io import open_netcdf
+from lvdyn.traces._schema import validate_traces
 
 #: Options shared by the commands that draw traces against fitted models.
 RunOption = Annotated[str | None, typer.Option(help="Run to draw (default: the first).")]

@@ -8,17 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from lvdyn._atomic import check_writable
 from lvdyn.cli._app import app
 from lvdyn.cli._fit import _window as parse_window
 from lvdyn.cli._inputs import QuietOption, RunOption, TimeOption, WindowOption, read_inputs
+from lvdyn.core._atomic import check_writable
 
 #: Suffixes `lvdyn plot --out` can write.
 FORMATS = (".png", ".svg", ".pdf")
 
 
 class Kind(str, Enum):
-    """Figures of ``lvdyn plot`` (see `lvdyn._figures.FIGURE_KINDS`)."""
+    """Figures of ``lvdyn plot`` (see `lvdyn.app._figures.FIGURE_KINDS`)."""
 
     traces = "traces"
     circles = "circles"
@@ -60,7 +60,7 @@ def plot(
 
         lvdyn plot model.nc --kind spectrum --out spectrum.pdf
     """
-    from lvdyn._figures import FIGURE_KINDS
+    from lvdyn.app._figures import FIGURE_KINDS
     from lvdyn.plots import save_figure
 
     suffix = out.suffix.lower()

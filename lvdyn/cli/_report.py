@@ -42,7 +42,7 @@ def report(
 
         lvdyn report traces.nc lv.nc linear.nc --prefixes 100,200,400 --out report/
     """
-    from lvdyn._report_sections import traces_report
+    from lvdyn.app._report_sections import traces_report
 
     given = read_inputs(inputs)
     if len(given.traces) != 1:

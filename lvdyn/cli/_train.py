@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 import xarray as xr
 
-from lvdyn._io import save_traces
 from lvdyn.cli._app import app
+from lvdyn.traces._io import save_traces
 
 train_app = typer.Typer(
     help="Train a producer (a model whose representations compete) and write its traces.",

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from lvdyn._atomic import check_writable
 from lvdyn.cli._train import (
     JsonOption,
     OutOption,
@@ -17,6 +16,7 @@ from lvdyn.cli._train import (
     train_app,
     write_trained,
 )
+from lvdyn.core._atomic import check_writable
 
 
 class Architecture(str, Enum):

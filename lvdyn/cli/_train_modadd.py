@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from lvdyn._atomic import check_writable
-from lvdyn._io import save_traces
 from lvdyn.cli._train import (
     JsonOption,
     OutOption,
@@ -19,6 +17,8 @@ from lvdyn.cli._train import (
     train_app,
     write_trained,
 )
+from lvdyn.core._atomic import check_writable
+from lvdyn.traces._io import save_traces
 
 
 @train_app.command("modadd")

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lvdyn._errors import DivergenceWarning, FitError
+from lvdyn.core._errors import DivergenceWarning, FitError
 
 __all__ = ["AbstractODEModel", "Trajectory"]
 

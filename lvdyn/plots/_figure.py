@@ -13,7 +13,7 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lvdyn._atomic import atomic_path
+from lvdyn.core._atomic import atomic_path
 
 __all__ = ["new_axes", "save_figure"]
 

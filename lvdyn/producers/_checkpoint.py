@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from lvdyn._atomic import atomic_path
+from lvdyn.core._atomic import atomic_path
 
 __all__ = ["load_checkpoint", "save_checkpoint"]
 

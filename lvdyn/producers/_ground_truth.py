@@ -17,9 +17,9 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import nnls
 
-from lvdyn._history import add_history
-from lvdyn._make import make_traces
 from lvdyn._version import __version__
+from lvdyn.traces._history import add_history
+from lvdyn.traces._make import make_traces
 
 __all__ = [
     "EXACT_MAP",

@@ -43,10 +43,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._history import add_history
-from lvdyn._make import make_traces
 from lvdyn._version import __version__
 from lvdyn.producers._ground_truth import check_positive_int, check_seeds
+from lvdyn.traces._history import add_history
+from lvdyn.traces._make import make_traces
 
 try:
     import torch

@@ -32,11 +32,8 @@ import numpy as np
 import torch
 import xarray as xr
 
-from lvdyn._atomic import check_writable
-from lvdyn._history import add_history
-from lvdyn._make import make_traces
-from lvdyn._schema import validate_traces
 from lvdyn._version import __version__
+from lvdyn.core._atomic import check_writable
 from lvdyn.producers._checkpoint import load_checkpoint
 from lvdyn.producers._fourier import circle_frequencies as circle_frequencies
 from lvdyn.producers._fourier import circle_strengths as circle_strengths
@@ -44,6 +41,9 @@ from lvdyn.producers._modadd_model import ACTIVATIONS, Architecture, RunSeeds, s
 from lvdyn.producers._modadd_trainer import EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import OPTIMIZERS, BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
+from lvdyn.traces._history import add_history
+from lvdyn.traces._make import make_traces
+from lvdyn.traces._schema import validate_traces
 
 __all__ = [
     "DESIGNS",

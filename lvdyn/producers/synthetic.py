@@ -28,11 +28,11 @@ import xarray as xr
 from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
-from lvdyn._errors import FitError
-from lvdyn._history import add_history
-from lvdyn._make import make_traces
 from lvdyn._version import __version__
+from lvdyn.core._errors import FitError
 from lvdyn.producers._ground_truth import check_number, check_positive_int
+from lvdyn.traces._history import add_history
+from lvdyn.traces._make import make_traces
 
 __all__ = [
     "LinearSystem",

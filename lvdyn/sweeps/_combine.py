@@ -8,10 +8,10 @@ from pathlib import Path
 
 import xarray as xr
 
-from lvdyn._history import add_history
-from lvdyn._io import save_traces
-from lvdyn._make import disagreeing_shared_variables
-from lvdyn._schema import RUN, STEP
+from lvdyn.traces._history import add_history
+from lvdyn.traces._io import save_traces
+from lvdyn.traces._make import disagreeing_shared_variables
+from lvdyn.traces._schema import RUN, STEP
 
 __all__ = ["combine_parts"]
 

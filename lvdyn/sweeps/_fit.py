@@ -10,10 +10,10 @@ import numpy as np
 import xarray as xr
 from sklearn.base import clone
 
-from lvdyn._design import traces_design
-from lvdyn._fitting import _recipe_window, fit_traces, uses_log_rates
-from lvdyn._history import add_history
-from lvdyn._schema import COMPONENT, COMPONENT_J, RUN, STEP, validate_traces
+from lvdyn.fitting._design import traces_design
+from lvdyn.fitting._fitting import _recipe_window, fit_traces, uses_log_rates
+from lvdyn.traces._history import add_history
+from lvdyn.traces._schema import COMPONENT, COMPONENT_J, RUN, STEP, validate_traces
 
 FEATURE = "feature"
 

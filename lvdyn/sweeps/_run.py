@@ -9,7 +9,7 @@ from typing import Any
 
 import xarray as xr
 
-from lvdyn._atomic import ensure_folder
+from lvdyn.core._atomic import ensure_folder
 from lvdyn.sweeps._combine import combine_parts
 from lvdyn.sweeps._config import SweepConfig, inside_folder, load_config
 from lvdyn.sweeps._engine import open_client

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._history import add_history
-from lvdyn._io import save_traces
-from lvdyn._make import combine_traces
-from lvdyn._schema import RUN
 from lvdyn.sweeps._config import SweepTask, inside_folder, is_path_param
+from lvdyn.traces._history import add_history
+from lvdyn.traces._io import save_traces
+from lvdyn.traces._make import combine_traces
+from lvdyn.traces._schema import RUN
 
 __all__ = ["TASK_FILES", "check_producer", "part_path", "resolve_entry", "run_task", "task_params"]
 

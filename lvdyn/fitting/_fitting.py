@@ -9,12 +9,12 @@ import numpy as np
 import xarray as xr
 from sklearn.exceptions import ConvergenceWarning
 
-from lvdyn._conditioning import check_conditioning
-from lvdyn._derivatives import DerivativeMethod
-from lvdyn._design import Design, Window, select_traces, traces_design
-from lvdyn._schema import COMPONENT, STEP
+from lvdyn.fitting._conditioning import check_conditioning
+from lvdyn.fitting._derivatives import DerivativeMethod
+from lvdyn.fitting._design import Design, Window, select_traces, traces_design
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
+from lvdyn.traces._schema import COMPONENT, STEP
 
 __all__ = ["RECIPES", "fit_traces", "model_design", "uses_log_rates"]
 

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._atomic import ensure_folder
-from lvdyn._io import save_traces
-from lvdyn._prediction import predict_leave_one_run_out
-from lvdyn._report import ReportSection, write_report
-from lvdyn._report_sections import prediction_section, save_figures, traces_section
-from lvdyn._scores import score_traces
+from lvdyn.app._report import ReportSection, write_report
+from lvdyn.app._report_sections import prediction_section, save_figures, traces_section
+from lvdyn.core._atomic import ensure_folder
+from lvdyn.fitting._scores import score_traces
+from lvdyn.prediction._prediction import predict_leave_one_run_out
+from lvdyn.traces._io import save_traces
 
 __all__ = ["DemoResult", "DemoSettings", "run_demo"]
 
@@ -142,7 +142,7 @@ def run_demo(
         best = str(prediction.f1_mean.sel(prefix=chosen).idxmax("predictor").values)
         predicted = predict_leave_one_run_out(ds, chosen, best)
 
-    from lvdyn import _figures
+    from lvdyn.app import _figures
 
     draw = {
         "traces": lambda: _figures.traces_figure(

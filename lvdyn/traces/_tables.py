@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from lvdyn._errors import SchemaError
-from lvdyn._history import add_history
-from lvdyn._make import make_traces
+from lvdyn.core._errors import SchemaError
+from lvdyn.traces._history import add_history
+from lvdyn.traces._make import make_traces
 
 __all__ = ["read_traces_table", "traces_from_dataframe"]
 

@@ -2,7 +2,7 @@
 
 `save_figures` draws figures into the report's folder (PNG, embedded in the page, and SVG,
 linked beside it); the ``*_section`` functions turn traces, fitted models and prediction
-scores into `ReportSection` objects for `lvdyn._report.write_report`.
+scores into `ReportSection` objects for `lvdyn.app._report.write_report`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._report import ReportSection
+from lvdyn.app._report import ReportSection
 
 __all__ = [
     "model_section",
@@ -99,7 +99,7 @@ def model_section(
     """A fitted model: its equations, where it settles, how well it fits ``ds`` (if given;
     on the steps of ``window``), and the ``fit``, ``interactions`` and ``spectrum`` figures
     that ``figures`` has."""
-    from lvdyn._model_summary import summarize_model
+    from lvdyn.app._model_summary import summarize_model
 
     summary = summarize_model(model, precision=precision)
     rows: list[list[str]] = [
@@ -110,8 +110,8 @@ def model_section(
         ["predicted survivors", str(summary.survivors)],
     ]
     if ds is not None:
-        from lvdyn._errors import FitError
-        from lvdyn._scores import score_traces
+        from lvdyn.core._errors import FitError
+        from lvdyn.fitting._scores import score_traces
 
         try:
             scores = score_traces(model, ds, time=time, window=window, simulate=False)
@@ -181,11 +181,11 @@ def traces_report(
     ``prefixes``, a section scores survival predictors (``methods``, default all) at those
     prefix lengths. ``status`` is told what is being done (for a progress display).
     """
-    from lvdyn import _figures
-    from lvdyn._atomic import ensure_folder
-    from lvdyn._report import write_report
     from lvdyn.analysis import survivors as read_survivors
     from lvdyn.analysis._models import family
+    from lvdyn.app import _figures
+    from lvdyn.app._report import write_report
+    from lvdyn.core._atomic import ensure_folder
 
     target = ensure_folder(folder, argument="--out")
     status("drawing the traces")
@@ -223,7 +223,7 @@ def traces_report(
     if prefixes:
         import warnings
 
-        from lvdyn._prediction import evaluate_survival_prediction
+        from lvdyn.prediction._prediction import evaluate_survival_prediction
 
         status("scoring survival predictions")
         with warnings.catch_warnings():

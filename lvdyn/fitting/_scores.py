@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._derivatives import DerivativeMethod
-from lvdyn._design import Design, Window, select_traces, trace_times
-from lvdyn._fitting import model_design
-from lvdyn._history import add_history
-from lvdyn._schema import COMPONENT, RUN, STEP
-from lvdyn._simulate import initial_states
+from lvdyn.fitting._derivatives import DerivativeMethod
+from lvdyn.fitting._design import Design, Window, select_traces, trace_times
+from lvdyn.fitting._fitting import model_design
+from lvdyn.fitting._simulate import initial_states
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
+from lvdyn.traces._history import add_history
+from lvdyn.traces._schema import COMPONENT, RUN, STEP
 
 __all__ = ["DerivativeScores", "derivative_scores", "n_parameters", "score_traces"]
 

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._design import trace_times
-from lvdyn._errors import DivergenceWarning, FitError
-from lvdyn._history import add_history
-from lvdyn._make import make_traces
-from lvdyn._schema import COMPONENT, RUN, STEP, validate_traces
+from lvdyn.core._errors import DivergenceWarning, FitError
+from lvdyn.fitting._design import trace_times
 from lvdyn.models import AbstractODEModel
+from lvdyn.traces._history import add_history
+from lvdyn.traces._make import make_traces
+from lvdyn.traces._schema import COMPONENT, RUN, STEP, validate_traces
 
 __all__ = ["initial_states", "simulate_traces"]
 

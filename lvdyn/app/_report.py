@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lvdyn._atomic import atomic_path
-from lvdyn._history import history_line
+from lvdyn.core._atomic import atomic_path
+from lvdyn.traces._history import history_line
 
 __all__ = ["ReportSection", "write_report"]
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._errors import SchemaError
-from lvdyn._history import add_history
-from lvdyn._schema import (
+from lvdyn.core._errors import SchemaError
+from lvdyn.traces._history import add_history
+from lvdyn.traces._schema import (
     COMPONENT,
     COMPONENT_J,
     KNOWN_VARIABLES,

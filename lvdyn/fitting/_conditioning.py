@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lvdyn._errors import IllConditionedWarning
+from lvdyn.core._errors import IllConditionedWarning
 
 __all__ = ["check_conditioning", "design_condition_number"]
 

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._derivatives import (
+from lvdyn.core._errors import FitError
+from lvdyn.fitting._derivatives import (
     DerivativeMethod,
     differentiate,
     min_samples,
     resolve_derivative,
 )
-from lvdyn._errors import FitError
-from lvdyn._schema import COMPONENT, RUN, STEP, validate_traces
+from lvdyn.traces._schema import COMPONENT, RUN, STEP, validate_traces
 
 __all__ = ["Design", "select_traces", "trace_times", "traces_design"]
 

@@ -141,7 +141,7 @@ def fit_figure(
     simulation starts where a windowed fit started. The panels show the ``max_panels``
     components with the largest values over the last 5 % of the steps.
     """
-    from lvdyn._simulate import simulate_traces
+    from lvdyn.fitting._simulate import simulate_traces
 
     labels = _labels(model, ds)
     if len(labels) != ds.sizes["component"] or [str(v) for v in labels] != [

@@ -28,11 +28,11 @@ import xarray as xr
 from scipy.optimize import least_squares
 from sklearn.exceptions import ConvergenceWarning
 
-from lvdyn._design import Window, select_traces, trace_times
-from lvdyn._errors import FitError
-from lvdyn._schema import COMPONENT, RUN, STEP
+from lvdyn.core._errors import FitError
+from lvdyn.fitting._design import Window, select_traces, trace_times
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._constraints import matrix_bounds
+from lvdyn.traces._schema import COMPONENT, RUN, STEP
 
 __all__ = ["refine_trajectories"]
 

@@ -8,12 +8,12 @@ import numpy as np
 import xarray as xr
 from sklearn.base import clone
 
-from lvdyn._coefficients import coefficients
-from lvdyn._derivatives import DerivativeMethod
-from lvdyn._design import Design, Window
-from lvdyn._fitting import model_design
-from lvdyn._history import add_history
+from lvdyn.fitting._coefficients import coefficients
+from lvdyn.fitting._derivatives import DerivativeMethod
+from lvdyn.fitting._design import Design, Window
+from lvdyn.fitting._fitting import model_design
 from lvdyn.models import AbstractODEModel, SINDy
+from lvdyn.traces._history import add_history
 
 __all__ = ["bootstrap_traces"]
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._errors import SchemaError
+from lvdyn.core._errors import SchemaError
 
 __all__ = [
     "COMPONENT",
@@ -300,7 +300,7 @@ def validate_traces(ds: Any) -> xr.Dataset:
     >>> lvdyn.validate_traces(ds.drop_vars("strength"))
     Traceback (most recent call last):
     ...
-    lvdyn._errors.SchemaError: invalid traces dataset: data variable `strength` is missing; ...
+    lvdyn.core._errors.SchemaError: invalid traces dataset: data variable `strength` is missing; ...
     """
     if not isinstance(ds, xr.Dataset):
         raise SchemaError(

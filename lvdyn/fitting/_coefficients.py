@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn._errors import SchemaError
-from lvdyn._history import add_history
-from lvdyn._io import open_netcdf, save_netcdf
-from lvdyn._schema import COMPONENT, COMPONENT_J
+from lvdyn.core._errors import SchemaError
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
+from lvdyn.traces._history import add_history
+from lvdyn.traces._io import open_netcdf, save_netcdf
+from lvdyn.traces._schema import COMPONENT, COMPONENT_J
 
 __all__ = ["coefficients", "load_model", "save_model"]
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import xarray as xr
 
-from lvdyn._atomic import atomic_path
-from lvdyn._errors import SchemaError
-from lvdyn._history import add_history
-from lvdyn._schema import validate_traces
+from lvdyn.core._atomic import atomic_path
+from lvdyn.core._errors import SchemaError
+from lvdyn.traces._history import add_history
+from lvdyn.traces._schema import validate_traces
 
 __all__ = ["open_netcdf", "open_traces", "save_netcdf", "save_traces"]
 

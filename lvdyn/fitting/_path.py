@@ -8,13 +8,13 @@ import numpy as np
 import xarray as xr
 from sklearn.base import clone
 
-from lvdyn._coefficients import coefficients
-from lvdyn._derivatives import DerivativeMethod
-from lvdyn._design import Window
-from lvdyn._fitting import model_design
-from lvdyn._history import add_history
-from lvdyn._scores import derivative_scores
+from lvdyn.fitting._coefficients import coefficients
+from lvdyn.fitting._derivatives import DerivativeMethod
+from lvdyn.fitting._design import Window
+from lvdyn.fitting._fitting import model_design
+from lvdyn.fitting._scores import derivative_scores
 from lvdyn.models import AbstractODEModel, SINDy
+from lvdyn.traces._history import add_history
 
 __all__ = ["regularization_path"]
 

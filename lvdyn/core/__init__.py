@@ -1,0 +1,22 @@
+"""Foundations every layer may use: lvdyn's error and warning classes and atomic file writes.
+
+Nothing here imports another lvdyn subpackage.
+"""
+
+from lvdyn.core._atomic import atomic_path as atomic_path
+from lvdyn.core._atomic import check_writable as check_writable
+from lvdyn.core._atomic import ensure_folder as ensure_folder
+from lvdyn.core._errors import DivergenceWarning as DivergenceWarning
+from lvdyn.core._errors import FitError as FitError
+from lvdyn.core._errors import IllConditionedWarning as IllConditionedWarning
+from lvdyn.core._errors import SchemaError as SchemaError
+
+__all__ = [
+    "DivergenceWarning",
+    "FitError",
+    "IllConditionedWarning",
+    "SchemaError",
+    "atomic_path",
+    "check_writable",
+    "ensure_folder",
+]

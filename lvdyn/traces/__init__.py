@@ -1,0 +1,24 @@
+"""Traces: the schema, building and combining datasets, netCDF storage, long tables, history.
+
+Imports only `lvdyn.core` (and numpy, pandas, xarray).
+"""
+
+from lvdyn.traces._io import open_traces as open_traces
+from lvdyn.traces._io import save_traces as save_traces
+from lvdyn.traces._make import combine_traces as combine_traces
+from lvdyn.traces._make import make_traces as make_traces
+from lvdyn.traces._schema import SCHEMA_VERSION as SCHEMA_VERSION
+from lvdyn.traces._schema import validate_traces as validate_traces
+from lvdyn.traces._tables import read_traces_table as read_traces_table
+from lvdyn.traces._tables import traces_from_dataframe as traces_from_dataframe
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "combine_traces",
+    "make_traces",
+    "open_traces",
+    "read_traces_table",
+    "save_traces",
+    "traces_from_dataframe",
+    "validate_traces",
+]
