@@ -55,7 +55,7 @@ class TracesAccessor:
 
     def survivors(self, rule: str = "2x-mean", **kwargs: Any) -> xr.DataArray:
         """`lvdyn.survivors` (ds, rule, ...)."""
-        from lvdyn.analysis import survivors
+        from lvdyn.traces._survival import survivors
 
         return survivors(self._ds, rule, **kwargs)
 

@@ -11,35 +11,13 @@ from scipy.integrate import solve_ivp
 from lvdyn.analysis._equilibria import find_equilibria, lv_spectrum
 from lvdyn.analysis._models import family, linear_params, lv_params
 from lvdyn.core._errors import FitError
+from lvdyn.traces._survival import state_rule
 
-__all__ = ["MultistabilityWarning", "predict_survivors", "state_rule"]
-
-LONG_RUN_RULES = ("2x-mean", "positive")
+__all__ = ["MultistabilityWarning", "predict_survivors"]
 
 
 class MultistabilityWarning(RuntimeWarning):
     """More than one stable outcome exists, or simulation and equilibrium analysis disagree."""
-
-
-def state_rule(state: np.ndarray, rule: str, *, mean: float | None = None) -> np.ndarray:
-    """Survivors of one long-run state: ``"2x-mean"`` (``x_i > 2 mean(x)``) or
-    ``"positive"`` (``x_i > 1e-6 max |x|``).
-
-    ``mean`` replaces ``mean(x)`` in the 2x-mean rule when the mean is over more rows than
-    ``state`` holds (for modular addition: all p DFT rows, the DC row included).
-
-    Examples
-    --------
-    >>> state_rule(np.array([3.0, 1.0, 0.5, 0.5]), "2x-mean").tolist()
-    [True, False, False, False]
-    >>> state_rule(np.array([3.0, 1.0]), "2x-mean", mean=0.4).tolist()
-    [True, True]
-    """
-    if rule == "2x-mean":
-        return np.asarray(state > 2.0 * (state.mean() if mean is None else mean))
-    if rule == "positive":
-        return np.asarray(state > 1e-6 * max(float(np.abs(state).max(initial=0.0)), 1e-300))
-    raise ValueError(f"`rule` must be one of {LONG_RUN_RULES}; got {rule!r}.")
 
 
 def _simulate_lv(r: np.ndarray, A: np.ndarray, x0: np.ndarray, horizon: float) -> np.ndarray:

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn.analysis._survivors import state_rule
 from lvdyn.prediction._prefix_features import FEATURE_NAMES, prefix_features, truncate
 from lvdyn.traces._history import add_history
+from lvdyn.traces._survival import state_rule
 
 __all__ = [
     "PREDICTION_METHODS",

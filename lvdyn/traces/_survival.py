@@ -1,4 +1,4 @@
-"""The survivors actually observed in traces, by a named rule."""
+"""Reading outcomes off traces: the survivors of each run by a named rule, and when they settle."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import xarray as xr
 
 from lvdyn.traces._schema import COMPONENT, RUN, STEP
 
-__all__ = ["RULES", "final_values", "settle_step", "survivors"]
+__all__ = ["LONG_RUN_RULES", "RULES", "final_values", "settle_step", "state_rule", "survivors"]
 
 RULES = ("2x-mean", "threshold", "fraction-of-max", "top-k")
+LONG_RUN_RULES = ("2x-mean", "positive")
 
 
 def final_values(ds: xr.Dataset, variable: str = "strength") -> xr.Dataset:
@@ -183,3 +184,24 @@ def settle_step(
     )
     out.attrs.update(rule=rule, long_name="first step from which the survivor set is final")
     return out
+
+
+def state_rule(state: np.ndarray, rule: str, *, mean: float | None = None) -> np.ndarray:
+    """Survivors of one long-run state: ``"2x-mean"`` (``x_i > 2 mean(x)``) or
+    ``"positive"`` (``x_i > 1e-6 max |x|``).
+
+    ``mean`` replaces ``mean(x)`` in the 2x-mean rule when the mean is over more rows than
+    ``state`` holds (for modular addition: all p DFT rows, the DC row included).
+
+    Examples
+    --------
+    >>> state_rule(np.array([3.0, 1.0, 0.5, 0.5]), "2x-mean").tolist()
+    [True, False, False, False]
+    >>> state_rule(np.array([3.0, 1.0]), "2x-mean", mean=0.4).tolist()
+    [True, True]
+    """
+    if rule == "2x-mean":
+        return np.asarray(state > 2.0 * (state.mean() if mean is None else mean))
+    if rule == "positive":
+        return np.asarray(state > 1e-6 * max(float(np.abs(state).max(initial=0.0)), 1e-300))
+    raise ValueError(f"`rule` must be one of {LONG_RUN_RULES}; got {rule!r}.")
