@@ -11,7 +11,7 @@ from scipy.integrate import solve_ivp
 from lvdyn.analysis._equilibria import find_equilibria, lv_spectrum
 from lvdyn.analysis._models import family, linear_params, lv_params
 from lvdyn.core._errors import FitError
-from lvdyn.traces._survival import state_rule
+from lvdyn.traces._rules import state_rule
 
 __all__ = ["MultistabilityWarning", "predict_survivors"]
 

@@ -58,13 +58,19 @@ MODEL_NAMES = {"LinearODE": "Linear", "LotkaVolterra": "Lotka-Volterra", "SINDy"
 
 
 def traces_figure(
-    ds: xr.Dataset, *, run: Any = None, survivors: xr.DataArray | None = None, title: str = ""
+    ds: xr.Dataset,
+    *,
+    run: Any = None,
+    survivors: xr.DataArray | None = None,
+    rule: str | None = None,
+    value: float | None = None,
+    title: str = "",
 ) -> Figure:
     """Every component's strength in one run.
 
-    With more than `COLOUR_ALL` components the survivors (``lvdyn.survivors``, or
-    ``survivors``) are drawn in colour and the rest in grey; with fewer, every component is
-    coloured.
+    With more than `COLOUR_ALL` components the survivors (``lvdyn.survivors`` by ``rule``
+    and ``value``, default the traces' own rule, or ``survivors``) are drawn in colour and
+    the rest in grey; with fewer, every component is coloured.
 
     Examples
     --------
@@ -73,7 +79,7 @@ def traces_figure(
     >>> len(traces_figure(ds).axes[0].lines)
     3
     """
-    from lvdyn.analysis import survivors as read_survivors
+    from lvdyn.traces._survival import survivors as read_survivors
 
     label = _run(ds, run)
     if ds.sizes["component"] <= COLOUR_ALL and survivors is None:
@@ -84,7 +90,7 @@ def traces_figure(
             title=title or f"Component strengths, run {label}",
             legend_title="component",
         )
-    alive = read_survivors(ds) if survivors is None else survivors
+    alive = read_survivors(ds, rule, value=value) if survivors is None else survivors
     return plots.plot_traces(
         ds,
         run=label,
@@ -94,14 +100,20 @@ def traces_figure(
 
 
 def circles_figure(
-    ds: xr.Dataset, *, run: Any = None, frequencies: Any = None, title: str = ""
+    ds: xr.Dataset,
+    *,
+    run: Any = None,
+    frequencies: Any = None,
+    rule: str | None = None,
+    value: float | None = None,
+    title: str = "",
 ) -> Figure:
     """Tokens on the Fourier planes of the final embedding snapshot (modular addition).
 
-    ``frequencies`` default to the run's survivors (at most four; the three strongest when
-    fewer than two survive).
+    ``frequencies`` default to the run's survivors by ``rule`` and ``value`` (default the
+    traces' own rule; at most four; the three strongest when fewer than two survive).
     """
-    from lvdyn.analysis import survivors as read_survivors
+    from lvdyn.traces._survival import survivors as read_survivors
 
     if "embedding" not in ds:
         raise ValueError(
@@ -111,7 +123,8 @@ def circles_figure(
     label = _run(ds, run)
     one = ds.sel(run=label)
     if frequencies is None:
-        alive = one.component.values[read_survivors(ds).sel(run=label).values]
+        chosen = read_survivors(ds, rule, value=value, warn=False)
+        alive = one.component.values[chosen.sel(run=label).values]
         if alive.size < 2:
             alive = np.sort(
                 one.component.values[np.argsort(-one.strength.isel(step=-1).values)[:3]]

@@ -20,6 +20,7 @@ from scipy.optimize import nnls
 from lvdyn._version import __version__
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import DEFAULT_FRACTION, DEFAULT_RULE, set_survival_rule
 
 __all__ = [
     "EXACT_MAP",
@@ -194,4 +195,6 @@ def finish_traces(
         if name in ds:
             ds[name].attrs["comment"] = "per gradient-descent step (tau = 1 / lr)"
     ds["strength"].attrs["long_name"] = long_name
+    # a pathway that loses decays towards zero: read survival against the strongest one
+    ds = set_survival_rule(ds, DEFAULT_RULE, value=DEFAULT_FRACTION)
     return add_history(ds, history)

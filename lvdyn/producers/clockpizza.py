@@ -47,6 +47,7 @@ from lvdyn._version import __version__
 from lvdyn.producers._ground_truth import check_positive_int, check_seeds
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import set_survival_rule
 
 try:
     import torch
@@ -272,6 +273,7 @@ def train(
         **records,
     )
     _describe(ds)
+    ds = set_survival_rule(ds, "2x-mean")  # as for modular addition, over the stored k
     return add_history(
         ds,
         f"clockpizza.train(p={p}, alpha={alpha}, "

@@ -43,6 +43,7 @@ from lvdyn.producers._optim import OPTIMIZERS, BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import set_survival_rule
 from lvdyn.traces._schema import validate_traces
 
 __all__ = [
@@ -418,6 +419,7 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         producer_config=config,
         dc_strength=(("run", "step"), strengths[:, :, 0]),
         strength_mean_all=(("run", "step"), strengths.mean(axis=2)),
+        mean_all_weight=2.0 / p,
         early_gradient=(("run", "component"), early_gradient[:, components]),
         train_loss=rows[:, :, p],
         train_acc=rows[:, :, p + 1],
@@ -442,5 +444,13 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
     for name, (long_name, units) in _VARIABLE_ATTRS.items():
         if name in ds:
             ds[name].attrs.update(long_name=long_name, units=units)
+    # the paper's survivors: above twice the mean over all p DFT rows, the DC row included;
+    # each stored S_k stands for rows k and p - k, so it moves that mean by 2 / p per unit
+    ds = set_survival_rule(
+        ds, "2x-mean", baseline="strength_mean_all", baseline_weight="mean_all_weight"
+    )
+    ds["mean_all_weight"].attrs.update(
+        long_name="change of strength_mean_all per unit of one stored S_k (2 / p)", units="1"
+    )
     ds = add_history(ds, f"modadd.train(steps={trainer.step}, runs={len(seeds)})")
     return validate_traces(ds)

@@ -33,6 +33,7 @@ from lvdyn.core._errors import FitError
 from lvdyn.producers._ground_truth import check_number, check_positive_int
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import DEFAULT_FRACTION, DEFAULT_RULE, set_survival_rule
 
 __all__ = [
     "LinearSystem",
@@ -159,6 +160,8 @@ def _finish(
     if noise > 0:
         ds["clean_strength"] = (("run", "step", "component"), clean)
         ds["clean_strength"].attrs.update(long_name="strength before observation noise", units="1")
+    # an excluded component decays towards zero: read survival against the strongest one
+    ds = set_survival_rule(ds, DEFAULT_RULE, value=DEFAULT_FRACTION)
     return add_history(
         ds,
         f"synthetic.{producer}(K={clean.shape[2]}, runs={clean.shape[0]}, "
