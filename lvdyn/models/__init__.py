@@ -4,7 +4,7 @@ This subpackage depends on numpy, scipy and scikit-learn only (never xarray, tor
 """
 
 from lvdyn.models._base import AbstractODEModel as AbstractODEModel
-from lvdyn.models._base import Trajectory as Trajectory
+from lvdyn.models._integrate import Trajectory as Trajectory
 from lvdyn.models._linear import LinearODE as LinearODE
 from lvdyn.models._lotka_volterra import LotkaVolterra as LotkaVolterra
 from lvdyn.models._sindy import SINDy as SINDy
