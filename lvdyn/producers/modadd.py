@@ -35,9 +35,10 @@ import xarray as xr
 from lvdyn._version import __version__
 from lvdyn.core._atomic import check_writable
 from lvdyn.producers._checkpoint import load_checkpoint
+from lvdyn.producers._common import producer_config, torch_dtype
 from lvdyn.producers._fourier import circle_frequencies as circle_frequencies
 from lvdyn.producers._fourier import circle_strengths as circle_strengths
-from lvdyn.producers._modadd_config import _DTYPES, DESIGNS, _config
+from lvdyn.producers._modadd_config import DESIGNS, _config
 from lvdyn.producers._modadd_model import Architecture, RunSeeds, stack_runs
 from lvdyn.producers._modadd_trainer import EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import BatchedOptimizer
@@ -242,7 +243,7 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
     )
     runs = run_seeds(config["design"], config["seeds"], config["init_seed"])
     device = torch.device(config["device"])
-    params = stack_runs(arch, runs, dtype=_DTYPES[config["dtype"]], device=device)
+    params = stack_runs(arch, runs, dtype=torch_dtype(config["dtype"]), device=device)
     optimizer = BatchedOptimizer(
         kind=config["optimizer"],
         lr=config["lr"],
@@ -251,7 +252,7 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
         eps=config["eps"],
     )
     n_train = int(config["p"] ** 2 * config["train_fraction"])
-    per_run = n_train * config["width"] * _DTYPES[config["dtype"]].itemsize
+    per_run = n_train * config["width"] * torch_dtype(config["dtype"]).itemsize
     chunk = len(runs) if device.type != "cpu" else max(1, _CPU_CHUNK_BYTES // per_run)
     return EnsembleTrainer(
         arch=arch,
@@ -317,7 +318,7 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         component=components,
         run=[_run_label(config, s) for s in seeds],
         source=f"lvdyn.producers.modadd {__version__}",
-        producer_config=config,
+        producer_config=producer_config(config),
         dc_strength=(("run", "step"), strengths[:, :, 0]),
         strength_mean_all=(("run", "step"), strengths.mean(axis=2)),
         mean_all_weight=2.0 / p,

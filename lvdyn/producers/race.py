@@ -37,11 +37,11 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
+from lvdyn.core._checks import check_int
 from lvdyn.producers._diagonal import diagonal
 from lvdyn.producers._ground_truth import (
     EXACT_MAP,
     Schedule,
-    check_positive_int,
     finish_traces,
     init_scales,
     nnls_equilibrium,
@@ -173,7 +173,7 @@ def train(
     g, s, prob = _race_system(gates, strengths, context_probs)
     n_path = g.shape[0]
     width, n_in, n_out = (
-        check_positive_int(n, v) for n, v in (("width", width), ("n_in", n_in), ("n_out", n_out))
+        check_int(n, v) for n, v in (("width", width), ("n_in", n_in), ("n_out", n_out))
     )
     schedule = Schedule.check(lr=lr, steps=steps, log_every=log_every, seeds=seeds)
     lr = schedule.lr

@@ -19,7 +19,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,8 +28,9 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
 from lvdyn._version import __version__
+from lvdyn.core._checks import check_int, check_number
 from lvdyn.core._errors import FitError
-from lvdyn.producers._ground_truth import check_number, check_positive_int
+from lvdyn.producers._common import producer_config
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
 from lvdyn.traces._rules import DEFAULT_FRACTION, DEFAULT_RULE, set_survival_rule
@@ -101,7 +101,7 @@ def _initial_states(x0: Any, n: int) -> np.ndarray:
 
 def _check_common(steps: Any, dt: Any, noise: Any) -> tuple[int, float, float]:
     return (
-        check_positive_int("steps", steps),
+        check_int("steps", steps),
         check_number("dt", dt),
         check_number("noise", noise, strict=False),
     )
@@ -150,7 +150,7 @@ def _finish(
         observed,
         step=np.arange(n_step, dtype=np.int64),
         source=f"lvdyn.producers.synthetic.{producer} {__version__}",
-        producer_config=json.dumps(config),
+        producer_config=producer_config(config),
         **truth,
     )
     ds = ds.assign_coords(time=("step", np.arange(n_step) * dt))
