@@ -6,11 +6,11 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from lvdyn.analysis._equilibria import find_equilibria, lv_spectrum
 from lvdyn.analysis._models import family, linear_params, lv_params
 from lvdyn.core._errors import FitError
+from lvdyn.models._integrate import integrate_log_lotka_volterra
 from lvdyn.traces._rules import state_rule
 
 __all__ = ["MultistabilityWarning", "predict_survivors"]
@@ -18,28 +18,6 @@ __all__ = ["MultistabilityWarning", "predict_survivors"]
 
 class MultistabilityWarning(RuntimeWarning):
     """More than one stable outcome exists, or simulation and equilibrium analysis disagree."""
-
-
-def _simulate_lv(r: np.ndarray, A: np.ndarray, x0: np.ndarray, horizon: float) -> np.ndarray:
-    """Final state of Lotka-Volterra integrated in log coordinates (scale-free extinctions)."""
-    alive = x0 > 0
-    r_, A_ = r[alive], A[np.ix_(alive, alive)]
-
-    def rhs(_t: float, y: np.ndarray) -> np.ndarray:
-        return r_ + A_ @ np.exp(y)
-
-    def jac(_t: float, y: np.ndarray) -> np.ndarray:
-        return A_ * np.exp(y)[np.newaxis, :]
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        sol = solve_ivp(
-            rhs, (0.0, horizon), np.log(x0[alive]), method="LSODA", jac=jac, rtol=1e-8, atol=1e-9
-        )
-    final = np.zeros_like(x0)
-    if not sol.success or not np.all(np.isfinite(sol.y[:, -1])):
-        raise FitError(f"the Lotka-Volterra simulation from `x0` failed: {sol.message}")
-    final[alive] = np.exp(sol.y[:, -1])
-    return final
 
 
 def _default_horizon(eig: np.ndarray) -> float:
@@ -88,7 +66,8 @@ def _lv_survivors(
         return predicted
     if np.any(x0 < 0):
         raise ValueError("`x0` must be non-negative for a Lotka-Volterra model.")
-    final = _simulate_lv(r, A, x0, horizon or _default_horizon(eig))
+    end = horizon or _default_horizon(eig)
+    final = integrate_log_lotka_volterra(r, A, x0, np.array([0.0, end]))[-1]
     reference = max(float(final.max()), float(x0.max()), float(saturated.max()), 1e-300)
     simulated = final > 1e-6 * reference
     if len(outcomes) > 1:

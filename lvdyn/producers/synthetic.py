@@ -24,12 +24,12 @@ from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
-from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
 from lvdyn._version import __version__
 from lvdyn.core._checks import check_int, check_number
 from lvdyn.core._errors import FitError
+from lvdyn.models._integrate import integrate_log_lotka_volterra
 from lvdyn.producers._common import producer_config
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
@@ -218,23 +218,10 @@ def lotka_volterra(
     n_steps, dt_, noise_ = _check_common(steps, dt, noise)
     times = np.arange(n_steps + 1) * dt_
 
-    def log_rhs(_t: float, log_x: np.ndarray) -> np.ndarray:
-        return r_ + A_ @ np.exp(log_x)
-
-    runs = []
-    for state in states:
-        sol = solve_ivp(
-            log_rhs,
-            (0.0, times[-1]),
-            np.log(state),
-            method="DOP853",
-            t_eval=times,
-            rtol=rtol,
-            atol=atol,
-        )
-        if not sol.success or sol.y.shape[1] != times.size:
-            raise FitError(f"the Lotka-Volterra simulation failed: {sol.message}")
-        runs.append(np.exp(sol.y.T))
+    runs = [
+        integrate_log_lotka_volterra(r_, A_, state, times, method="DOP853", rtol=rtol, atol=atol)
+        for state in states
+    ]
     return _finish(
         np.stack(runs),
         producer="lotka_volterra",
