@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 
 from lvdyn.analysis._equilibria import find_equilibria, lv_spectrum
 from lvdyn.analysis._models import family, linear_params, lv_params
 from lvdyn.core._errors import FitError
+from lvdyn.core._types import ArrayLike, FittedODEModel
 from lvdyn.models._integrate import integrate_log_lotka_volterra
 from lvdyn.traces._rules import state_rule
 
@@ -28,7 +28,7 @@ def _default_horizon(eig: np.ndarray) -> float:
 
 
 def _lv_survivors(
-    model: Any, x0: np.ndarray | None, horizon: float | None, max_enumerate: int
+    model: FittedODEModel, x0: np.ndarray | None, horizon: float | None, max_enumerate: int
 ) -> np.ndarray:
     r, A = lv_params(model)
     eq = find_equilibria(model, max_enumerate=max_enumerate)
@@ -85,7 +85,9 @@ def _lv_survivors(
     return predicted
 
 
-def _long_run_state(model: Any, x0: np.ndarray | None, horizon: float | None) -> np.ndarray:
+def _long_run_state(
+    model: FittedODEModel, x0: np.ndarray | None, horizon: float | None
+) -> np.ndarray:
     kind = family(model)
     if kind == "linear":
         A = linear_params(model)[0]
@@ -118,8 +120,8 @@ def _long_run_state(model: Any, x0: np.ndarray | None, horizon: float | None) ->
 
 
 def predict_survivors(
-    model: Any,
-    x0: Any = None,
+    model: FittedODEModel,
+    x0: ArrayLike | None = None,
     *,
     rule: str | None = None,
     horizon: float | None = None,

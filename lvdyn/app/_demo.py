@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -16,6 +16,9 @@ import xarray as xr
 from lvdyn.app._report import ReportSection, write_report
 from lvdyn.app._report_sections import prediction_section, save_figures, traces_section
 from lvdyn.core._atomic import ensure_folder
+
+if TYPE_CHECKING:
+    from lvdyn.models import AbstractODEModel
 from lvdyn.fitting._scores import score_traces
 from lvdyn.prediction._prediction import predict_leave_one_run_out
 from lvdyn.traces._io import save_traces
@@ -55,7 +58,7 @@ class DemoResult:
     figures: dict[str, Path] = field(default_factory=dict)
 
 
-def _scores(name: str, model: Any, ds: xr.Dataset) -> dict[str, Any]:
+def _scores(name: str, model: AbstractODEModel, ds: xr.Dataset) -> dict[str, Any]:
     """One row of the demo's model table, from `score_traces` on the fitted window."""
     scores = score_traces(model, ds)
     return {

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
 from lvdyn import plots
-from lvdyn.analysis._models import family
+from lvdyn.core._types import FittedODEModel, LinearLike, LotkaVolterraLike
+
+if TYPE_CHECKING:
+    from lvdyn.models import AbstractODEModel
 
 __all__ = [
     "FIGURE_KINDS",
@@ -41,7 +44,7 @@ def _run(ds: xr.Dataset, run: Any) -> Any:
     raise ValueError(f"`run` must be one of {labels[:10]}; got {run!r}.")
 
 
-def _labels(model: Any, ds: xr.Dataset | None = None) -> list[Any]:
+def _labels(model: FittedODEModel, ds: xr.Dataset | None = None) -> list[Any]:
     labels = getattr(model, "component_labels_", None)
     if labels is None and ds is not None:
         labels = ds.component.values
@@ -140,7 +143,7 @@ def circles_figure(
 
 def fit_figure(
     ds: xr.Dataset,
-    model: Any,
+    model: AbstractODEModel,
     *,
     run: Any = None,
     time: str = "step",
@@ -189,16 +192,15 @@ def fit_figure(
     )
 
 
-def interactions_figure(model: Any, *, labels: Any = None, title: str = "") -> Figure:
+def interactions_figure(model: FittedODEModel, *, labels: Any = None, title: str = "") -> Figure:
     """Heat map of the interaction matrix (Lotka-Volterra ``A``) or the linear model's ``A``.
 
     ``labels`` default to the model's component labels (set by `lvdyn.load_model`).
     """
-    kind = family(model)
-    if kind == "lotka_volterra":
+    if isinstance(model, LotkaVolterraLike):
         matrix = model.interaction_matrix_
         default = "Lotka-Volterra interaction matrix A"
-    elif kind == "linear":
+    elif isinstance(model, LinearLike):
         matrix = model.A_
         default = "Linear model: coupling matrix A of dx/dt = A x + b"
     else:
@@ -210,12 +212,12 @@ def interactions_figure(model: Any, *, labels: Any = None, title: str = "") -> F
     return plots.plot_interactions(matrix, labels=names, title=title or default)
 
 
-def spectrum_figure(model: Any, *, title: str = "") -> Figure:
+def spectrum_figure(model: FittedODEModel, *, title: str = "") -> Figure:
     """Eigenvalues of the Jacobian: of ``A`` for a linear model, else at the settled state."""
     from lvdyn.analysis import find_equilibria, stability
     from lvdyn.analysis._equilibria import settled_state
 
-    if family(model) == "linear":
+    if isinstance(model, LinearLike):
         return plots.plot_spectrum(
             np.linalg.eigvals(model.A_), title=title or "Eigenvalues of the linear model's A"
         )

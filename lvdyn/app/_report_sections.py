@@ -11,12 +11,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from lvdyn.app._report import ReportSection
+
+if TYPE_CHECKING:
+    from lvdyn.models import AbstractODEModel
 
 __all__ = [
     "model_section",
@@ -88,7 +91,7 @@ def traces_section(
 
 def model_section(
     name: str,
-    model: Any,
+    model: AbstractODEModel,
     ds: xr.Dataset | None,
     figures: Mapping[str, Path],
     *,

@@ -16,6 +16,7 @@ import xarray as xr
 
 from lvdyn.analysis import MultistabilityWarning, predict_survivors
 from lvdyn.core import FitError
+from lvdyn.core._types import FittedODEModel, LotkaVolterraLike
 from lvdyn.fitting import fit_traces
 from lvdyn.models import LinearODE, LotkaVolterra
 from lvdyn.prediction._prefix_features import FEATURE_NAMES, prefix_features, truncate
@@ -75,7 +76,9 @@ def _fit_and_settle(
     return np.array(out)
 
 
-def _lv_support(model: Any, run: xr.Dataset, last: int, rule: SurvivalRule) -> np.ndarray:
+def _lv_support(
+    model: FittedODEModel, run: xr.Dataset, last: int, rule: SurvivalRule
+) -> np.ndarray:
     """Survivors of a fitted LV model followed from the prefix's last state.
 
     The support of the stable saturated equilibrium; when the fitted system is multistable
@@ -94,7 +97,8 @@ def _lv_support(model: Any, run: xr.Dataset, last: int, rule: SurvivalRule) -> n
             support = np.asarray(predict_survivors(model), dtype=bool)
     except (FitError, ValueError):
         return rule.apply(x_last, rule.baseline_at(run, last))
-    if not any(issubclass(w.category, MultistabilityWarning) for w in caught):
+    multistable = any(issubclass(w.category, MultistabilityWarning) for w in caught)
+    if not multistable or not isinstance(model, LotkaVolterraLike):
         return support
     rates = np.abs(np.asarray(model.growth_rates_))
     horizon = 200.0 / max(float(rates.max()), 1e-12)
