@@ -1,4 +1,5 @@
-"""ODE models as scikit-learn estimators: ``fit(X, y)`` with states X and derivatives y.
+"""ODE models as scikit-learn estimators: ``fit(X, y)`` with states X and derivatives y;
+ODE integration in `lvdyn.models._integrate`.
 
 This subpackage depends on numpy, scipy and scikit-learn only (never xarray, torch or sympy).
 """
