@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_choice", "check_int", "check_number"]
+__all__ = ["check_bool", "check_choice", "check_int", "check_number"]
 
 
 def check_int(name: str, value: Any, *, minimum: int = 1) -> int:
@@ -91,3 +91,18 @@ def check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
             f"`{name}` must be one of {list(allowed)}; got {value!r} ({type(value).__name__})."
         )
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` if it is True or False (numpy's included).
+
+    Examples
+    --------
+    >>> check_bool("resume", "yes")
+    Traceback (most recent call last):
+    ...
+    ValueError: `resume` must be True or False; got 'yes' (str).
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"`{name}` must be True or False; got {value!r} ({type(value).__name__}).")
+    return bool(value)

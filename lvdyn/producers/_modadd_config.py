@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lvdyn.core._checks import check_choice, check_int, check_number
+from lvdyn.core._checks import check_bool, check_choice, check_int, check_number
 from lvdyn.producers._common import DTYPE_NAMES
 from lvdyn.producers._modadd_model import ACTIVATIONS
 from lvdyn.producers._optim import OPTIMIZERS
@@ -87,5 +87,6 @@ def _config(**kw: Any) -> dict[str, Any]:
         "eval_every": log_every if eval_every is None else check_int("eval_every", eval_every),
         "snapshot_steps": snapshots,
         "checkpoint_every": check_int("checkpoint_every", kw["checkpoint_every"]),
+        "fitness_signals": check_bool("fitness_signals", kw["fitness_signals"]),
     }
     return config

@@ -40,7 +40,7 @@ from lvdyn.producers._fourier import circle_frequencies as circle_frequencies
 from lvdyn.producers._fourier import circle_strengths as circle_strengths
 from lvdyn.producers._modadd_config import DESIGNS, _config
 from lvdyn.producers._modadd_model import Architecture, RunSeeds, stack_runs
-from lvdyn.producers._modadd_trainer import EnsembleTrainer, stop_on_signals
+from lvdyn.producers._modadd_trainer import N_METRICS, EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
 from lvdyn.traces._history import add_history
@@ -141,6 +141,7 @@ def train(
     checkpoint_every: int = 1000,
     resume: bool = True,
     progress: bool | None = None,
+    fitness_signals: bool = True,
 ) -> xr.Dataset:
     """Train modular-addition MLPs, one run per seed, and return their circle strengths.
 
@@ -190,6 +191,9 @@ def train(
         Continue from ``checkpoint`` if it exists.
     progress : bool, optional
         Show a progress bar; ``None`` shows it only on a terminal.
+    fitness_signals : bool
+        Also log, at every logged step, the loss gradient's push on each circle
+        (``loss_push``) and its size (``grad_strength``); see the variables below.
 
     Returns
     -------
@@ -199,7 +203,11 @@ def train(
         ``early_gradient`` ((S_k(4) - S_k(3)) / S_k(0), per run and component),
         ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc``, per-run settings as
         coordinates, and ``embedding`` (run, snapshot_step, token, embed_dim) when
-        ``snapshot_steps`` is given.
+        ``snapshot_steps`` is given. With ``fitness_signals``: ``loss_push``
+        (``-Re<F_k, G_k> / S_k``, where ``F_k`` and ``G_k`` are the DFT rows of ``E`` and of
+        the training loss's gradient ``G = dL/dE``: the growth of ``S_k`` per unit learning
+        rate that plain gradient descent on the loss would give) and ``grad_strength``
+        (``||G_k||``), both (run, step, component).
 
     Raises
     ------
@@ -212,7 +220,7 @@ def train(
         eps=eps, train_fraction=train_fraction, dtype=dtype, device=device, steps=steps,
         seeds=seeds, design=design, init_seed=init_seed, log_every=log_every,
         eval_every=eval_every, snapshot_steps=snapshot_steps,
-        checkpoint_every=checkpoint_every,
+        checkpoint_every=checkpoint_every, fitness_signals=fitness_signals,
     )  # fmt: skip
     ckpt = None if checkpoint is None else check_writable(checkpoint, argument="checkpoint")
     trainer = _new_trainer(config)
@@ -265,6 +273,7 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
         snapshot_steps=tuple(config["snapshot_steps"]),
         device=device,
         chunk_size=chunk,
+        fitness=config["fitness_signals"],
     )
 
 
@@ -298,6 +307,8 @@ _VARIABLE_ATTRS = {
     "strength_mean_all": ("mean strength over all p DFT rows (survival-rule baseline)", "1"),
     "early_gradient": ("early signal change (S_k(4) - S_k(3)) / S_k(0)", "1"),
     "embedding": ("token embedding E at the snapshot step", "1"),
+    "loss_push": ("growth of S_k per unit lr under gradient descent on the loss", "1"),
+    "grad_strength": ("norm of the k-th DFT row of the loss gradient dL/dE", "1"),
 }
 
 
@@ -334,6 +345,12 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         **{k: config[k] for k in ("p", "d_embed", "width", "depth", "lr", "weight_decay")},
         **{k: config[k] for k in ("train_fraction", "activation", "combine", "design", "dtype")},
     )
+    if config["fitness_signals"]:
+        signals = rows[:, :, p + N_METRICS :].reshape(*rows.shape[:2], 2, p)
+        ds = ds.assign(
+            loss_push=(("run", "step", "component"), signals[:, :, 0][:, :, components]),
+            grad_strength=(("run", "step", "component"), signals[:, :, 1][:, :, components]),
+        )
     if trainer.snapshots:
         snap_steps = sorted(trainer.snapshots)
         stacked = np.stack([trainer.snapshots[t] for t in snap_steps], axis=1)
