@@ -1,7 +1,7 @@
 """Access to fitted models by their interface: which family, parameters, labels, restriction.
 
 Analysis works with anything that has the fitted-model interface (`FittedODEModel`:
-``rhs``, ``jacobian``, ``simulate``, ``n_features_in_``). A model with Lotka-Volterra
+``rhs``, ``jacobian``, ``n_features_in_``). A model with Lotka-Volterra
 parameters (`LotkaVolterraLike`) is treated as Lotka-Volterra, one with linear parameters
 (`LinearLike`) as linear; anything else (SINDy) is generic and analysed numerically through
 ``rhs`` and ``jacobian`` only.
@@ -25,9 +25,8 @@ def family(model: FittedODEModel) -> Family:
     """The model family: ``"lotka_volterra"``, ``"linear"`` or ``"generic"``."""
     if not isinstance(model, FittedODEModel):
         raise ValueError(
-            "`model` must be a fitted lvdyn model (with rhs, jacobian, simulate and "
-            f"n_features_in_); got {type(model).__name__}. Fit it first, or build it with "
-            "from_params."
+            "`model` must be a fitted lvdyn model (with rhs, jacobian and n_features_in_); "
+            f"got {type(model).__name__}. Fit it first, or build it with from_params."
         )
     if isinstance(model, LotkaVolterraLike):
         return "lotka_volterra"

@@ -9,7 +9,7 @@ import numpy as np
 from lvdyn.analysis._equilibria import find_equilibria, lv_spectrum
 from lvdyn.analysis._models import family, linear_params, lv_params
 from lvdyn.core._errors import FitError
-from lvdyn.core._types import ArrayLike, FittedODEModel
+from lvdyn.core._types import ArrayLike, FittedODEModel, SimulatingODEModel
 from lvdyn.models._integrate import integrate_log_lotka_volterra
 from lvdyn.traces._rules import state_rule
 
@@ -85,6 +85,15 @@ def _lv_survivors(
     return predicted
 
 
+def _simulating(model: FittedODEModel) -> SimulatingODEModel:
+    if not isinstance(model, SimulatingODEModel):
+        raise ValueError(
+            f"`x0` needs a model that can simulate itself (a `simulate` method); "
+            f"{type(model).__name__} has none. Leave `x0` unset."
+        )
+    return model
+
+
 def _long_run_state(
     model: FittedODEModel, x0: np.ndarray | None, horizon: float | None
 ) -> np.ndarray:
@@ -101,7 +110,7 @@ def _long_run_state(
             )
         eig = np.linalg.eigvals(A)
         end = horizon or _default_horizon(eig)
-        return np.asarray(model.simulate(x0, [0.0, end])[-1])
+        return np.asarray(_simulating(model).simulate(x0, [0.0, end])[-1])
     eq = find_equilibria(model)
     if x0 is None:
         stable = eq.state.values[eq.stable.values]
@@ -113,7 +122,7 @@ def _long_run_state(
         return np.asarray(stable[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        path = model.simulate(x0, [0.0, horizon or 1e4])
+        path = _simulating(model).simulate(x0, [0.0, horizon or 1e4])
     if not np.all(np.isfinite(path[-1])):
         raise FitError("the model's simulation from `x0` diverged; no long-run state exists.")
     return np.asarray(path[-1])

@@ -22,7 +22,13 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ArrayLike", "FittedODEModel", "LinearLike", "LotkaVolterraLike"]
+__all__ = [
+    "ArrayLike",
+    "FittedODEModel",
+    "LinearLike",
+    "LotkaVolterraLike",
+    "SimulatingODEModel",
+]
 
 #: Anything numpy turns into an array: lists, tuples, scalars, arrays, DataArrays.
 ArrayLike: TypeAlias = npt.ArrayLike
@@ -39,6 +45,11 @@ class FittedODEModel(Protocol):
 
     def jacobian(self, x: Any) -> np.ndarray:
         """``df/dx`` at one state, shape (K, K)."""
+
+
+@runtime_checkable
+class SimulatingODEModel(FittedODEModel, Protocol):
+    """A fitted model that also integrates itself (every lvdyn estimator does)."""
 
     def simulate(self, x0: Any, steps: Any, **options: Any) -> np.ndarray:
         """States at ``steps`` integrated from ``x0``, shape (len(steps), K)."""

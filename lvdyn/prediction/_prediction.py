@@ -16,7 +16,7 @@ import xarray as xr
 
 from lvdyn.analysis import MultistabilityWarning, predict_survivors
 from lvdyn.core import FitError
-from lvdyn.core._types import FittedODEModel, LotkaVolterraLike
+from lvdyn.core._types import LotkaVolterraLike, SimulatingODEModel
 from lvdyn.fitting import fit_traces
 from lvdyn.models import LinearODE, LotkaVolterra
 from lvdyn.prediction._prefix_features import FEATURE_NAMES, prefix_features, truncate
@@ -77,7 +77,7 @@ def _fit_and_settle(
 
 
 def _lv_support(
-    model: FittedODEModel, run: xr.Dataset, last: int, rule: SurvivalRule
+    model: SimulatingODEModel, run: xr.Dataset, last: int, rule: SurvivalRule
 ) -> np.ndarray:
     """Survivors of a fitted LV model followed from the prefix's last state.
 
