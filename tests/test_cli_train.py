@@ -34,8 +34,10 @@ def test_train_race_case_and_json(tmp_path, capsys) -> None:
     assert summary["sizes"] == {"run": 1, "step": 301, "component": 3, "component_j": 3}
     assert captured.err == ""
     ds = lvdyn.open_traces(out)
-    # the exclusion case: the NNLS equilibrium (5/3, 5/3, 0)
-    np.testing.assert_allclose(ds.true_equilibrium.values, [5 / 3, 5 / 3, 0.0], atol=1e-9)
+    # the exclusion case: the Lotka-Volterra law's NNLS point (5/3, 5/3, 0) is a saddle of the
+    # network, which ends at its zero-loss minimum (2, 2, -1)
+    np.testing.assert_allclose(ds.lv_equilibrium.values, [5 / 3, 5 / 3, 0.0], atol=1e-9)
+    np.testing.assert_allclose(ds.true_equilibrium.values, [2.0, 2.0, -1.0], atol=1e-9)
 
 
 def test_train_race_custom_gates_quiet(tmp_path, capsys) -> None:
