@@ -223,8 +223,10 @@ def train(
     U, s, V = U_full[:, :rank], sing[:rank], Vt[:rank].T
     if hidden < rank:
         raise ValueError(f"`hidden` must be at least the target's rank {rank}; got {hidden}.")
-    scales = np.broadcast_to(np.asarray(init_scale, dtype=np.float64), (len(kinds),)).copy()
-    if np.any(~np.isfinite(scales)) or np.any(scales <= 0):
+    scales = np.asarray(init_scale, dtype=np.float64).reshape(-1)
+    if scales.size == 1:
+        scales = np.repeat(scales, len(kinds))
+    if scales.size != len(kinds) or np.any(~np.isfinite(scales)) or np.any(scales <= 0):
         raise ValueError(
             f"`init_scale` must be a positive number or one per layer ({len(kinds)}); "
             f"got {init_scale!r}."
