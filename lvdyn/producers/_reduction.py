@@ -59,8 +59,8 @@ class ModeReduction:
         self,
         s: float,
         *,
-        counts: Sequence[int],
-        initial: Sequence[float],
+        counts: Sequence[int] | np.ndarray,
+        initial: Sequence[float] | np.ndarray,
         n_domains: int,
         tau: float,
     ) -> None:

@@ -236,9 +236,11 @@ def train(
     copy = _copy_index(kinds, M)
     trained = g.reshape(-1).astype(bool)
     weight = 1.0 / (n_items * n_out)  # the notebook's MSE mean over one pair's entries
-    one_hot = [np.eye(1 if k == "shared" else M)[c[trained]] for k, c in zip(kinds, copy)]
+    one_hot = [  # (trained pathway, copy): which copy of each layer a pathway uses
+        np.eye(1 if k == "shared" else M)[c[trained]] for k, c in zip(kinds, copy, strict=True)
+    ]
 
-    n_comp, n_log, depth = M * M * rank, schedule.logged.size, len(kinds)
+    n_comp, depth = M * M * rank, len(kinds)
     strength = schedule.empty(n_comp)
     loss, trained_err, zero_err = schedule.empty(), schedule.empty(), schedule.empty()
     layer_sv = schedule.empty(depth, rank)
@@ -251,7 +253,7 @@ def train(
         row = 0
         for step in range(schedule.steps + 1):
             below = [weights[0][copy[0]]]  # items are one-hot: the first product is W_1
-            for W, c in zip(weights[1:], copy[1:]):
+            for W, c in zip(weights[1:], copy[1:], strict=True):
                 below.append(W[c] @ below[-1])
             error = below[-1] - Y  # (pathway, out, item)
             if step % schedule.log_every == 0:
@@ -259,11 +261,11 @@ def train(
                 strength[run, row] = np.einsum("ia,pij,ja->pa", U, below[-1], V).reshape(-1)
                 loss[run, row] = float(pair_mse[trained].sum())
                 trained_err[run, row] = float(pair_mse[trained].mean())
-                zero_err[run, row] = float(pair_mse[~trained].mean()) if (~trained).any() else np.nan
+                zero_err[run, row] = pair_mse[~trained].mean() if (~trained).any() else np.nan
                 for layer, W in enumerate(weights):
                     layer_sv[run, row, layer] = np.linalg.svd(W[0], compute_uv=False)[:rank]
                 if mode_value is not None:
-                    for layer, (W, (left, right)) in enumerate(zip(weights, bases)):
+                    for layer, (W, (left, right)) in enumerate(zip(weights, bases, strict=True)):
                         mode_value[run, row, layer] = np.einsum("ia,ij,ja->a", left, W[0], right)
                 row += 1
             delta = 2.0 * weight * error[trained]  # dL/d(pathway map), trained pathways only
@@ -272,8 +274,9 @@ def train(
             for layer in range(depth - 1, -1, -1):
                 W, c = weights[layer], copy[layer][trained]
                 back = delta if above is None else np.swapaxes(above, 1, 2) @ delta
-                grad_path = back if layer == 0 else back @ np.swapaxes(below[layer - 1][trained], 1, 2)
-                new.append(W - schedule.lr * np.einsum("pc,pij->cij", one_hot[layer], grad_path))
+                if layer > 0:
+                    back = back @ np.swapaxes(below[layer - 1][trained], 1, 2)
+                new.append(W - schedule.lr * np.einsum("pc,pij->cij", one_hot[layer], back))
                 above = W[c] if above is None else above @ W[c]
             weights = new[::-1]
     return _finish(
@@ -318,9 +321,7 @@ def _finish(
     if mode_value is not None:
         extra["layer_mode_value"] = (("run", "step", "layer", "mode"), mode_value)
     if init == "decoupled" and counts is not None:
-        reds = [
-            ModeReduction(sa, counts=counts, initial=scales, n_domains=M, tau=tau) for sa in s
-        ]
+        reds = [ModeReduction(sa, counts=counts, initial=scales, n_domains=M, tau=tau) for sa in s]
         us = np.stack([red.trajectory(schedule.logged) for red in reds], axis=1)  # (step, mode)
         extra["reduction_strength"] = (
             ("step", "mode"), np.stack([r.strength(us[:, k]) for k, r in enumerate(reds)], 1)
@@ -330,11 +331,12 @@ def _finish(
             np.stack([r.layers(us[:, k]) for k, r in enumerate(reds)], axis=2),
         )
         extra["reduction_half_step"] = (("mode",), np.array([r.half_time() for r in reds]))
-        extra["reduction_conserved"] = (("layer", "mode"), np.stack([r.conserved() for r in reds], 1))
+        conserved = np.stack([r.conserved() for r in reds], axis=1)
+        extra["reduction_conserved"] = (("layer", "mode"), conserved)
     ds = finish_traces(
         strength,
         schedule=schedule,
-        component=[f"{ii}->{jj}:{aa}" for ii, jj, aa in zip(i, j, a)],
+        component=[f"{ii}->{jj}:{aa}" for ii, jj, aa in zip(i, j, a, strict=True)],
         producer="routing",
         settings=dict(
             n_domains=M,
