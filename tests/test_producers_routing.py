@@ -157,3 +157,19 @@ def test_lv_fit_of_sign_changing_traces_names_step_and_component() -> None:
         lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, window=(300, None))
     model = lvdyn.fit_traces(lvdyn.LinearODE(), ds, window=(300, None))  # the signed form
     assert np.all(np.isfinite(model.A_)) and np.all(np.isfinite(model.b_))
+
+
+def test_unbalanced_start_follows_the_reduction() -> None:
+    # input and output layers start 4 times smaller than the shared one
+    ds = routing.train(init="decoupled", init_scale=(0.05, 0.2, 0.05), lr=0.005, steps=340,
+                       hidden=8)  # fmt: skip
+    fastest = ds.trained.values & (ds.component_mode.values == 0)
+    x = ds.strength.isel(run=0).values[:, fastest]
+    first = ds.step.values[np.argmax(x >= 0.5 * ds.mode_singular_value.values[0], axis=0)]
+    np.testing.assert_allclose(first, ds.reduction_half_step.values[0], rtol=0.02)
+    b = ds.layer_mode_value.isel(run=0).values  # (step, layer, mode)
+    conserved = b[:, 1] ** 2 / 28 - b[:, 0] ** 2 / 4  # b_l^2 / n_l differences
+    np.testing.assert_allclose(conserved[0], ds.reduction_conserved.values[1])
+    # O(lr) discretisation drift, small against the terms themselves (b_2^2 / 28 grows to ~0.7)
+    drift = np.abs(conserved - conserved[0]).max(axis=0)
+    assert np.all(drift < 1e-3 * (b[:, 1] ** 2 / 28).max(axis=0))
