@@ -1,12 +1,14 @@
 """Routing networks against the neural race reduction, and honest extinction in the race.
 
 Ground truth: the per-mode reduction of Saxe, Sodhani, Lewallen (2022), as in the notebooks of
-facebookresearch/gated-dln (lvdyn.producers._reduction): layer rates n_l / M^2, conserved
+facebookresearch/gated-dln (lvdyn.producers.routing.ModeReduction): layer rates n_l / M^2, conserved
 b_l^2 / n_l differences, learning time by quadrature. Gradient descent departs from the ODE by
 O(lr) (a time lag of a few steps), so half-learning times are checked at a small step size.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import pytest
@@ -14,7 +16,6 @@ import xarray as xr
 
 import lvdyn
 from lvdyn.producers import race, routing
-from lvdyn.producers._reduction import ModeReduction
 
 
 def half_steps(ds: xr.Dataset) -> np.ndarray:
@@ -35,13 +36,14 @@ def test_reduction_half_times_of_the_paper_network() -> None:
     # M = 7, K = 4, lr 0.02 (tau = 28 / (2 lr M^2) epochs), equal layers b0 = 0.08: the
     # quadrature's 75.3, 158.5, 334.2 epochs (research/seed-clock-pizza-race.md)
     tau = 28 / (2 * 0.02 * 49)
+    reduce = partial(routing.ModeReduction, counts=(4, 28, 4), initial=(0.08,) * 3, n_domains=7)
     times = [
-        ModeReduction(s, counts=(4, 28, 4), initial=(0.08,) * 3, n_domains=7, tau=tau).half_time()
+        reduce(s, tau=tau).half_time()
         for s in np.linalg.svd(routing.NOTEBOOK_TARGET, compute_uv=False)
     ]
     np.testing.assert_allclose(times, [75.29, 158.47, 334.19, 334.19], atol=0.01)
     # depth 2, one domain: the closed form t = (tau / 2s) ln((s - u0) / u0) of Saxe et al. 2014
-    two = ModeReduction(5.0, counts=(1, 1), initial=(1e-3, 1e-3), n_domains=1, tau=100.0)
+    two = routing.ModeReduction(5.0, counts=(1, 1), initial=(1e-3, 1e-3), n_domains=1, tau=100.0)
     np.testing.assert_allclose(two.half_time(), 50 / 5 * np.log((5 - 1e-6) / 1e-6), rtol=1e-9)
 
 

@@ -1,9 +1,11 @@
 """The neural race: gated parallel pathways, and the diagonal linear network.
 
 **Gated pathways** (after Saxe, Sodhani, Lewallen 2022). ``P`` two-layer linear pathways
-share input and output; in context ``c`` (probability ``P(c)``) pathway ``p`` is gated by
-``g[p, c]``, and the output is ``sum_p g[p, c] W2_p W1_p``. Plain full-batch gradient descent
-on ``1/2 sum_c P(c) ||s_c u v^T - output_c||_F^2`` (whitened inputs) makes the pathway
+share input and output but no layer (each has private weights: the reduction's parallel
+case; pathways that share layers are `lvdyn.producers.routing`); in context ``c``
+(probability ``P(c)``) pathway ``p`` is gated by ``g[p, c]``, and the output is
+``sum_p g[p, c] W2_p W1_p``. Plain full-batch gradient descent on
+``1/2 sum_c P(c) ||s_c u v^T - output_c||_F^2`` (whitened inputs) makes the pathway
 strengths ``x_p = u^T W2_p W1_p v`` race to explain the same mode. From aligned, balanced
 initialisation they follow the exact map ``sqrt(x[k+1]/x[k]) - 1 = lr (b - G x[k])``, a
 Lotka-Volterra system with

@@ -11,7 +11,7 @@ pairs, never seen in training. Plain full-batch gradient descent on the notebook
 
 Traces: the strength ``u_a^T W_{i->j} v_a`` of every pathway and mode (trained and zero-shot
 pairs both), the losses, and the singular values of each layer. From decoupled initialisation
-the exact reduction (`lvdyn.producers._reduction`) is stored with them: every mode follows one
+the exact reduction (`ModeReduction`) is stored with them: every mode follows one
 closed ODE in which a layer's rate is ``n_l / M^2`` (``K / M^2`` for a domain's own layer,
 ``K / M`` for the shared one), ``b_l^2 / n_l`` differences are conserved and the learning time
 is a quadrature. ``tau = n_items n_out / (2 lr M^2)`` steps.
@@ -44,7 +44,7 @@ import xarray as xr
 from lvdyn.producers._ground_truth import Schedule, check_positive_int, finish_traces
 from lvdyn.producers._reduction import ModeReduction
 
-__all__ = ["NOTEBOOK_TARGET", "gate_pattern", "train"]
+__all__ = ["NOTEBOOK_TARGET", "ModeReduction", "gate_pattern", "train"]
 
 Init = Literal["orthogonal", "decoupled"]
 LAYER_KINDS = ("input", "shared", "output")
