@@ -22,9 +22,9 @@ random initial weights grow a component that carries the losing pathway through 
 network's minimum, the unconstrained least-squares point, stored as ``true_equilibrium``
 (unique when ``G`` is invertible). In the ``"exclusion"`` race the traces sit near
 ``(5/3, 5/3, 0)`` and then go to ``(2, 2, -1)``, with zero loss: from aligned initialisation
-pathway 2 turns negative at step 4510, from random initialisation (``init_scale=3e-3``, 4
-seeds) it is there by steps 2690-2790. Only the diagonal network, whose weights are squares,
-really goes extinct at the non-negative point.
+pathway 2 turns negative between steps 4500 and 4510, from random initialisation
+(``init_scale=3e-3``, 4 seeds) it is there by steps 2690-2790 (within 1e-3). Only the
+diagonal network, whose weights are squares, really goes extinct at the non-negative point.
 
 **Diagonal linear network** (`diagonal`): regression ``y ~ X beta`` with ``beta = u * u``,
 trained by gradient descent on ``1/(2n) ||y - X beta||^2``. Then
