@@ -120,7 +120,7 @@ def finish_traces(
     component: Sequence[Any],
     producer: str,
     settings: dict[str, Any],
-    truth: dict[str, np.ndarray],
+    truth: dict[str, Any],
     long_name: str,
     history: str,
     loss: np.ndarray | None = None,
