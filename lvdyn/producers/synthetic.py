@@ -31,16 +31,20 @@ from scipy.linalg import expm
 from lvdyn._version import __version__
 from lvdyn.core._errors import FitError
 from lvdyn.producers._ground_truth import check_number, check_positive_int
+from lvdyn.producers._studies import SAMPLINGS, glv_study, random_glv
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
 
 __all__ = [
+    "SAMPLINGS",
     "LinearSystem",
     "LotkaVolterraSystem",
     "exclusion_lotka_volterra",
+    "glv_study",
     "linear",
     "lotka_volterra",
     "oscillatory_linear",
+    "random_glv",
     "stable_linear",
     "stable_lotka_volterra",
 ]
