@@ -18,7 +18,7 @@ from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
 from lvdyn.traces._schema import COMPONENT, STEP
 
-__all__ = ["RECIPES", "fit_traces", "model_design", "uses_log_rates"]
+__all__ = ["RECIPES", "fit_design", "fit_traces", "model_design", "uses_log_rates"]
 
 ModelT = TypeVar("ModelT", bound=AbstractODEModel)
 
@@ -47,6 +47,19 @@ def model_design(model: AbstractODEModel, ds: xr.Dataset, **selection: Any) -> D
     `bootstrap_traces` and `regularization_path` all turn traces into samples here.
     """
     return traces_design(ds, log=uses_log_rates(model), **selection)
+
+
+def fit_design(model: ModelT, design: Design, rows: Any = slice(None)) -> ModelT:
+    """Fit ``model`` (unweighted) to some rows of ``design``, each equation on its own rows.
+
+    Matrix models take per-equation weights; `SINDy` gets the rows every equation can use.
+    """
+    if isinstance(model, MatrixODEModel):
+        return model.fit(
+            design.X[rows], design.y[rows], sample_weight=design.fit_weight(rows, given=False)
+        )
+    keep = design.mask[rows].all(axis=1)
+    return model.fit(design.X[rows][keep], design.y[rows][keep])
 
 
 def _recipe_window(ds: xr.Dataset, name: str, window: Window, model: Any) -> tuple[Window, str]:

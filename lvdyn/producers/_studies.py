@@ -89,7 +89,8 @@ def _sample_indices(
         sizes = [BLOCK] * (n_samples // BLOCK) + ([n_samples % BLOCK] if n_samples % BLOCK else [])
         # Block starts spread over the horizon: the first at 0, the others at random gaps.
         free = last + 1 - n_samples
-        gaps = np.sort(rng.choice(free + 1, len(sizes) - 1, replace=True)) if len(sizes) > 1 else []
+        n_gaps = len(sizes) - 1
+        gaps = np.sort(rng.choice(free + 1, n_gaps, replace=True)) if n_gaps else np.zeros(0, int)
         starts, used = [0], 0
         for b, gap in enumerate(gaps):
             used += sizes[b]
