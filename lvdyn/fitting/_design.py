@@ -62,10 +62,10 @@ class Design:
         Training step of each sample (for ``"midpoint"``: of the interval's first sample).
     mask : numpy.ndarray of bool, shape (n, K)
         Whether equation ``k`` uses row ``n``: False where component ``k`` had no usable
-        value for its derivative (missing, or not positive for a log-rate fit).
+        value for its derivative (missing, or zero for a log-rate fit).
     dropped_zero, dropped_missing : numpy.ndarray of int, shape (K,)
         Per equation, the samples (intervals for ``"midpoint"``) lost because component ``k``
-        was not positive (Lotka-Volterra: an extinction) or was missing.
+        was zero (Lotka-Volterra: an extinction) or missing.
     derivative : str
         The derivative method used (``"auto"`` resolved).
     derivative_reason : str
@@ -270,17 +270,28 @@ def _losses(x: np.ndarray, method: DerivativeMethod, log: bool) -> tuple[np.ndar
     return bad.sum(axis=0), missing.sum(axis=0)
 
 
-def _refuse_non_positive(sub: xr.Dataset, strength: np.ndarray) -> None:
-    bad = np.argwhere(np.isfinite(strength) & (strength <= 0))
-    if bad.size:
-        i, j, k = bad[0]
-        raise FitError(
-            f"run {sub[RUN].values[i].item()!r} has strength <= 0 (first at step "
-            f"{sub[STEP].values[j]}, component {sub[COMPONENT].values[k].item()!r}, value "
-            f"{strength[i, j, k]:g}) and `zeros='raise'` refuses them. Lotka-Volterra reads "
-            "zeros as extinctions with zeros='extinct' (the default): each equation then drops "
-            "only the samples its own component lacks."
-        )
+def _refuse(sub: xr.Dataset, strength: np.ndarray, zeros: str) -> None:
+    """Raise on negative states, and on zeros with ``zeros="raise"``."""
+    negative = np.argwhere(np.isfinite(strength) & (strength < 0))
+    zero = np.argwhere(strength == 0) if zeros == "raise" else negative[:0]
+    for bad, what in ((negative, "negative"), (zero, "zero")):
+        if bad.size:
+            i, j, k = bad[0]
+            where = (
+                f"run {sub[RUN].values[i].item()!r} has strength <= 0 ({what}: first at step "
+                f"{sub[STEP].values[j]}, component {sub[COMPONENT].values[k].item()!r}, value "
+                f"{strength[i, j, k]:g})"
+            )
+            if what == "negative":
+                raise FitError(
+                    f"{where}; Lotka-Volterra states are abundances, never negative. Fix or "
+                    "drop those samples (set them to NaN), or fit a LinearODE."
+                )
+            raise FitError(
+                f"{where} and `zeros='raise'` refuses zeros. With zeros='extinct' (the default) "
+                "Lotka-Volterra reads them as extinctions: each equation then drops only the "
+                "samples its own component lacks."
+            )
 
 
 def traces_design(
@@ -309,8 +320,8 @@ def traces_design(
     weights = _weights(sample_weight, sub)
     strength = sub["strength"].transpose(RUN, STEP, COMPONENT).values.astype(np.float64)
     strength = np.where(np.isfinite(times)[..., np.newaxis], strength, np.nan)
-    if log and zeros == "raise":
-        _refuse_non_positive(sub, strength)
+    if log:
+        _refuse(sub, strength, zeros)
     if isinstance(derivative, str) and derivative == "auto":
         method, reason = choose_derivative(strength, times)
     else:
@@ -327,8 +338,6 @@ def traces_design(
         dropped_missing += missing
         index, states, rates, usable = _run_rows(x, t, method, log)
         keep = np.isfinite(states).all(axis=1) & usable.any(axis=1)
-        if log:  # a negative abundance is no state at all: drop the row as a missing regressor
-            keep &= ~(states < 0).any(axis=1)
         if not keep.any():
             continue
         idx = index[keep]

@@ -126,9 +126,10 @@ def fit_traces(
         A published recipe by name: ``"ding2024"`` fits `LinearODE.paper_recipe()` on
         one-step forward differences of the first 1000 steps.
     zeros : {"extinct", "raise"}
-        For `LotkaVolterra`, values ``<= 0``: ``"extinct"`` (default) reads them as
+        For `LotkaVolterra`, exact zeros: ``"extinct"`` (default) reads them as
         extinctions, and each equation drops only the samples (intervals) that need its own
-        component's logarithm there; ``"raise"`` refuses them with a `FitError`.
+        component's logarithm there (a zero is still a valid regressor); ``"raise"`` refuses
+        them with a `FitError`. Negative values are always an error.
     cv : "auto", True or False
         Choose the penalty strength by cross-validation grouped by run (`GroupKFold`, at
         least 3 runs). ``"auto"``: only for a `LinearODE` or `LotkaVolterra` whose
@@ -142,7 +143,7 @@ def fit_traces(
     The fitted ``model``; ``model.component_labels_`` holds the traces' component labels.
     `LinearODE` and `LotkaVolterra` also get: ``derivative_`` and ``derivative_reason_``
     (the method used and why), ``n_samples_``, ``zeros_dropped_`` and ``missing_dropped_``
-    (per equation: samples used, and samples or intervals lost to values ``<= 0``, that is
+    (per equation: samples used, and samples or intervals lost to zeros, that is
     extinctions, and to missing values), ``penalty_`` and ``alpha_`` (the penalty used),
     ``penalty_reason_``, and ``cv_alphas_`` / ``cv_scores_`` (the CV curve: held-out mean
     squared error per alpha; None without CV).

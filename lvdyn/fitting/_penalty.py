@@ -23,7 +23,14 @@ from lvdyn.fitting._design import Design
 from lvdyn.models import LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
 
-__all__ = ["MAX_FOLDS", "PenaltyChoice", "SAMPLES_PER_UNKNOWN", "choose_penalty", "ill_posed"]
+__all__ = [
+    "MAX_FOLDS",
+    "SAMPLES_PER_UNKNOWN",
+    "PenaltyChoice",
+    "choose_penalty",
+    "ill_posed",
+    "run_folds",
+]
 
 #: Fewer samples than this per unknown (in the equation with the fewest) counts as ill-posed.
 SAMPLES_PER_UNKNOWN = 50
@@ -139,6 +146,12 @@ def _grid(penalty: str, X: np.ndarray, T: np.ndarray, W: np.ndarray) -> np.ndarr
     return L1_GRID * max(top, np.finfo(float).tiny)
 
 
+def run_folds(runs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) row indices of `GroupKFold` over ``runs``: no run is in both."""
+    n_splits = min(MAX_FOLDS, np.unique(runs).size)
+    return list(GroupKFold(n_splits=n_splits).split(runs, groups=runs))
+
+
 def choose_penalty(model: MatrixODEModel, design: Design) -> PenaltyChoice | None:
     """Choose the penalty strength of ``model`` by run-grouped CV; None with under 3 runs.
 
@@ -153,16 +166,16 @@ def choose_penalty(model: MatrixODEModel, design: Design) -> PenaltyChoice | Non
     T = _targets(model, design)
     W = design.equation_weight()
     alphas = _grid(penalty, design.X, T, W)
-    n_splits = min(MAX_FOLDS, n_runs)
+    folds = run_folds(groups)
     fast = penalty == "ridge" and model.support is None and model.sign is None
     fast = fast and model.diagonal is None
     intercept = bool(getattr(model, "fit_intercept", True))
     errors = np.zeros(alphas.size)
-    for train, test in GroupKFold(n_splits=n_splits).split(design.X, groups=groups):
+    for train, test in folds:
         if fast:
             errors += _ridge_errors(design.X, T, W, train, test, alphas, intercept)
         else:
             errors += _refit_errors(model, design, T, W, train, test, penalty, alphas)
     scores = errors / W.sum()
     best = int(np.argmin(scores))
-    return PenaltyChoice(penalty, float(alphas[best]), alphas, scores, n_splits)
+    return PenaltyChoice(penalty, float(alphas[best]), alphas, scores, len(folds))
