@@ -70,6 +70,12 @@ class Design:
         The derivative method used (``"auto"`` resolved).
     derivative_reason : str
         Why: "given", or the reason ``"auto"`` chose it.
+    method : derivative method object
+        The method itself.
+    start, end : numpy.ndarray, shape (n, K), or None
+        For `Midpoint`: the states at both ends of each interval.
+    duration : numpy.ndarray, shape (n,), or None
+        For `Midpoint`: the length of each interval.
     """
 
     X: np.ndarray
@@ -82,6 +88,10 @@ class Design:
     dropped_missing: np.ndarray
     derivative: str = "central"
     derivative_reason: str = "given"
+    method: DerivativeMethod | None = None
+    start: np.ndarray | None = None
+    end: np.ndarray | None = None
+    duration: np.ndarray | None = None
 
     @property
     def masked(self) -> bool:
@@ -212,7 +222,7 @@ def _describe(method: DerivativeMethod) -> str:
 def choose_derivative(strength: np.ndarray, times: np.ndarray) -> tuple[DerivativeMethod, str]:
     """The method ``derivative="auto"`` uses on (run, step, K) traces, and why.
 
-    Gradient matching between consecutive samples (``"midpoint"``) when the series are short
+    Integral matching between consecutive samples (``"integral"``) when the series are short
     (median below `SHORT_SERIES` samples per run) or a run's time coordinate is unevenly
     spaced; second-order central differences on long, evenly spaced series.
 
@@ -220,18 +230,18 @@ def choose_derivative(strength: np.ndarray, times: np.ndarray) -> tuple[Derivati
     --------
     >>> t = np.cumsum(np.r_[0.0, np.random.default_rng(0).uniform(0.5, 2.0, 9)])
     >>> choose_derivative(np.ones((1, 10, 2)), t[np.newaxis])[0]
-    Midpoint()
+    Midpoint(bridge=4)
     """
     sampled = np.isfinite(strength).any(axis=2) & np.isfinite(times)
     median = float(np.median(sampled.sum(axis=1)))
     if median < SHORT_SERIES:
-        return DERIVATIVE_METHODS["midpoint"], (
+        return DERIVATIVE_METHODS["integral"], (
             f"short series: median {median:g} samples per run (< {SHORT_SERIES})"
         )
     for i, row in enumerate(times):
         spacing = np.diff(row[np.isfinite(row)])
         if spacing.size and not np.allclose(spacing, spacing[0], rtol=1e-6, atol=0.0):
-            return DERIVATIVE_METHODS["midpoint"], (
+            return DERIVATIVE_METHODS["integral"], (
                 f"uneven spacing: run {i} has intervals from {spacing.min():g} to {spacing.max():g}"
             )
     return DERIVATIVE_METHODS["central"], (
@@ -342,6 +352,9 @@ def traces_design(
             continue
         idx = index[keep]
         mask = usable[keep]
+        ends: tuple[np.ndarray, ...] = ()
+        if isinstance(method, Midpoint):
+            ends = (x[idx], x[idx + 1], t[idx + 1] - t[idx])
         parts.append(
             (
                 states[keep],
@@ -350,6 +363,7 @@ def traces_design(
                 np.full(idx.size, i),
                 steps[idx],
                 mask,
+                *ends,
             )
         )
     if not parts:
@@ -360,7 +374,8 @@ def traces_design(
             f"selected runs have at most {longest}. Widen `window`, select other `runs`, or "
             "use derivative='midpoint'."
         )
-    X, y, w, run, step, mask = (np.concatenate(col) for col in zip(*parts, strict=True))
+    X, y, w, run, step, mask, *extra = (np.concatenate(c) for c in zip(*parts, strict=True))
+    start, end, duration = extra if extra else (None, None, None)
     return Design(
         X=X,
         y=y,
@@ -372,6 +387,10 @@ def traces_design(
         dropped_missing=dropped_missing,
         derivative=_describe(method),
         derivative_reason=reason,
+        method=method,
+        start=start,
+        end=end,
+        duration=duration,
     )
 
 

@@ -10,8 +10,9 @@ import xarray as xr
 from sklearn.exceptions import ConvergenceWarning
 
 from lvdyn.core._errors import IllConditionedWarning
+from lvdyn.fitting._bridge import refit_bridged
 from lvdyn.fitting._conditioning import check_conditioning
-from lvdyn.fitting._derivatives import DerivativeMethod
+from lvdyn.fitting._derivatives import DerivativeMethod, Midpoint
 from lvdyn.fitting._design import Design, Window, select_traces, traces_design
 from lvdyn.fitting._penalty import choose_penalty, ill_posed
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
@@ -110,12 +111,13 @@ def fit_traces(
     runs : label or list of labels, optional
         Runs to pool; all by default.
     derivative : str or method object
-        ``"auto"``, ``"midpoint"``, ``"forward"``, ``"forward2"``, ``"forward4"``,
+        ``"auto"``, ``"midpoint"``, ``"integral"``, ``"forward"``, ``"forward2"``, ``"forward4"``,
         ``"central"``, ``"central4"``, ``"savgol"``, ``"spline"``, ``"sqrt_ratio"``, or an
         object such as ``lvdyn.SavitzkyGolay(window_length=11)``. For `LotkaVolterra` the
-        method is applied to ``log x`` (per-capita rates). ``"auto"`` matches gradients
-        between consecutive samples (``"midpoint"``) when the series are short (median under
-        20 samples per run) or unevenly spaced, and takes second-order central differences
+        method is applied to ``log x`` (per-capita rates). ``"midpoint"`` is gradient
+        matching between consecutive samples; ``"integral"`` refines it by integral matching
+        (`Midpoint`). ``"auto"`` takes ``"integral"`` when the series are short (median
+        under 20 samples per run) or unevenly spaced, and second-order central differences
         otherwise; ``derivative_reason_`` on the fitted model says why.
     time : str
         ``"step"`` (rates per step) or the name of a time coordinate on ``step`` (rates per
@@ -236,7 +238,10 @@ def _fit_matrix_model(
         with warnings.catch_warnings():
             # The estimator names equations by position; fit_traces warns with the labels.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(design.X, design.y, sample_weight=design.fit_weight(given=given))
+            weight = design.fit_weight(given=given)
+            model.fit(design.X, design.y, sample_weight=weight)
+            if isinstance(design.method, Midpoint) and design.method.bridge:
+                refit_bridged(model, design, design.method.bridge, weight)
     finally:
         model.set_params(penalty=params["penalty"], alpha=params["alpha"])
     name = choice.penalty if choice else ("ols" if params["penalty"] is None else params["penalty"])
