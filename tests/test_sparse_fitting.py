@@ -53,32 +53,39 @@ def test_extinction_zeros_are_accepted_and_counted() -> None:
         lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time", zeros="raise")
 
 
-def test_midpoint_recovers_signs_and_values_of_a_known_system() -> None:
+@pytest.mark.parametrize("sampling", ["even", "random", "sequential"])
+def test_integral_matching_recovers_signs_and_values_of_a_known_system(sampling: str) -> None:
     r, A = synthetic.random_glv(3, seed=5, extinct_fraction=0.0)
     ds = synthetic.glv_study(
-        3, n_series=20, n_samples=15, sampling="sequential", noise=0.0, r=r, A=A, seed=1
+        3, n_series=20, n_samples=15, sampling=sampling, noise=0.0, r=r, A=A, seed=1
     )
-    model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time", cv=False)
-    assert model.derivative_ == "midpoint"
+    plain = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time", derivative="midpoint")
+    model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time")
+    assert model.derivative_ == "integral"
     scores = lvdyn.score_traces(model, ds, time="time", simulate=False)
     assert scores.sign_score.item() == 1.0
-    # Noise-free blocks at spacing 0.1 with jumps between blocks: the midpoint rule's error
-    # is second order in the interval length; the long jumps bias it by a few percent.
-    assert scores.error_A.item() < 0.1
-    assert scores.error_r.item() < 0.1
+    # Noise-free: the bridged interval means are exact at the true model, so what is left is
+    # the Runge-Kutta error and the grid the producer samples from (measured 1e-5 to 0.7%).
+    # Plain gradient matching is biased by the coarse spacing (measured 7-21% for A).
+    assert scores.error_A.item() < 0.02
+    assert scores.error_r.item() < 0.02
+    plain_error = lvdyn.score_traces(plain, ds, time="time", simulate=False).error_A.item()
+    assert plain_error > 3 * scores.error_A.item()
 
 
 def test_default_on_a_noisy_study_gets_the_signs() -> None:
     ds = synthetic.glv_study(10, n_series=25, n_samples=15, sampling="even", noise=0.01, seed=4)
     model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time")
     score = lvdyn.interaction_sign_score(model.interaction_matrix_, ds.true_A.values)
-    assert score >= 0.85, score
+    # Measured 0.98 with integral matching (plain gradient matching and the ridge-CV
+    # baseline: 0.88); 0.93 leaves room for platform differences and still fails the baseline.
+    assert score >= 0.93, score
 
 
 def test_auto_picks_midpoint_on_short_uneven_series_and_central_on_long_even() -> None:
     short = synthetic.glv_study(3, n_series=5, n_samples=8, sampling="random", seed=0)
     model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), short, time="time")
-    assert model.derivative_ == "midpoint"
+    assert model.derivative_ == "integral"
     assert "short series" in model.derivative_reason_
     system = synthetic.stable_lotka_volterra(3, seed=0)
     x0 = np.random.default_rng(1).uniform(0.1, 2.0, size=(3, 3))
