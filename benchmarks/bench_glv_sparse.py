@@ -84,19 +84,31 @@ def main() -> None:
                 continue  # 100 species: the 50-series studies only (time)
             seed = 1000 * k + 100 * rep + 10 * n_samples + n_series
             ds = synthetic.glv_study(
-                k, n_series=n_series, n_samples=n_samples, sampling=sampling,
-                noise=noise, seed=seed,
+                k,
+                n_series=n_series,
+                n_samples=n_samples,
+                sampling=sampling,
+                noise=noise,
+                seed=seed,
             )
             truth = ds.true_A.values
             for method in methods:
                 start = time.process_time()
                 A = run_method(method, ds)
                 seconds = time.process_time() - start
-                results.append(dict(
-                    k=k, noise=noise, sampling=sampling, n_samples=n_samples,
-                    n_series=n_series, method=method, seconds=seconds,
-                    score=lvdyn.interaction_sign_score(A, truth),
-                ))
+                results.append(
+                    dict(
+                        k=k,
+                        noise=noise,
+                        sampling=sampling,
+                        n_samples=n_samples,
+                        n_series=n_series,
+                        method=method,
+                        seconds=seconds,
+                        score=lvdyn.interaction_sign_score(A, truth),
+                    )
+                )
+
     def median(rows: list[dict], key: str) -> float:
         return float(np.median([r[key] for r in rows])) if rows else float("nan")
 
@@ -105,20 +117,31 @@ def main() -> None:
     for k, noise, sampling in itertools.product(species, [0.01, 0.1], synthetic.SAMPLINGS):
         cells = []
         for m in methods:
-            rows = [r for r in results if (r["k"], r["noise"], r["sampling"], r["method"])
-                    == (k, noise, sampling, m)]
+            rows = [
+                r
+                for r in results
+                if (r["k"], r["noise"], r["sampling"], r["method"]) == (k, noise, sampling, m)
+            ]
             cells.append(f"{median(rows, 'score'):.3f} ({median(rows, 'seconds'):6.3f}s)")
         print(f"{k:>4} {noise:>5} {sampling:>10} | " + " | ".join(f"{c:>16}" for c in cells))
     print("\nper (species, noise), all samplings and designs; and K=10, 1% noise, >= 25 series")
     for k, noise in itertools.product(species, [0.01, 0.1]):
-        line = [f"{m} {median([r for r in results if (r['k'], r['noise'], r['method']) == (k, noise, m)], 'score'):.3f}" for m in methods]
+        line = []
+        for m in methods:
+            rows = [r for r in results if (r["k"], r["noise"], r["method"]) == (k, noise, m)]
+            line.append(f"{m} {median(rows, 'score'):.3f}")
         print(f"K={k:<3} noise={noise:<4}: " + ", ".join(line))
     for m in methods:
-        rows = [r for r in results if r["k"] == 10 and r["noise"] == 0.01 and r["n_series"] >= 25
-                and r["method"] == m]
+        rows = [
+            r
+            for r in results
+            if r["k"] == 10 and r["noise"] == 0.01 and r["n_series"] >= 25 and r["method"] == m
+        ]
         worst = max((r["seconds"] for r in results if r["k"] == 10 and r["method"] == m), default=0)
-        print(f"K=10, 1%, >=25 series, {m}: median {median(rows, 'score'):.3f}, "
-              f"slowest 10-species study {worst:.2f}s")
+        print(
+            f"K=10, 1%, >=25 series, {m}: median {median(rows, 'score'):.3f}, "
+            f"slowest 10-species study {worst:.2f}s"
+        )
     for m in methods:
         rows = [r for r in results if r["k"] == 100 and r["method"] == m]
         if rows:

@@ -92,7 +92,7 @@ def test_lv_refuses_non_positive_states_when_asked() -> None:
     data = np.ones((1, 10, 2))
     data[0, 5, 1] = 0.0
     ds = lvdyn.make_traces(data, step=np.arange(10))
-    with pytest.raises(lvdyn.FitError, match="strength <= 0.*zeros='raise'"):
+    with pytest.raises(lvdyn.FitError, match=r"strength <= 0.*zeros='raise'"):
         lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, zeros="raise")
 
 

@@ -136,9 +136,10 @@ def fit_traces(
         Choose the penalty strength by cross-validation grouped by run (`GroupKFold`, at
         least 3 runs). ``"auto"``: only for a `LinearODE` or `LotkaVolterra` whose
         ``penalty`` is None (left to the data) and when the problem is ill-posed (under 50
-        samples per unknown in some equation, or collinear regressors); the family is then
-        ridge. True: always, for the model's penalty (ridge if None). False: never. An
-        explicit ``penalty`` (``"ols"`` included) is always kept under ``"auto"``.
+        samples per unknown in some equation, or a standardised condition number above
+        1e8); the family is then ridge. True: always, for the model's penalty (ridge if
+        None). False: never. An explicit ``penalty`` (``"ols"`` included) is always kept
+        under ``"auto"``.
 
     Returns
     -------

@@ -34,8 +34,9 @@ __all__ = [
 
 #: Fewer samples than this per unknown (in the equation with the fewest) counts as ill-posed.
 SAMPLES_PER_UNKNOWN = 50
-#: A standardised design with a larger condition number counts as collinear.
-MAX_CONDITION = 1e6
+#: A standardised design with a larger condition number counts as collinear (the threshold at
+#: which `fit_traces` warns that the design is nearly singular).
+MAX_CONDITION = 1e8
 #: Folds of the grouped cross-validation (fewer when there are fewer runs).
 MAX_FOLDS = 5
 #: Relative grids: ridge alphas are multiples of the mean eigenvalue of the centred Gram

@@ -64,7 +64,9 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
         # identified self-interactions to zero and picks the wrong basin; an unbounded fit is
         # handled in _lv_support.
         model = lvdyn.LotkaVolterra() if kind.startswith("lv") else lvdyn.LinearODE()
-        model = lvdyn.fit_traces(model, one)
+        # Central differences, whatever the prefix length ("auto" would switch to integral
+        # matching below 20 samples): the prefix methods were tuned and measured with them.
+        model = lvdyn.fit_traces(model, one, derivative="central")
         valid = np.isfinite(one.strength.values[0]).all(axis=1)
         last = np.flatnonzero(valid)[-1]
         x_last = one.strength.values[0, last]
