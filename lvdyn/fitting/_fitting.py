@@ -14,7 +14,7 @@ from lvdyn.fitting._bridge import refit_bridged
 from lvdyn.fitting._conditioning import check_conditioning
 from lvdyn.fitting._derivatives import DerivativeMethod, Midpoint
 from lvdyn.fitting._design import Design, Window, select_traces, traces_design
-from lvdyn.fitting._penalty import choose_penalty, ill_posed
+from lvdyn.fitting._penalty import choose_penalty, coefficient_stderr, ill_posed
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
 from lvdyn.traces._schema import COMPONENT, STEP
@@ -22,6 +22,10 @@ from lvdyn.traces._schema import COMPONENT, STEP
 __all__ = ["RECIPES", "fit_design", "fit_traces", "model_design", "uses_log_rates"]
 
 ModelT = TypeVar("ModelT", bound=AbstractODEModel)
+
+#: Below this share of interaction entries more than two standard errors from zero,
+#: `fit_traces` warns that the data do not identify the matrix.
+MIN_DETERMINED = 0.1
 
 #: Named published recipes: the derivative method, the window length in steps, the estimator.
 RECIPES: dict[str, dict[str, Any]] = {
@@ -149,13 +153,17 @@ def fit_traces(
     (per equation: samples used, and samples or intervals lost to zeros, that is
     extinctions, and to missing values), ``penalty_`` and ``alpha_`` (the penalty used),
     ``penalty_reason_``, and ``cv_alphas_`` / ``cv_scores_`` (the CV curve: held-out mean
-    squared error per alpha; None without CV).
+    squared error per alpha; None without CV), ``interaction_stderr_`` (approximate
+    standard errors of the fitted matrix, `coefficient_stderr`) and ``signs_determined_``
+    (entries more than two standard errors from zero).
 
     Warns
     -----
     IllConditionedWarning
         When the pooled states cannot identify every parameter: constant (saturated)
-        components, components with identical trajectories, or a nearly singular design.
+        components, components with identical trajectories, or a nearly singular design;
+        equations without samples; or under 10% of the matrix entries more than two
+        standard errors from zero (the data do not identify the matrix).
     sklearn.exceptions.ConvergenceWarning
         When coordinate descent (the L1 penalties) stops at ``max_iter`` before meeting
         ``tol``, naming the components whose equations did not converge.
@@ -242,7 +250,7 @@ def _fit_matrix_model(
             weight = design.fit_weight(given=given)
             model.fit(design.X, design.y, sample_weight=weight)
             if isinstance(design.method, Midpoint) and design.method.bridge:
-                refit_bridged(model, design, design.method.bridge, weight)
+                design = refit_bridged(model, design, design.method.bridge, weight)
     finally:
         model.set_params(penalty=params["penalty"], alpha=params["alpha"])
     name = choice.penalty if choice else ("ols" if params["penalty"] is None else params["penalty"])
@@ -256,3 +264,18 @@ def _fit_matrix_model(
     model.penalty_reason_ = reason
     model.cv_alphas_ = None if choice is None else choice.alphas
     model.cv_scores_ = None if choice is None else choice.scores
+    stderr = coefficient_stderr(model, design)
+    matrix = model.interaction_matrix_ if isinstance(model, LotkaVolterra) else model.A_
+    model.interaction_stderr_ = stderr
+    model.signs_determined_ = np.abs(matrix) > 2.0 * np.where(np.isnan(stderr), np.inf, stderr)
+    determined = float(model.signs_determined_.mean())
+    if determined < MIN_DETERMINED:
+        warnings.warn(
+            f"ill-conditioned fit: the data do not identify the interaction matrix: only "
+            f"{100 * determined:.1f}% of its entries are more than two standard errors from "
+            "zero (`signs_determined_`); the signs of the others are not determined by the "
+            "data. Pool more runs or samples per run, or constrain the model (`support`, "
+            "`sign`).",
+            IllConditionedWarning,
+            stacklevel=3,
+        )

@@ -180,3 +180,46 @@ def choose_penalty(model: MatrixODEModel, design: Design) -> PenaltyChoice | Non
     scores = errors / W.sum()
     best = int(np.argmin(scores))
     return PenaltyChoice(penalty, float(alphas[best]), alphas, scores, len(folds))
+
+
+def coefficient_stderr(model: MatrixODEModel, design: Design) -> np.ndarray:
+    """Approximate standard errors of the fitted matrix (K, K): ridge sandwich per equation.
+
+    For equation ``i`` on its own rows, with ``G`` the centred, weighted Gram matrix,
+    ``var = s^2 diag(G^+)`` with ``s^2`` the residual variance of the fit over ``n_i - dof``
+    (``dof`` the trace of the ridge hat matrix, plus the intercept), infinite for entries in
+    a direction the data leave unseen (a zero eigenvalue of ``G``). A Gaussian approximation
+    that ignores the regressors' own noise; NaN for equations with no more samples than
+    degrees of freedom.
+    """
+    T = _targets(model, design)
+    W = design.equation_weight()
+    lv = isinstance(model, LotkaVolterra)
+    A = model.interaction_matrix_ if lv else model.A_
+    intercept = model.growth_rates_ if lv else model.b_
+    alpha = (
+        float(getattr(model, "alpha_", 0.0)) if getattr(model, "penalty_", "") == "ridge" else 0.0
+    )
+    out = np.full(A.shape, np.nan)
+    for i in range(A.shape[0]):
+        w = W[:, i]
+        rows = w > 0
+        if rows.sum() < 2:
+            continue
+        X, t, w = design.X[rows], T[rows, i], w[rows]
+        centred = (X - w @ X / w.sum()) * np.sqrt(w)[:, np.newaxis]
+        gram = centred.T @ centred
+        eig, vec = np.linalg.eigh(gram)
+        shrink = eig / (eig + alpha) if alpha > 0 else (eig > eig.max() * 1e-12).astype(float)
+        dof = float(shrink.sum()) + 1.0
+        resid = t - (X @ A[i] + intercept[i])
+        if rows.sum() <= dof:
+            continue
+        s2 = float(w @ resid**2) / (rows.sum() - dof)
+        # The data's own information, (G^+)_jj, not the ridge's: a penalty shrinks the
+        # variance of a direction the data do not see, and so would hide that it is unseen.
+        kept = eig > eig.max() * 1e-10
+        inv = np.where(kept, 1.0 / np.where(kept, eig, 1.0), 0.0)
+        free = (vec[:, ~kept] ** 2).sum(axis=1) > 1e-12
+        out[i] = np.where(free, np.inf, np.sqrt(np.maximum(s2 * (vec**2 @ inv), 0.0)))
+    return out
