@@ -72,13 +72,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer studies, no 100 species")
     parser.add_argument("--species", type=int, nargs="*", default=None)
     parser.add_argument("--repeats", type=int, default=None, help="studies per cell")
+    parser.add_argument("--methods", nargs="*", default=["default", "recipe", "baseline"])
+    parser.add_argument("--samplings", nargs="*", default=list(synthetic.SAMPLINGS))
+    parser.add_argument("--samples", type=int, nargs="*", default=[5, 15])
     args = parser.parse_args()
     species = args.species or ([3, 10] if args.quick else [3, 10, 100])
     repeats = args.repeats or (2 if args.quick else 4)
-    methods = ["default", "recipe", "baseline"]
-    designs = list(itertools.product([5, 15], [10, 25, 50]))
+    methods = args.methods
+    designs = list(itertools.product(args.samples, [10, 25, 50]))
     results: list[dict] = []
-    for k, noise, sampling in itertools.product(species, [0.01, 0.1], synthetic.SAMPLINGS):
+    for k, noise, sampling in itertools.product(species, [0.01, 0.1], args.samplings):
         for (n_samples, n_series), rep in itertools.product(designs, range(repeats)):
             if k == 100 and (n_series != 50 or rep >= max(1, repeats // 2)):
                 continue  # 100 species: the 50-series studies only (time)
@@ -114,7 +117,7 @@ def main() -> None:
 
     print("median sign score (median CPU seconds per study) per cell")
     print(f"{'K':>4} {'noise':>5} {'sampling':>10} | " + " | ".join(f"{m:>16}" for m in methods))
-    for k, noise, sampling in itertools.product(species, [0.01, 0.1], synthetic.SAMPLINGS):
+    for k, noise, sampling in itertools.product(species, [0.01, 0.1], args.samplings):
         cells = []
         for m in methods:
             rows = [

@@ -23,9 +23,9 @@ __all__ = ["RECIPES", "fit_design", "fit_traces", "model_design", "uses_log_rate
 
 ModelT = TypeVar("ModelT", bound=AbstractODEModel)
 
-#: Below this share of interaction entries more than two standard errors from zero,
+#: Above this ratio of the median standard error of the matrix entries to their RMS size,
 #: `fit_traces` warns that the data do not identify the matrix.
-MIN_DETERMINED = 0.1
+MAX_RELATIVE_STDERR = 0.5
 
 #: Named published recipes: the derivative method, the window length in steps, the estimator.
 RECIPES: dict[str, dict[str, Any]] = {
@@ -162,8 +162,8 @@ def fit_traces(
     IllConditionedWarning
         When the pooled states cannot identify every parameter: constant (saturated)
         components, components with identical trajectories, or a nearly singular design;
-        equations without samples; or under 10% of the matrix entries more than two
-        standard errors from zero (the data do not identify the matrix).
+        equations without samples; or a median standard error of the matrix entries above
+        half their RMS size (the data do not identify the matrix).
     sklearn.exceptions.ConvergenceWarning
         When coordinate descent (the L1 penalties) stops at ``max_iter`` before meeting
         ``tol``, naming the components whose equations did not converge.
@@ -264,18 +264,21 @@ def _fit_matrix_model(
     model.penalty_reason_ = reason
     model.cv_alphas_ = None if choice is None else choice.alphas
     model.cv_scores_ = None if choice is None else choice.scores
-    stderr = coefficient_stderr(model, design)
+    raw = coefficient_stderr(model, design)
+    stderr = np.where(np.isnan(raw), np.inf, raw)  # NaN: too few samples, undetermined
     matrix = model.interaction_matrix_ if isinstance(model, LotkaVolterra) else model.A_
     model.interaction_stderr_ = stderr
-    model.signs_determined_ = np.abs(matrix) > 2.0 * np.where(np.isnan(stderr), np.inf, stderr)
-    determined = float(model.signs_determined_.mean())
-    if determined < MIN_DETERMINED:
+    model.signs_determined_ = np.abs(matrix) > 2.0 * stderr
+    size = float(np.sqrt(np.mean(matrix**2)))
+    spread = float(np.median(stderr)) / size if size > 0 else np.inf
+    if spread > MAX_RELATIVE_STDERR:
+        determined = 100 * float(model.signs_determined_.mean())
         warnings.warn(
-            f"ill-conditioned fit: the data do not identify the interaction matrix: only "
-            f"{100 * determined:.1f}% of its entries are more than two standard errors from "
-            "zero (`signs_determined_`); the signs of the others are not determined by the "
-            "data. Pool more runs or samples per run, or constrain the model (`support`, "
-            "`sign`).",
+            "ill-conditioned fit: the data do not identify the interaction matrix: the median "
+            f"standard error of its entries is {spread:.2g} times their RMS size, and only "
+            f"{determined:.1f}% of them are more than two standard errors from zero "
+            "(`signs_determined_`); the other signs are not determined by the data. Pool "
+            "more runs or samples per run, or constrain the model (`support`, `sign`).",
             IllConditionedWarning,
             stacklevel=3,
         )

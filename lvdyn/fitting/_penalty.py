@@ -149,6 +149,7 @@ def _grid(penalty: str, X: np.ndarray, T: np.ndarray, W: np.ndarray) -> np.ndarr
 def run_folds(runs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) row indices of `GroupKFold` over ``runs``: no run is in both."""
     from sklearn.model_selection import GroupKFold  # imported on use: it is slow to import
+
     n_splits = min(MAX_FOLDS, np.unique(runs).size)
     return list(GroupKFold(n_splits=n_splits).split(runs, groups=runs))
 
