@@ -293,9 +293,19 @@ def _refuse(sub: xr.Dataset, strength: np.ndarray, zeros: str) -> None:
                 f"{strength[i, j, k]:g})"
             )
             if what == "negative":
+                first = int(sub[STEP].values[j])
+                hint = (
+                    "Start the window where every strength is positive (after the alignment "
+                    "phase of a random initialisation)"
+                    if j == 0
+                    else f"Fit the steps before it with `window=(None, {first - 1})`"
+                )
                 raise FitError(
-                    f"{where}; Lotka-Volterra states are abundances, never negative. Fix or "
-                    "drop those samples (set them to NaN), or fit a LinearODE."
+                    f"{where}; Lotka-Volterra fits need positive states and this one is "
+                    f"negative. {hint}, set those samples to NaN, or fit the signed traces with "
+                    "a LinearODE or SINDy; a deep linear pathway's strength is not a square of "
+                    "weights, so flooring it (ds.strength.clip(min=1e-12)) would hide the sign "
+                    "change."
                 )
             raise FitError(
                 f"{where} and `zeros='raise'` refuses zeros. With zeros='extinct' (the default) "

@@ -9,7 +9,6 @@ horizon, 1% or 10% noise).
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 import numpy as np
@@ -17,8 +16,9 @@ import xarray as xr
 from scipy.integrate import solve_ivp
 
 from lvdyn._version import __version__
+from lvdyn.core._checks import check_int, check_number
 from lvdyn.core._errors import FitError
-from lvdyn.producers._ground_truth import check_number, check_positive_int
+from lvdyn.producers._common import producer_config
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
 
@@ -54,7 +54,7 @@ def random_glv(
     >>> r.shape, A.shape, bool(np.all(np.diag(A) < 0))
     ((4,), (4, 4), True)
     """
-    n = check_positive_int("n_species", n_species)
+    n = check_int("n_species", n_species)
     if not 0 <= extinct_fraction < 1:
         raise ValueError(f"`extinct_fraction` must be in [0, 1); got {extinct_fraction!r}.")
     rng = np.random.default_rng(seed)
@@ -165,9 +165,9 @@ def glv_study(
     >>> dict(ds.sizes), ds.time.dims
     ({'run': 4, 'step': 5, 'component': 3, 'component_j': 3}, ('run', 'step'))
     """
-    k = check_positive_int("n_species", n_species)
-    series = check_positive_int("n_series", n_series)
-    samples = check_positive_int("n_samples", n_samples)
+    k = check_int("n_species", n_species)
+    series = check_int("n_series", n_series)
+    samples = check_int("n_samples", n_samples)
     if samples < 2:
         raise ValueError(f"`n_samples` must be at least 2; got {n_samples!r}.")
     if sampling not in SAMPLINGS:
@@ -212,7 +212,7 @@ def glv_study(
         observed,
         step=np.arange(samples, dtype=np.int64),
         source=f"lvdyn.producers.synthetic.glv_study {__version__}",
-        producer_config=json.dumps(config),
+        producer_config=producer_config(config),
         true_r=r_,
         true_A=A_,
     )
