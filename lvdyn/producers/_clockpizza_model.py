@@ -27,13 +27,16 @@ class _Attention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model, bias=False)
         self.out = nn.Linear(d_model, d_model, bias=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, *, last_only: bool = False) -> torch.Tensor:
+        """Attention output ``(batch, n, d)``; with ``last_only``, the last position's only."""
         batch, n, d = x.shape
         q, k, v = self.qkv(x).view(batch, n, 3, self.n_heads, self.d_head).unbind(2)
+        if last_only:
+            q = q[:, -1:]
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (batch, head, n, d_head)
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)
         pattern = self.alpha * scores.softmax(-1) + (1.0 - self.alpha)
-        mixed = (pattern @ v).transpose(1, 2).reshape(batch, n, d)
+        mixed = (pattern @ v).transpose(1, 2).reshape(batch, q.shape[2], d)
         return self.out(mixed)
 
 
@@ -78,9 +81,11 @@ class ClockPizzaNet(nn.Module):
         """Logits ``(batch, p)`` from token embeddings ``(batch, 2, d)``."""
         if self.architecture == "transformer":
             x = emb + self.pos
-            x = x + self.attn(x)
-            x = x + self.mlp(x)
-            return x[:, -1] @ self.unembed
+            # Only the position of b is read out, so only its query, residual and MLP are
+            # computed (the same function as the full block, with 40 % fewer FLOPs).
+            last = x[:, -1:] + self.attn(x, last_only=True)
+            last = last + self.mlp(last)
+            return last[:, 0] @ self.unembed
         if self.architecture == "mlp_sum":
             return self.mlp(emb[:, 0] + emb[:, 1]) @ self.unembed
         return self.mlp(emb.flatten(1)) @ self.unembed

@@ -33,7 +33,7 @@ import contextlib
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -102,10 +102,20 @@ class WorkerPool:
         self._executor = executor
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """``[fn(x) for x in items]``, computed by the workers; results in input order."""
+        """``[fn(x) for x in items]``, computed by the workers; results in input order.
+
+        The first piece to fail raises its error at once; pieces not started are cancelled.
+        """
         if self._executor is None:
             return [fn(x) for x in items]
-        return list(self._executor.map(fn, items))
+        futures = [self._executor.submit(fn, x) for x in items]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f in done and f.exception() is not None]
+        if failed:
+            for future in futures:
+                future.cancel()
+            raise failed[0].exception()  # type: ignore[misc]
+        return [f.result() for f in futures]
 
 
 @contextlib.contextmanager
