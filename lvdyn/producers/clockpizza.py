@@ -221,7 +221,7 @@ def train(
         except BaseException:
             run.stop.set()  # the other workers stop at their next step
             raise
-    records = {
+    records: dict[str, Any] = {
         name: np.stack([values[name] for values in per_run]) for name in per_run[0]
     }
     strength = records.pop("strength")
