@@ -37,7 +37,14 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["WorkerPool", "available_cores", "check_threads", "thread_budget", "worker_pool"]
+__all__ = [
+    "WorkerPool",
+    "available_cores",
+    "check_threads",
+    "thread_budget",
+    "torch_threads",
+    "worker_pool",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -119,27 +126,37 @@ class WorkerPool:
 
 
 @contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Pin torch to ``n`` intra-op threads inside the block; ``None`` leaves it alone.
+
+    The caller's setting is restored on exit.
+    """
+    if n is None:
+        yield
+        return
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
 def worker_pool(n_workers: int, *, intra_op_threads: int | None = 1) -> Iterator[WorkerPool]:
     """A `WorkerPool` of ``n_workers`` threads, with torch pinned to ``intra_op_threads``.
 
     ``intra_op_threads=None`` leaves torch's setting alone (for GPU work). The previous
-    setting is restored on exit, and pending pieces are cancelled if the caller fails.
+    setting is restored on exit, and pieces not yet started are cancelled if one fails.
     """
-    previous = None
-    if intra_op_threads is not None:
-        import torch
-
-        previous = torch.get_num_threads()
-        torch.set_num_threads(intra_op_threads)
-    executor = None
-    if n_workers > 1:
-        executor = ThreadPoolExecutor(n_workers, thread_name_prefix="lvdyn-worker")
-    try:
-        yield WorkerPool(n_workers, executor)
-    finally:
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-        if previous is not None:
-            import torch
-
-            torch.set_num_threads(previous)
+    with torch_threads(intra_op_threads):
+        executor = None
+        if n_workers > 1:
+            executor = ThreadPoolExecutor(n_workers, thread_name_prefix="lvdyn-worker")
+        try:
+            yield WorkerPool(n_workers, executor)
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)

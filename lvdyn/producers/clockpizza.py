@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,7 @@ from lvdyn.producers._clockpizza_metrics import (
 )
 from lvdyn.producers._clockpizza_model import ARCHITECTURES, ClockPizzaNet
 from lvdyn.producers._progress import TrainingProgress
-from lvdyn.producers._threads import thread_budget, worker_pool
+from lvdyn.producers._threads import thread_budget, torch_threads, worker_pool
 
 __all__ = [
     "distance_irrelevance",
@@ -198,29 +198,19 @@ def train(
         logged = np.append(logged, steps)
     n_freq = (p - 1) // 2
     budget = thread_budget(threads)
-    # Every run's weights are drawn here, in seed order, from torch's global generator;
-    # the workers then train the runs side by side.
-    models = []
-    for seed in run_seeds:
-        torch.manual_seed(seed)
-        models.append(
-            ClockPizzaNet(
-                p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads, mlp_width=width
-            ).to(torch_dtype)
-        )
-    run = _Run(
-        p=p, steps=steps, lr=lr, betas=betas, weight_decay=weight_decay, warmup=warmup,
-        train_fraction=train_fraction, logged=logged, metrics_every=metrics_every,
-        triples=symmetricity_triples(p), incorrect_logit_di=incorrect_logit_di,
-    )  # fmt: skip
-    bar = TrainingProgress(steps * len(run_seeds), progress, f"clockpizza alpha={alpha:g}")
-    with bar, worker_pool(min(budget, len(run_seeds))) as pool:
-        run.start(bar, len(run_seeds))
-        try:
-            per_run = pool.map(run.train, list(enumerate(zip(run_seeds, models, strict=True))))
-        except BaseException:
-            run.stop.set()  # the other workers stop at their next step
-            raise
+    with torch_threads(1):  # the set-up too: one torch thread (lvdyn.producers._threads)
+        per_run = _train_runs(
+            run_seeds, budget, progress, alpha,
+            lambda: ClockPizzaNet(
+                p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads,
+                mlp_width=width,
+            ).to(torch_dtype),
+            _Run(
+                p=p, steps=steps, lr=lr, betas=betas, weight_decay=weight_decay, warmup=warmup,
+                train_fraction=train_fraction, logged=logged, metrics_every=metrics_every,
+                triples=symmetricity_triples(p), incorrect_logit_di=incorrect_logit_di,
+            ),
+        )  # fmt: skip
     records: dict[str, Any] = {
         name: np.stack([values[name] for values in per_run]) for name in per_run[0]
     }
@@ -262,6 +252,31 @@ def train(
         f"clockpizza.train(p={p}, alpha={alpha}, "
         f"architecture={architecture!r}, steps={steps}, runs={len(run_seeds)})",
     )
+
+
+def _train_runs(
+    seeds: list[int],
+    threads: int,
+    progress: bool | None,
+    alpha: float,
+    new_model: Callable[[], ClockPizzaNet],
+    run: _Run,
+) -> list[dict[str, np.ndarray]]:
+    """Train one run per seed on ``min(threads, runs)`` workers; their traced values."""
+    # Every run's weights are drawn here, in seed order, from torch's global generator;
+    # the workers then train the runs side by side.
+    models = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        models.append(new_model())
+    bar = TrainingProgress(run.steps * len(seeds), progress, f"clockpizza alpha={alpha:g}")
+    with bar, worker_pool(min(threads, len(seeds))) as pool:
+        run.start(bar, len(seeds))
+        try:
+            return pool.map(run.train, list(enumerate(zip(seeds, models, strict=True))))
+        except BaseException:
+            run.stop.set()  # the other workers stop at their next step
+            raise
 
 
 @dataclass

@@ -41,7 +41,7 @@ from lvdyn.producers._modadd_model import ACTIVATIONS, Architecture, RunSeeds, s
 from lvdyn.producers._modadd_trainer import N_METRICS, EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import OPTIMIZERS, BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
-from lvdyn.producers._threads import thread_budget
+from lvdyn.producers._threads import thread_budget, torch_threads
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
 from lvdyn.traces._schema import validate_traces
@@ -334,21 +334,23 @@ def train(
     )  # fmt: skip
     budget = thread_budget(threads)
     ckpt = None if checkpoint is None else check_writable(checkpoint, argument="checkpoint")
-    trainer = _new_trainer(config, budget)
-    if ckpt is not None and resume and ckpt.exists():
-        _resume(trainer, ckpt, config)
-    steps = config["steps"]
-    description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
-    with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
-        bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
-        finished = trainer.run_until(
-            steps, stop=stop, progress=bar, checkpoint=ckpt,
-            checkpoint_every=config["checkpoint_every"], config=config,
-        )  # fmt: skip
-    if not finished:
-        partial = build_traces(trainer, config) if trainer.rows else None
-        raise TrainingInterrupted(partial, ckpt, trainer.step)
-    return build_traces(trainer, config)
+    # one torch thread throughout on CPU, set-up included (see lvdyn.producers._threads)
+    with torch_threads(1 if config["device"] == "cpu" else None):
+        trainer = _new_trainer(config, budget)
+        if ckpt is not None and resume and ckpt.exists():
+            _resume(trainer, ckpt, config)
+        steps = config["steps"]
+        description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
+        with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
+            bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
+            finished = trainer.run_until(
+                steps, stop=stop, progress=bar, checkpoint=ckpt,
+                checkpoint_every=config["checkpoint_every"], config=config,
+            )  # fmt: skip
+        if not finished:
+            partial = build_traces(trainer, config) if trainer.rows else None
+            raise TrainingInterrupted(partial, ckpt, trainer.step)
+        return build_traces(trainer, config)
 
 
 def _new_trainer(config: dict[str, Any], threads: int = 1) -> EnsembleTrainer:
