@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -154,6 +155,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timings per method (best)")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo timings")
     args = parser.parse_args()
+    # a SIGTERM (a timeout) unwinds normally, so the busy process is stopped too
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     reps = 1 if args.quick else args.repeats
     cores = available_cores()
     torch.set_num_threads(1)
