@@ -135,3 +135,16 @@ def test_worker_pool_keeps_the_order_and_raises_the_workers_errors() -> None:
 
         with pytest.raises(ArithmeticError, match="piece"):
             pool.map(fail, [1, 2])
+
+
+def test_command_lines_take_threads(tmp_path, capsys) -> None:
+    from lvdyn.cli import main
+
+    out = tmp_path / "m.nc"
+    small = ["--p", "7", "--d-embed", "4", "--width", "8", "--steps", "2", "--seeds", "0,1"]
+    assert main(["train", "modadd", *small, "--threads", "2", "--out", str(out), "-q"]) == 0
+    with xr.open_dataset(out) as ds:
+        assert ds.sizes["run"] == 2
+    for command in (["train", "modadd"], ["train", "clockpizza"], ["demo"]):
+        assert main([*command, "--threads", "0", "--out", str(tmp_path / "x")]) == 2
+        assert "--threads" in capsys.readouterr().err  # the usage error names the option
