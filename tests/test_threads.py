@@ -119,9 +119,9 @@ def test_thread_budget_follows_the_argument_then_the_environment(monkeypatch) ->
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "2", True])
 def test_bad_threads_are_refused_by_name(bad) -> None:
-    with pytest.raises(ValueError, match="`threads` must be a positive integer or None"):
+    with pytest.raises(ValueError, match="`threads` must be an integer >= 1"):
         modadd.train(**SMALL, steps=1, seeds=[0], threads=bad)
-    with pytest.raises(ValueError, match="`threads` must be a positive integer or None"):
+    with pytest.raises(ValueError, match="`threads` must be an integer >= 1"):
         clockpizza.train(p=7, d_model=8, n_heads=2, steps=1, threads=bad)
 
 

@@ -37,6 +37,8 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lvdyn.core._checks import check_int
+
 __all__ = [
     "WorkerPool",
     "available_cores",
@@ -77,14 +79,7 @@ def available_cores() -> int:
 
 def check_threads(threads: Any) -> int | None:
     """Validate a ``threads`` argument: None (the policy decides) or an integer >= 1."""
-    if threads is None:
-        return None
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(
-            f"`threads` must be a positive integer or None (all available cores); got "
-            f"{threads!r} ({type(threads).__name__})."
-        )
-    return int(threads)
+    return None if threads is None else check_int("threads", threads)
 
 
 def thread_budget(threads: int | None = None) -> int:
