@@ -132,6 +132,7 @@ class EnsembleTrainer:
     device: torch.device
     chunk_size: int = 1
     fitness: bool = False
+    frozen: tuple[str, ...] = ()
     step: int = 0
     state: dict[str, torch.Tensor] = field(default_factory=dict)
     logged_steps: list[int] = field(default_factory=list)
@@ -149,6 +150,10 @@ class EnsembleTrainer:
             self.early = np.full((len(self.runs), N_EARLY, self.arch.p), np.nan)
         self._pending: list[torch.Tensor] = []
         self._last_step = -1
+        # frozen parameters get neither updates nor weight decay, as a torch parameter with
+        # requires_grad=False under torch.optim.AdamW; their gradients are still computed
+        # (the fitness signals need dL/dE)
+        self._trainable = {k: v for k, v in self.params.items() if k not in self.frozen}
 
     # ----- one forward pass ------------------------------------------------------------
     def _chunks(self) -> list[tuple[int, int]]:
@@ -253,7 +258,7 @@ class EnsembleTrainer:
             self._record(t, loss, acc)
             if t == steps:
                 break
-            self.optimizer.step(self.params, self.grads, self.state)
+            self.optimizer.step(self._trainable, self.grads, self.state)
             self.step = t + 1
             if progress.enabled and (self.step % 10 == 0 or self.step == steps):
                 acc_now, live = self.latest()

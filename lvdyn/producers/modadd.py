@@ -37,6 +37,10 @@ from lvdyn.core._atomic import check_writable
 from lvdyn.producers._checkpoint import load_checkpoint
 from lvdyn.producers._fourier import circle_frequencies as circle_frequencies
 from lvdyn.producers._fourier import circle_strengths as circle_strengths
+from lvdyn.producers._interventions import construct_embedding as construct_embedding
+from lvdyn.producers._interventions import intervene as intervene
+from lvdyn.producers._modadd_embeddings import embedding_hash, resolve_initial_embedding
+from lvdyn.producers._modadd_embeddings import seed_embedding as seed_embedding
 from lvdyn.producers._modadd_model import ACTIVATIONS, Architecture, RunSeeds, stack_runs
 from lvdyn.producers._modadd_trainer import N_METRICS, EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import OPTIMIZERS, BatchedOptimizer
@@ -51,7 +55,10 @@ __all__ = [
     "build_traces",
     "circle_frequencies",
     "circle_strengths",
+    "construct_embedding",
+    "intervene",
     "run_seeds",
+    "seed_embedding",
     "train",
 ]
 
@@ -167,9 +174,12 @@ def _config(**kw: Any) -> dict[str, Any]:
         seeds = [int(s) for s in seeds]
     except (TypeError, ValueError) as exc:
         raise ValueError(f"`seeds` must be a list of integers; got {kw['seeds']!r}.") from exc
-    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"`seeds` must be a non-empty list of non-negative integers; got {seeds!r}.")
+    if len(set(seeds)) != len(seeds) and not kw["given_embedding"]:
         raise ValueError(
-            f"`seeds` must be a non-empty list of distinct non-negative integers; got {seeds!r}."
+            f"`seeds` must be distinct unless `initial_embedding` tells the runs apart; got "
+            f"{seeds!r}. Drop the repeated seeds, or pass one embedding per run."
         )
     p = _positive_int("p", kw["p"], 3)
     steps = _positive_int("steps", kw["steps"], 0)
@@ -214,7 +224,15 @@ def _config(**kw: Any) -> dict[str, Any]:
         "snapshot_steps": snapshots,
         "checkpoint_every": _positive_int("checkpoint_every", kw["checkpoint_every"]),
         "fitness_signals": _flag("fitness_signals", kw["fitness_signals"]),
+        "freeze_embedding": _flag("freeze_embedding", kw["freeze_embedding"]),
+        "freeze_mlp": _flag("freeze_mlp", kw["freeze_mlp"]),
+        "initial_embedding": None,
     }
+    if config["freeze_embedding"] and config["freeze_mlp"]:
+        raise ValueError(
+            "`freeze_embedding` and `freeze_mlp` are both True, so nothing would train. "
+            "Freeze one of them at most."
+        )
     return config
 
 
@@ -246,6 +264,9 @@ def train(
     resume: bool = True,
     progress: bool | None = None,
     fitness_signals: bool = True,
+    initial_embedding: Any = None,
+    freeze_embedding: bool = False,
+    freeze_mlp: bool = False,
 ) -> xr.Dataset:
     """Train modular-addition MLPs, one run per seed, and return their circle strengths.
 
@@ -275,7 +296,8 @@ def train(
     steps : int
         Number of optimiser updates (full batch each).
     seeds : int or list of int
-        One run per seed.
+        One run per seed. A seed may repeat when ``initial_embedding`` gives the repeats
+        different embeddings (paired runs: same MLP and split, another ``E``).
     design : {"vary_all", "fix_embedding", "fix_mlp", "fix_split"}
         What the run's seed changes; the rest comes from ``init_seed`` (see `run_seeds`).
     init_seed : int
@@ -312,6 +334,18 @@ def train(
         the training loss's gradient ``G = dL/dE``: the growth of ``S_k`` per unit learning
         rate that plain gradient descent on the loss would give) and ``grad_strength``
         (``||G_k||``), both (run, step, component).
+    initial_embedding : array_like or callable, optional
+        The runs' starting embedding instead of the seed's draw: an array ``(p, d_embed)``
+        for every run, ``(run, p, d_embed)`` one per seed, or ``f(seed) -> (p, d_embed)``
+        (see `intervene`, `construct_embedding`, `seed_embedding`). The MLP and split still
+        come from the seeds. Each run's embedding is identified by a 16-digit SHA-256 of its
+        float64 values (run coordinate ``embedding_source``, ``"seed"`` or ``"given:HASH"``;
+        the list is in ``producer_config``), which a checkpoint must match to resume.
+    freeze_embedding : bool
+        Keep ``E`` fixed at its starting value (no update, no weight decay): the MLP
+        learns on a fixed embedding, bit for bit (the reference's ``--freeze_embedding``).
+    freeze_mlp : bool
+        Keep the MLP fixed at its initialisation and train only ``E``.
 
     Raises
     ------
@@ -325,9 +359,22 @@ def train(
         seeds=seeds, design=design, init_seed=init_seed, log_every=log_every,
         eval_every=eval_every, snapshot_steps=snapshot_steps,
         checkpoint_every=checkpoint_every, fitness_signals=fitness_signals,
+        given_embedding=initial_embedding is not None, freeze_embedding=freeze_embedding,
+        freeze_mlp=freeze_mlp,
     )  # fmt: skip
+    given = resolve_initial_embedding(
+        initial_embedding, config["seeds"], config["p"], config["d_embed"]
+    )
+    if given is not None:
+        config["initial_embedding"] = [embedding_hash(e) for e in given]
+        keys = list(zip(config["seeds"], config["initial_embedding"], strict=True))
+        if len(set(keys)) != len(keys):
+            raise ValueError(
+                "`seeds` and `initial_embedding` repeat a run (same seed, same embedding). "
+                "Drop the duplicate runs."
+            )
     ckpt = None if checkpoint is None else check_writable(checkpoint, argument="checkpoint")
-    trainer = _new_trainer(config)
+    trainer = _new_trainer(config, given)
     if ckpt is not None and resume and ckpt.exists():
         _resume(trainer, ckpt, config)
     steps = config["steps"]
@@ -344,7 +391,7 @@ def train(
     return build_traces(trainer, config)
 
 
-def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
+def _new_trainer(config: dict[str, Any], given: np.ndarray | None = None) -> EnsembleTrainer:
     arch = Architecture(
         p=config["p"],
         d_embed=config["d_embed"],
@@ -356,6 +403,13 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
     runs = run_seeds(config["design"], config["seeds"], config["init_seed"])
     device = torch.device(config["device"])
     params = stack_runs(arch, runs, dtype=_DTYPES[config["dtype"]], device=device)
+    if given is not None:
+        params["embedding"] = torch.as_tensor(given).to(device=device, dtype=_DTYPES[config["dtype"]])
+    frozen = [name for name in arch.parameter_names() if name != "embedding"]
+    if config["freeze_embedding"]:
+        frozen = ["embedding"]
+    elif not config["freeze_mlp"]:
+        frozen = []
     optimizer = BatchedOptimizer(
         kind=config["optimizer"],
         lr=config["lr"],
@@ -378,6 +432,7 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
         device=device,
         chunk_size=chunk,
         fitness=config["fitness_signals"],
+        frozen=tuple(frozen),
     )
 
 
@@ -399,11 +454,20 @@ def _resume(trainer: EnsembleTrainer, path: Path, config: dict[str, Any]) -> Non
     trainer.restore(tensors)
 
 
-def _run_label(config: dict[str, Any], seed: int) -> str:
-    label = f"p{config['p']}-d{config['d_embed']}-s{seed}"
+def _run_label(config: dict[str, Any], i: int) -> str:
+    label = f"p{config['p']}-d{config['d_embed']}-s{config['seeds'][i]}"
     if config["design"] != "vary_all":
         label += f"-{config['design']}{config['init_seed']}"
+    if config.get("initial_embedding"):
+        label += f"-e{config['initial_embedding'][i][:8]}"
     return label
+
+
+def _embedding_sources(config: dict[str, Any]) -> list[str]:
+    hashes = config.get("initial_embedding")
+    if not hashes:
+        return ["seed"] * len(config["seeds"])
+    return [f"given:{h}" for h in hashes]
 
 
 _VARIABLE_ATTRS = {
@@ -431,7 +495,7 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         strengths[:, :, components],
         step=np.asarray(trainer.logged_steps, dtype=np.int64),
         component=components,
-        run=[_run_label(config, s) for s in seeds],
+        run=[_run_label(config, i) for i in range(len(seeds))],
         source=f"lvdyn.producers.modadd {__version__}",
         producer_config=config,
         dc_strength=(("run", "step"), strengths[:, :, 0]),
@@ -445,6 +509,9 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         embedding_seed=np.asarray([r.embedding_seed for r in runs], dtype=np.int64),
         mlp_seed=np.asarray([r.mlp_seed for r in runs], dtype=np.int64),
         split_seed=np.asarray([r.split_seed for r in runs], dtype=np.int64),
+        embedding_source=np.asarray(_embedding_sources(config)),
+        freeze_embedding=config.get("freeze_embedding", False),
+        freeze_mlp=config.get("freeze_mlp", False),
         **{k: config[k] for k in ("p", "d_embed", "width", "depth", "lr", "weight_decay")},
         **{k: config[k] for k in ("train_fraction", "activation", "combine", "design", "dtype")},
     )
