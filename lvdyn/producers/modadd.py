@@ -175,7 +175,9 @@ def _config(**kw: Any) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"`seeds` must be a list of integers; got {kw['seeds']!r}.") from exc
     if not seeds or min(seeds) < 0:
-        raise ValueError(f"`seeds` must be a non-empty list of non-negative integers; got {seeds!r}.")
+        raise ValueError(
+            f"`seeds` must be a non-empty list of non-negative integers; got {seeds!r}."
+        )
     if len(set(seeds)) != len(seeds) and not kw["given_embedding"]:
         raise ValueError(
             f"`seeds` must be distinct unless `initial_embedding` tells the runs apart; got "
@@ -404,7 +406,9 @@ def _new_trainer(config: dict[str, Any], given: np.ndarray | None = None) -> Ens
     device = torch.device(config["device"])
     params = stack_runs(arch, runs, dtype=_DTYPES[config["dtype"]], device=device)
     if given is not None:
-        params["embedding"] = torch.as_tensor(given).to(device=device, dtype=_DTYPES[config["dtype"]])
+        params["embedding"] = torch.as_tensor(given).to(
+            device=device, dtype=_DTYPES[config["dtype"]]
+        )
     frozen = [name for name in arch.parameter_names() if name != "embedding"]
     if config["freeze_embedding"]:
         frozen = ["embedding"]
