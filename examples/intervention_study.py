@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+import lvdyn
 from lvdyn.core import atomic_path
 from lvdyn.producers import modadd_interventions as mi
 
@@ -38,37 +39,22 @@ def parse_floats(text: str) -> list[float]:
 
 
 def plot(boost, shrink, path: Path) -> None:
-    """Survival probability of the target against the factor, with Wilson intervals."""
+    """Both dose-response panels side by side."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
     for ax, summary, title in zip(
-        axes, (boost, shrink), ("boost a non-survivor", "shrink a survivor (0 = remove)")
+        axes,
+        (boost, shrink),
+        ("boost a non-survivor", "shrink a survivor (0 = remove)"),
+        strict=True,
     ):
         if summary is None or summary.empty:
             ax.set_visible(False)
-            continue
-        x, y = summary.factor.values, summary.p_survive.values
-        err = np.vstack([y - summary.p_low.values, summary.p_high.values - y])
-        ax.errorbar(x, y, yerr=err, marker="o", capsize=4, color="tab:blue", label="trained")
-        for name, style in (("mean_field", "s--"), ("lv", "^:"), ("signal", "x-.")):
-            col = f"pred_{name}"
-            if col in summary:
-                ax.plot(x, summary[col].values, style, alpha=0.7, label=f"predicted: {name}")
-        ax.set_title(title)
-        ax.set_xlabel("factor on the target's initial S_k")
-        ax.set_ylim(-0.05, 1.05)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("P(target survives)")
-    axes[0].legend(fontsize=7, loc="upper left")
+        else:
+            mi.plot_dose_response(summary, ax=ax, title=title)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)
-
-
-def predicted_rates(table):
-    """Fraction of runs per factor each predictor says survive (failed ones left out)."""
-    cols = [c for c in table.columns if c.startswith("pred_")]
-    return table.groupby("factor")[cols].agg(lambda v: float(np.mean([bool(x) for x in v if x is not None])))
 
 
 # %%
@@ -109,9 +95,9 @@ def main() -> None:
             continue
         table = study.table
         summary = mi.summarise(table)
-        summary = summary.merge(predicted_rates(table), left_on="factor", right_index=True)
         summaries.append(summary)
         table.to_csv(out / f"{name}_runs.csv", index=False)
+        lvdyn.save_traces(study.traces, out / f"{name}_traces.nc")
         summary.to_csv(out / f"{name}_summary.csv", index=False)
         print(f"\n{name}: per run\n{table.to_string(index=False)}")
         print(f"\n{name}: per factor\n{summary.round(3).to_string(index=False)}")
@@ -127,8 +113,9 @@ def main() -> None:
             "summary": summary.to_dict("records"),
             "accuracy": accuracy,
             "accuracy_no_change": baseline,
-            "entered_after_removal": table[table.factor == 0][["seed", "target", "entered"]]
-            .to_dict("records"),
+            "entered_after_removal": table[table.factor == 0][
+                ["seed", "target", "entered"]
+            ].to_dict("records"),
         }
         print(f"{name}: prediction accuracy {accuracy}; 'nothing changes' {baseline:.3f}")
     plot(summaries[0] if summaries else None, summaries[1] if len(summaries) > 1 else None,
@@ -137,7 +124,7 @@ def main() -> None:
                            "shrink": shrink, "seconds": time.perf_counter() - start}  # fmt: skip
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(results, indent=1, default=str))
-    print(f"wrote {out}/ (results.json, *_runs.csv, *_summary.csv, dose_response.png)")
+    print(f"wrote {out}/ (results.json, *_runs.csv, *_summary.csv, *_traces.nc, dose_response.png)")
 
 
 if __name__ == "__main__":

@@ -196,3 +196,74 @@ def test_a_resumed_intervention_run_equals_an_uninterrupted_one(tmp_path) -> Non
 def test_bad_embedding_options_are_refused(kwargs, match) -> None:
     with pytest.raises(ValueError, match=match):
         modadd.train(**{**SMALL, "steps": 1, "seeds": [0], **kwargs})
+
+
+# ----- studies -------------------------------------------------------------------------------
+def test_wilson_interval_matches_its_closed_form() -> None:
+    from lvdyn.producers.modadd_interventions import wilson_interval
+
+    z = 1.959963984540054
+    # 0 of n: the upper end is z^2 / (n + z^2) exactly
+    assert wilson_interval(0, 8) == (0.0, pytest.approx(z**2 / (8 + z**2), rel=1e-12))
+    low, high = wilson_interval(5, 10)
+    assert low == pytest.approx(1 - high, rel=1e-12) and 0.23 < low < 0.24  # 0.2366
+
+
+def test_dose_response_perturbs_only_the_target_of_each_seed() -> None:
+    from lvdyn.producers import modadd_interventions as mi
+
+    study = mi.dose_response(
+        seeds=[0, 1], factors=[0.5, 2.0], steps=40, window=40, **SMALL, dtype="float64"
+    )
+    traces, table = study.traces, study.table
+    assert len(table) == 4 and set(table.factor) == {0.5, 2.0}
+    controls = traces.isel(run=traces.intervention.values == "control")
+    alive = mi.final_survivors(controls)
+    for i in range(traces.sizes["run"]):
+        run = traces.isel(run=i)
+        if str(run.intervention.values) == "control":
+            continue
+        j = int(np.flatnonzero(controls.seed.values == run.seed.values)[0])
+        k = int(run.target.values)
+        assert not bool(alive.isel(run=j).sel(component=k))  # drawn among non-survivors
+        ratio = run.strength.isel(step=0).values / controls.strength.isel(run=j, step=0).values
+        expected = np.where(traces.component.values == k, float(run.factor.values), 1.0)
+        np.testing.assert_allclose(ratio, expected, rtol=1e-12)  # float64 FFT round trip
+        assert int(run.mlp_seed.values) == int(controls.mlp_seed.values[j])
+    for column in ("pred_mean_field", "pred_lv", "target_survived", "entered"):
+        assert column in table
+    summary = mi.summarise(table)
+    assert summary.n.tolist() == [2, 2]
+    assert np.all((summary.p_low <= summary.p_survive) & (summary.p_survive <= summary.p_high))
+
+
+def test_dose_response_rejects_bad_arguments() -> None:
+    from lvdyn.producers import modadd_interventions as mi
+
+    with pytest.raises(ValueError, match="target"):
+        mi.dose_response(seeds=[0], factors=[1.0], target="winner", steps=1, **SMALL)
+    with pytest.raises(ValueError, match="factors"):
+        mi.dose_response(seeds=[0], factors=[-1.0], steps=1, **SMALL)
+
+
+def test_cli_experiment_and_frozen_training(tmp_path) -> None:
+    from lvdyn.cli import main
+
+    folder = tmp_path / "study"
+    args = ["experiment", "modadd", "--out", str(folder), "--factors", "2", "--seeds", "0-1"]
+    args += ["--steps", "30", "--p", "23", "--d-embed", "16", "--width", "32", "--quiet"]
+    assert main(args) == 0
+    for name in ("traces.nc", "runs.csv", "summary.csv", "summary.json", "dose_response.png"):
+        assert (folder / name).stat().st_size > 0
+    E = modadd.seed_embedding(0, **DRAW)
+    np.save(tmp_path / "E.npy", E)
+    out = tmp_path / "frozen.nc"
+    args = ["train", "modadd", "--out", str(out), "--steps", "5", "--p", "23", "--d-embed"]
+    args += ["16", "--width", "32", "--initial-embedding", str(tmp_path / "E.npy")]
+    assert main([*args, "--freeze-embedding", "--quiet"]) == 0
+    import lvdyn
+
+    ds = lvdyn.open_traces(out)
+    assert bool(ds.freeze_embedding.values.all())
+    np.testing.assert_array_equal(ds.strength.values[0, -1], ds.strength.values[0, 0])
+    assert main([*args[:-1], str(tmp_path / "missing.npy"), "--quiet"]) == 2

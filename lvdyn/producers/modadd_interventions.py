@@ -45,7 +45,14 @@ from lvdyn.producers import modadd
 from lvdyn.producers._mean_field import MeanField, fit_mean_field
 from lvdyn.traces._make import combine_traces
 
-__all__ = ["InterventionStudy", "dose_response", "final_survivors", "summarise", "wilson_interval"]
+__all__ = [
+    "InterventionStudy",
+    "dose_response",
+    "final_survivors",
+    "plot_dose_response",
+    "summarise",
+    "wilson_interval",
+]
 
 TARGETS = ("non_survivor", "survivor")
 #: Settings of `modadd.train` that also fix each seed's initial embedding.
@@ -183,8 +190,11 @@ def dose_response(
     if controls is None:
         controls = modadd.train(seeds=seeds, steps=steps, **train_kwargs)
     else:
-        controls = controls.isel(run=controls.intervention.values == "control") if (
-            "intervention" in controls.coords) else controls
+        controls = (
+            controls.isel(run=controls.intervention.values == "control")
+            if ("intervention" in controls.coords)
+            else controls
+        )
         controls = controls.drop_vars(["intervention", "factor", "target"], errors="ignore")
         if controls.seed.values.tolist() != seeds or int(controls.step.values[-1]) != steps:
             raise ValueError(
@@ -267,6 +277,10 @@ def _outcomes(
     return pd.DataFrame(rows)
 
 
+def _known(prediction: Any) -> bool:
+    return prediction is not None and not pd.isna(prediction)
+
+
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Survival probability of the target per factor, with 95% Wilson intervals, and the
     accuracy of each predictor (fraction of runs where it named the outcome right;
@@ -287,8 +301,44 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         row = {"factor": float(factor), "n": n, "survived": k, "p_survive": k / n,
                "p_low": low, "p_high": high}  # fmt: skip
         for name in predictors:
-            hits = [bool(pred) == bool(obs) if pred is not None and not pd.isna(pred) else False
-                    for pred, obs in zip(group[name], group.target_survived, strict=True)]  # fmt: skip
+            pairs = zip(group[name], group.target_survived, strict=True)
+            hits = [_known(pred) and bool(pred) == bool(obs) for pred, obs in pairs]
             row[f"acc_{name[5:]}"] = float(np.mean(hits))
+            said = [bool(p) for p in group[name] if _known(p)]
+            row[f"rate_{name[5:]}"] = float(np.mean(said)) if said else float("nan")
         out.append(row)
     return pd.DataFrame(out)
+
+
+def plot_dose_response(summary: pd.DataFrame, *, ax: Any = None, title: str = "") -> Any:
+    """Survival probability against factor with its Wilson band, and each predictor's rate.
+
+    ``summary`` is the output of `summarise`; returns the matplotlib axes.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"factor": [1.0, 2.0], "target_survived": [False, True]})
+    >>> ax = plot_dose_response(summarise(t))
+    >>> ax.get_ylabel()
+    'P(target survives)'
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.6))
+    x, y = summary.factor.values, summary.p_survive.values
+    err = np.vstack([y - summary.p_low.values, summary.p_high.values - y])
+    ax.errorbar(x, y, yerr=err, marker="o", capsize=4, color="tab:blue",
+                label="trained (95% Wilson)")  # fmt: skip
+    styles = {"mean_field": "s--", "lv": "^:", "signal": "x-."}
+    for name, style in styles.items():
+        if f"rate_{name}" in summary:
+            ax.plot(x, summary[f"rate_{name}"].values, style, alpha=0.7,
+                    label=f"predicted: {name}")  # fmt: skip
+    ax.set_xlabel("factor on the target's initial S_k")
+    ax.set_ylabel("P(target survives)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return ax
