@@ -65,10 +65,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=8, help="seeds 0..N-1")
     parser.add_argument("--boost", default="0.5,0.75,1,1.25,1.5,1.75,2")
     parser.add_argument("--shrink", default="0,0.25,0.5,0.75")
+    parser.add_argument("--p", type=int, default=59, help="modulus")
+    parser.add_argument("--d-embed", type=int, default=128, help="embedding dimension")
     parser.add_argument("--out", default="intervention_study", help="output folder")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    settings = {"p": 59, "d_embed": 128, "width": 100, "dtype": "float32", "progress": False}
+    settings = {"p": args.p, "d_embed": args.d_embed, "width": 100, "dtype": "float32"}
+    settings["progress"] = False
     steps, seeds = args.steps, list(range(args.seeds))
     if args.quick:
         settings.update(p=23, d_embed=16, width=32)
