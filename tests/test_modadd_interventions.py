@@ -267,3 +267,17 @@ def test_cli_experiment_and_frozen_training(tmp_path) -> None:
     assert bool(ds.freeze_embedding.values.all())
     np.testing.assert_array_equal(ds.strength.values[0, -1], ds.strength.values[0, 0])
     assert main([*args[:-1], str(tmp_path / "missing.npy"), "--quiet"]) == 2
+
+
+def test_a_checkpoint_from_before_these_options_still_resumes(tmp_path) -> None:
+    from lvdyn.producers._checkpoint import save_checkpoint
+
+    path = tmp_path / "old.pt"
+    modadd.train(**SMALL, steps=5, seeds=[0], checkpoint=path)
+    tensors, config = load_checkpoint(path)
+    for key in ("freeze_embedding", "freeze_mlp", "initial_embedding"):
+        del config[key]
+    save_checkpoint(path, tensors, config)
+    resumed = modadd.train(**SMALL, steps=10, seeds=[0], checkpoint=path)
+    straight = modadd.train(**SMALL, steps=10, seeds=[0])
+    np.testing.assert_array_equal(resumed.strength.values, straight.strength.values)

@@ -67,6 +67,8 @@ DESIGNS = ("vary_all", "fix_embedding", "fix_mlp", "fix_split")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 #: Settings that may change when a checkpoint is resumed.
 _RESUMABLE = ("steps", "checkpoint", "checkpoint_every", "resume", "progress")
+#: Settings added after checkpoints were first written, with the value they had before.
+_ADDED_SETTINGS = {"freeze_embedding": False, "freeze_mlp": False, "initial_embedding": None}
 #: On CPU, runs are processed in chunks whose hidden activations fit in about this many
 #: bytes (1.5 MiB), so that they stay in cache: at p = 59, width 100, float32 one run per
 #: chunk ran 102 model-steps/s against 88 with 3 runs and 73 with 10 (one core).
@@ -442,6 +444,8 @@ def _new_trainer(config: dict[str, Any], given: np.ndarray | None = None) -> Ens
 
 def _resume(trainer: EnsembleTrainer, path: Path, config: dict[str, Any]) -> None:
     tensors, saved = load_checkpoint(path)
+    for key, default in _ADDED_SETTINGS.items():  # checkpoints written before they existed
+        saved.setdefault(key, default)
     differ = sorted(
         k for k in set(config) | set(saved) if k not in _RESUMABLE and config.get(k) != saved.get(k)
     )
