@@ -77,6 +77,8 @@ def main() -> None:
         settings.update(p=23, d_embed=16, width=32)
         steps, seeds = 200, [0, 1]
     boost, shrink = parse_floats(args.boost), parse_floats(args.shrink)
+    if args.quick:
+        boost, shrink = [0.5, 2.0], [0.0]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     window = min(1000, steps)

@@ -411,11 +411,11 @@ def _new_trainer(config: dict[str, Any], given: np.ndarray | None = None) -> Ens
         params["embedding"] = torch.as_tensor(given).to(
             device=device, dtype=_DTYPES[config["dtype"]]
         )
-    frozen = [name for name in arch.parameter_names() if name != "embedding"]
+    frozen: list[str] = []
     if config["freeze_embedding"]:
         frozen = ["embedding"]
-    elif not config["freeze_mlp"]:
-        frozen = []
+    elif config["freeze_mlp"]:
+        frozen = [name for name in arch.parameter_names() if name != "embedding"]
     optimizer = BatchedOptimizer(
         kind=config["optimizer"],
         lr=config["lr"],

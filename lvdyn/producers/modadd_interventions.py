@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from lvdyn.analysis._survivors import predict_survivors
 from lvdyn.core._errors import DivergenceWarning, FitError
 from lvdyn.fitting._fitting import fit_traces
 from lvdyn.models import LotkaVolterra
@@ -49,6 +50,7 @@ __all__ = [
     "InterventionStudy",
     "dose_response",
     "final_survivors",
+    "outcomes",
     "plot_dose_response",
     "summarise",
     "wilson_interval",
@@ -71,11 +73,7 @@ class InterventionStudy:
         All runs (controls first), with run coordinates ``intervention`` (``"control"`` or
         ``"scale"``), ``factor`` (1 for controls) and ``target`` (the circle scaled).
     table : pandas.DataFrame
-        One row per perturbed run: ``seed``, ``target``, ``factor``, ``target_survived``,
-        ``target_survived_control``, ``entered`` and ``left`` (circles gained and lost
-        against the control, as space-separated strings), ``n_survivors`` and the
-        predictions ``pred_mean_field``, ``pred_lv``, ``pred_signal`` of
-        ``target_survived`` (None where a model failed).
+        One row per perturbed run (see `outcomes`).
     settings : dict
         The study's settings (targets, factors, training keywords).
     """
@@ -118,21 +116,77 @@ def _pick_targets(alive: xr.DataArray, target: str, rng_seed: int) -> list[int |
     return picks
 
 
-def _lv_prediction(control: xr.Dataset, s0: np.ndarray, steps: int, window: int) -> Any:
-    """Lotka-Volterra fitted on the control's first ``window`` steps, run from ``s0``."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = fit_traces(LotkaVolterra(), control, window=(0, window), derivative="forward")
-            path = model.simulate(s0, int(steps), on_divergence="nan")
-    except (FitError, ValueError, DivergenceWarning):
-        return None
-    final = path[-1]
-    if not np.all(np.isfinite(final)):
-        return None
-    dc = float(control.dc_strength.isel(step=-1).values[0])
-    p = int(control.p.values[0])
-    return final > 2 * (dc + 2 * final.sum()) / p
+def _rule(final: np.ndarray, dc: float, p: int) -> np.ndarray:
+    """The 2x-mean rule on a state of the circles k = 1..p//2 (p odd), DC row given."""
+    return np.asarray(final > 2 * (dc + 2 * final.sum()) / p)
+
+
+@dataclass
+class _Predictors:
+    """The models fitted on one control run (None where a fit failed)."""
+
+    mean_field: MeanField | None
+    lv: LotkaVolterra | None
+    dc: float
+    p: int
+
+    @classmethod
+    def fit(cls, control: xr.Dataset, early: int, window: int) -> _Predictors:
+        p = int(control.p.values[0])
+        dc = float(control.dc_strength.isel(step=-1).values[0])
+        strength = control.strength.values[0]
+        try:
+            mean_field: MeanField | None = fit_mean_field(
+                strength, p=p, dc=dc, early=early, window=window
+            )
+        except ValueError:
+            mean_field = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lv: LotkaVolterra | None = fit_traces(
+                    LotkaVolterra(), control, window=(0, window), derivative="forward"
+                )
+        except (FitError, ValueError):
+            lv = None
+        return cls(mean_field, lv, dc, p)
+
+    def simulated(self, s0: np.ndarray, steps: int) -> dict[str, np.ndarray | None]:
+        """Survivors each model predicts at ``steps`` from ``s0``."""
+        out: dict[str, np.ndarray | None] = {"mean_field": None, "lv": None}
+        if self.mean_field is not None:
+            out["mean_field"] = self.mean_field.survivors(s0, steps)
+        if self.lv is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    final = self.lv.simulate(s0, int(steps), on_divergence="nan")[-1]
+                except (FitError, ValueError, DivergenceWarning):
+                    final = np.full(s0.shape, np.nan)
+            out["lv"] = _rule(final, self.dc, self.p) if np.all(np.isfinite(final)) else None
+        return out
+
+    def invasion_entrants(self, removed: int) -> np.ndarray | None:
+        """Components in the LV saturated equilibrium without ``removed`` but not with it
+        (the circles whose invasion rate turns positive when ``removed`` is gone)."""
+        if self.lv is None:
+            return None
+        r, A = self.lv.growth_rates_, self.lv.interaction_matrix_
+        keep = np.arange(r.size) != removed
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                full = predict_survivors(self.lv)
+                sub = predict_survivors(LotkaVolterra.from_params(r[keep], A[np.ix_(keep, keep)]))
+        except (FitError, ValueError):
+            return None
+        entrants = np.zeros(r.size, dtype=bool)
+        entrants[keep] = sub & ~full[keep]
+        return entrants
+
+
+def _names(comps: np.ndarray, mask: np.ndarray | None) -> str | None:
+    return None if mask is None else " ".join(str(c) for c in comps[mask])
 
 
 def dose_response(
@@ -227,54 +281,68 @@ def dose_response(
         factor=("run", np.asarray(run_factors)),
         target=("run", np.asarray(run_targets, dtype=np.int64)),
     )
-    table = _outcomes(controls, perturbed, steps=steps, early=early, window=window)
+    traces = combine_traces([controls, perturbed])
     settings = {"target": target, "factors": factor_list, "steps": steps, "seeds": seeds,
                 "rng_seed": rng_seed, "targets": targets, **train_kwargs}  # fmt: skip
-    return InterventionStudy(combine_traces([controls, perturbed]), table, settings)
+    return InterventionStudy(traces, outcomes(traces, early=early, window=window), settings)
 
 
-def _outcomes(
-    controls: xr.Dataset, perturbed: xr.Dataset, *, steps: int, early: int, window: int
-) -> pd.DataFrame:
+def outcomes(traces: xr.Dataset, *, early: int = 20, window: int = 1000) -> pd.DataFrame:
+    """One row per perturbed run of a study's ``traces``: outcome and predictions.
+
+    The predictors see only the run's control (``intervention == "control"``, same seed)
+    and the perturbed initial state. Columns: ``seed``, ``target``, ``factor``,
+    ``target_survived``, ``target_survived_control``, ``entered``, ``left`` (circles gained
+    and lost against the control), ``n_survivors``; predictions of ``target_survived``
+    (``pred_mean_field``, ``pred_lv``, ``pred_signal``) and of ``entered``
+    (``pred_entered_mean_field``, ``pred_entered_lv``: each model run from the perturbed
+    state against itself run from the control's state; ``pred_entered_invasion``, removals
+    only: `lvdyn.predict_survivors` of the fitted LV without the target against with it).
+    None marks a failed prediction.
+    """
+    is_control = traces.intervention.values == "control"
+    controls, perturbed = traces.isel(run=is_control), traces.isel(run=~is_control)
+    steps = int(traces.step.values[-1])
     comps = controls.component.values
-    alive_c, alive_p = final_survivors(controls), final_survivors(perturbed)
-    p = int(controls.p.values[0])
-    models: dict[int, MeanField | None] = {}
+    alive_c, alive_p = final_survivors(controls).values, final_survivors(perturbed).values
+    fitted: dict[int, _Predictors] = {}
+    baseline: dict[int, dict[str, np.ndarray | None]] = {}
     rows = []
     for i in range(perturbed.sizes["run"]):
         seed, k, f = (perturbed[n].values[i] for n in ("seed", "target", "factor"))
         ci = int(np.flatnonzero(controls.seed.values == seed)[0])
-        control = controls.isel(run=[ci])
-        before, after = alive_c.values[ci], alive_p.values[i]
-        s_control = control.strength.values[0]
+        s_control = controls.strength.values[ci]
+        if ci not in fitted:
+            fitted[ci] = _Predictors.fit(controls.isel(run=[ci]), early, window)
+            baseline[ci] = fitted[ci].simulated(s_control[0], steps)
+        model = fitted[ci]
+        before, after = alive_c[ci], alive_p[i]
         s0 = perturbed.strength.values[i, 0]
-        if ci not in models:
-            try:
-                models[ci] = fit_mean_field(
-                    s_control, p=p, dc=float(control.dc_strength.values[0, -1]),
-                    early=early, window=window,
-                )  # fmt: skip
-            except ValueError:
-                models[ci] = None
-        model = models[ci]
         kk = int(np.flatnonzero(comps == k)[0])
-        mf = None if model is None else bool(model.survivors(s0, steps)[kk])
-        lv = _lv_prediction(control, s0, steps, window)
+        sims = model.simulated(s0, steps)
         # the observational rule: survive iff the initial signal beats the control's
         # weakest survivor's (None when the control kept no other circle)
         others = np.delete(np.arange(comps.size), kk)
         floor = s_control[0, others][before[others]]
-        signal = bool(s0[kk] > floor.min()) if floor.size else None
-        rows.append({
+        row: dict[str, Any] = {
             "seed": int(seed), "target": int(k), "factor": float(f),
             "target_survived": bool(after[kk]), "target_survived_control": bool(before[kk]),
-            "entered": " ".join(str(c) for c in comps[after & ~before]),
-            "left": " ".join(str(c) for c in comps[before & ~after]),
+            "entered": _names(comps, after & ~before), "left": _names(comps, before & ~after),
             "n_survivors": int(after.sum()),
-            "pred_mean_field": mf, "pred_lv": None if lv is None else bool(lv[kk]),
-            "pred_signal": signal,
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+            "pred_signal": bool(s0[kk] > floor.min()) if floor.size else None,
+        }  # fmt: skip
+        for name in ("mean_field", "lv"):
+            sim, base = sims[name], baseline[ci][name]
+            row[f"pred_{name}"] = None if sim is None else bool(sim[kk])
+            gained = None if sim is None or base is None else sim & ~base
+            row[f"pred_entered_{name}"] = _names(comps, gained)
+        row["pred_entered_invasion"] = (
+            _names(comps, model.invasion_entrants(kk)) if f == 0 else None
+        )
+        rows.append(row)
+    order = ["seed", "target", "factor", "target_survived", "target_survived_control"]
+    frame = pd.DataFrame(rows)
+    return frame[order + [c for c in frame.columns if c not in order]]
 
 
 def _known(prediction: Any) -> bool:
