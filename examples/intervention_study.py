@@ -27,6 +27,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 
 import lvdyn
@@ -68,7 +69,12 @@ def main() -> None:
     parser.add_argument("--p", type=int, default=59, help="modulus")
     parser.add_argument("--d-embed", type=int, default=128, help="embedding dimension")
     parser.add_argument("--out", default="intervention_study", help="output folder")
+    parser.add_argument("--reanalyse", default=None, help="folder of a previous run's traces")
     args = parser.parse_args()
+    if args.reanalyse:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        reanalyse(Path(args.reanalyse), Path(args.out))
+        return
     torch.set_num_threads(1)
     settings = {"p": args.p, "d_embed": args.d_embed, "width": 100, "dtype": "float32"}
     settings["progress"] = False
@@ -93,43 +99,74 @@ def main() -> None:
                                 window=window, controls=up.traces, **settings)  # fmt: skip
         print(f"shrink study: {len(down.table)} runs, {time.perf_counter() - start:.0f} s total")
 
-    results = {}
-    summaries = []
-    for name, study in (("boost", up), ("shrink", down)):
-        if study is None or study.table.empty:
+    studies = {"boost": up, "shrink": down}
+    tables = {n: (st.traces, st.table) for n, st in studies.items() if st is not None}
+    extra = {"steps": steps, "seeds": seeds, "boost": boost, "shrink": shrink}
+    report(tables, out, {**settings, **extra, "seconds": time.perf_counter() - start})
+
+
+SURVIVAL_PREDICTORS = ("pred_mean_field", "pred_lv", "pred_signal")
+ENTRANT_PREDICTORS = ("pred_entered_mean_field", "pred_entered_lv", "pred_entered_invasion")
+
+
+def same_set(predicted, observed) -> bool:
+    """Whether a predicted set of entrants (space-separated string) is the observed one."""
+    if predicted is None or (isinstance(predicted, float) and np.isnan(predicted)):
+        return False
+    return set(str(predicted).split()) == set(str(observed or "").split())
+
+
+def report(tables, out: Path, settings: dict) -> None:
+    """Tables, accuracies, figure and results.json for the studies in ``tables``."""
+    results: dict = {"settings": settings}
+    summaries = {}
+    for name, (traces, table) in tables.items():
+        if table.empty:
             continue
-        table = study.table
-        summary = mi.summarise(table)
-        summaries.append(summary)
+        summary = mi.summarise(table[[c for c in table.columns if "entered_" not in c]])
+        summaries[name] = summary
         table.to_csv(out / f"{name}_runs.csv", index=False)
-        lvdyn.save_traces(study.traces, out / f"{name}_traces.nc")
         summary.to_csv(out / f"{name}_summary.csv", index=False)
+        lvdyn.save_traces(traces, out / f"{name}_traces.nc")
         print(f"\n{name}: per run\n{table.to_string(index=False)}")
         print(f"\n{name}: per factor\n{summary.round(3).to_string(index=False)}")
         accuracy = {
             col[5:]: float(np.mean([
-                p is not None and bool(p) == bool(o)
+                p is not None and not pd.isna(p) and bool(p) == bool(o)
                 for p, o in zip(table[col], table.target_survived, strict=True)
             ]))
-            for col in table.columns if col.startswith("pred_")
+            for col in SURVIVAL_PREDICTORS
         }  # fmt: skip
-        baseline = float(np.mean(table.target_survived == table.target_survived_control))
-        results[name] = {
-            "summary": summary.to_dict("records"),
-            "accuracy": accuracy,
-            "accuracy_no_change": baseline,
-            "entered_after_removal": table[table.factor == 0][
-                ["seed", "target", "entered"]
-            ].to_dict("records"),
-        }
-        print(f"{name}: prediction accuracy {accuracy}; 'nothing changes' {baseline:.3f}")
-    plot(summaries[0] if summaries else None, summaries[1] if len(summaries) > 1 else None,
-         out / "dose_response.png")  # fmt: skip
-    results["settings"] = {**settings, "steps": steps, "seeds": seeds, "boost": boost,
-                           "shrink": shrink, "seconds": time.perf_counter() - start}  # fmt: skip
+        accuracy["no_change"] = float(
+            np.mean(table.target_survived == table.target_survived_control)
+        )
+        removed = table[table.factor == 0]
+        entrants = {}
+        if len(removed):
+            for col in ENTRANT_PREDICTORS:
+                pairs = zip(removed[col], removed.entered, strict=True)
+                entrants[col[5:]] = float(np.mean([same_set(p, o) for p, o in pairs]))
+            entrants["entered_none"] = float(np.mean([same_set("", o) for o in removed.entered]))
+        results[name] = {"summary": summary.to_dict("records"), "accuracy": accuracy,
+                         "entrant_accuracy": entrants, "n_runs": len(table)}  # fmt: skip
+        print(f"{name}: accuracy on target survival {accuracy}")
+        if entrants:
+            print(f"{name}: accuracy on the set of entrants after removal {entrants}")
+    plot(summaries.get("boost"), summaries.get("shrink"), out / "dose_response.png")
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(results, indent=1, default=str))
     print(f"wrote {out}/ (results.json, *_runs.csv, *_summary.csv, *_traces.nc, dose_response.png)")
+
+
+def reanalyse(folder: Path, out: Path) -> None:
+    """Recompute the outcomes and predictions from the traces a previous run saved."""
+    tables = {}
+    for name in ("boost", "shrink"):
+        path = folder / f"{name}_traces.nc"
+        if path.exists():
+            traces = lvdyn.open_traces(path).load()
+            tables[name] = (traces, mi.outcomes(traces, window=min(1000, int(traces.step[-1]))))
+    report(tables, out, {"reanalysed": str(folder)})
 
 
 if __name__ == "__main__":
