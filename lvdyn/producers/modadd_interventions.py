@@ -398,10 +398,11 @@ def plot_dose_response(summary: pd.DataFrame, *, ax: Any = None, title: str = ""
     err = np.vstack([y - summary.p_low.values, summary.p_high.values - y])
     ax.errorbar(x, y, yerr=err, marker="o", capsize=4, color="tab:blue",
                 label="trained (95% Wilson)")  # fmt: skip
-    styles = {"mean_field": "s--", "lv": "^:", "signal": "x-."}
-    for name, style in styles.items():
+    styles = {"mean_field": ("s--", "tab:orange"), "lv": ("^:", "tab:green"),
+              "signal": ("x-.", "tab:gray")}  # fmt: skip
+    for name, (style, color) in styles.items():
         if f"rate_{name}" in summary:
-            ax.plot(x, summary[f"rate_{name}"].values, style, alpha=0.7,
+            ax.plot(x, summary[f"rate_{name}"].values, style, color=color, alpha=0.8,
                     label=f"predicted: {name}")  # fmt: skip
     ax.set_xlabel("factor on the target's initial S_k")
     ax.set_ylabel("P(target survives)")
