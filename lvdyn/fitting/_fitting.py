@@ -155,7 +155,12 @@ def fit_traces(
         # The estimator names equations by position; warn below with the component labels.
         if isinstance(model, MatrixODEModel):
             warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(design.X, design.y, sample_weight=weight)
+        if getattr(model, "pooled_by_run", False):
+            # exchangeable components: shared parameters, one set of growth rates per run
+            model.fit(design.X, design.y, sample_weight=weight, groups=design.run)
+            model.run_labels_ = select_traces(ds, runs=runs)["run"].values[model.groups_]
+        else:
+            model.fit(design.X, design.y, sample_weight=weight)
     model.component_labels_ = labels
     converged = getattr(model, "converged_", None)
     if converged is not None and not np.all(converged):
