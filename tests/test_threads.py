@@ -83,7 +83,8 @@ def test_modadd_never_starts_more_workers_than_chunks(one_run_per_chunk) -> None
         combine="concat", optimizer="adamw", lr=0.01, weight_decay=0.5, betas=(0.9, 0.999),
         eps=1e-8, train_fraction=0.8, dtype="float32", device="cpu", steps=1, seeds=[0, 1],
         design="vary_all", init_seed=0, log_every=1, eval_every=None, snapshot_steps=(),
-        checkpoint_every=10, fitness_signals=True,
+        checkpoint_every=10, fitness_signals=True, given_embedding=False,
+        freeze_embedding=False, freeze_mlp=False,
     )  # fmt: skip
     assert modadd._new_trainer(config, threads=16).workers == 2
     assert modadd._new_trainer(config, threads=1).workers == 1

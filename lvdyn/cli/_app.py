@@ -96,6 +96,7 @@ def _register_commands() -> None:
     from lvdyn.cli import (
         _analyze,  # noqa: F401
         _demo,  # noqa: F401
+        _experiment,  # noqa: F401
         _fit,  # noqa: F401
         _import,  # noqa: F401
         _plot,  # noqa: F401

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from lvdyn.cli._train import (
@@ -55,6 +56,14 @@ def train_modadd(
     ] = None,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
     resume: Annotated[bool, typer.Option(help="Resume from --checkpoint if it exists.")] = True,
+    initial_embedding: Annotated[
+        Path | None,
+        typer.Option(help="Starting embedding(s): a .npy of shape (p, d) or (run, p, d)."),
+    ] = None,
+    freeze_embedding: Annotated[
+        bool, typer.Option(help="Keep the embedding fixed; train the MLP only.")
+    ] = False,
+    freeze_mlp: Annotated[bool, typer.Option(help="Keep the MLP fixed; train E only.")] = False,
     threads: ThreadsOption = None,
     progress: Annotated[
         bool | None, typer.Option(help="Progress bar (default: only on a terminal).")
@@ -69,6 +78,15 @@ def train_modadd(
     from lvdyn.producers import modadd
 
     check_writable(out, argument="--out")
+    given = None
+    if initial_embedding is not None:
+        try:  # allow_pickle=False: a .npy file never runs code
+            given = np.load(initial_embedding, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"`--initial-embedding`: {str(initial_embedding)!r} is not a readable .npy "
+                f"array ({exc}). Save it with numpy.save."
+            ) from exc
     try:
         ds = modadd.train(
             p=p, d_embed=d_embed, width=width, depth=depth, activation=activation,
@@ -78,6 +96,7 @@ def train_modadd(
             init_seed=init_seed, log_every=log_every, eval_every=eval_every,
             snapshot_steps=parse_int_list(snapshot_steps, option="--snapshot-steps"),
             checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+            initial_embedding=given, freeze_embedding=freeze_embedding, freeze_mlp=freeze_mlp,
             progress=False if quiet or as_json else progress, threads=threads,
         )  # fmt: skip
     except modadd.TrainingInterrupted as stopped:

@@ -30,7 +30,8 @@ MAX_RELATIVE_STDERR = 0.5
 #: Named published recipes: the derivative method, the window length in steps, the estimator.
 RECIPES: dict[str, dict[str, Any]] = {
     # Ding, Guo, Michaud, Liu, Tegmark 2024 (circle-survival analysis/odes/ode_fit.py): Lasso
-    # (alpha 0.01, intercept) on raw one-step forward differences of the first 1000 steps.
+    # (alpha 0.01, intercept) on raw one-step forward differences at steps 0..999 (1000
+    # samples; the last difference uses step 1000).
     "ding2024": {
         "derivative": "forward",
         "n_steps": 1000,
@@ -86,7 +87,9 @@ def _recipe_window(ds: xr.Dataset, name: str, window: Window, model: Any) -> tup
     if window is not None:
         raise ValueError(f"`recipe={name!r}` fixes the window; do not pass `window` with it.")
     first = int(ds[STEP].values[0])
-    return (first, first + recipe["n_steps"] - 1), recipe["derivative"]
+    # states at steps first..first + n_steps - 1, each with its forward difference, which
+    # needs the step after: ode_fit.py regresses S[1:n+1] - S[:n] on S[:n], n = 1000
+    return (first, first + recipe["n_steps"]), recipe["derivative"]
 
 
 def fit_traces(

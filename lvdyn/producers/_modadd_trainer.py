@@ -134,6 +134,7 @@ class EnsembleTrainer:
     chunk_size: int = 1
     workers: int = 1
     fitness: bool = False
+    frozen: tuple[str, ...] = ()
     step: int = 0
     state: dict[str, torch.Tensor] = field(default_factory=dict)
     logged_steps: list[int] = field(default_factory=list)
@@ -152,6 +153,10 @@ class EnsembleTrainer:
         self._pending: list[torch.Tensor] = []
         self._last_step = -1
         self._pool = WorkerPool(1, None)  # inline; run_until brings the workers
+        # frozen parameters get neither updates nor weight decay, as a torch parameter with
+        # requires_grad=False under torch.optim.AdamW; their gradients are still computed
+        # (the fitness signals need dL/dE)
+        self._trainable = {k: v for k, v in self.params.items() if k not in self.frozen}
 
     # ----- one forward pass ------------------------------------------------------------
     def _chunks(self) -> list[tuple[int, int]]:
@@ -195,7 +200,7 @@ class EnsembleTrainer:
         n = self.optimizer.advance(self.state)
         self._pool.map(
             lambda rows: self.optimizer.update(
-                self.params, self.grads, self.state, n, slice(*rows)
+                self._trainable, self.grads, self.state, n, slice(*rows)
             ),
             self._chunks(),
         )
