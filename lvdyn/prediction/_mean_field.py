@@ -102,10 +102,13 @@ def shipped_mean_field(ds: xr.Dataset | None = None) -> MeanFieldLV:
     data = _shipped()
     if ds is not None:
         differ = {
-            name: ds[name].values.tolist()
+            name
             for name, value in data["applies_to"].items()
-            if name not in ds.coords or not np.all(np.asarray(ds[name].values) == value)
+            if name != "producer"
+            and (name not in ds.coords or not np.all(np.asarray(ds[name].values) == value))
         }
+        if _producer(ds) != data["applies_to"]["producer"]:
+            differ.add("producer")
         if differ:
             warnings.warn(
                 f"the shipped mean-field coefficients were fitted on runs with "
