@@ -32,15 +32,28 @@ def analyze(
     if as_json:
         print(json.dumps(summary))
         return
-    console = Console(quiet=quiet)
-    console.print(f"[bold]{summary['model']}[/bold] from {model_path}")
+    console = Console(quiet=quiet, soft_wrap=True)
+    console.print(f"[bold]{summary['model']}[/bold] from {model_path}", highlight=False)
     for line in summary["equations"]:
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False, highlight=False)
+    if summary["symbols"]:
+        console.print(f"  symbols: {summary['symbols']}", markup=False, highlight=False)
     table = Table(title="Where it settles")
     table.add_column("quantity")
     table.add_column("value")
-    for key in ("equilibria_status", "stability", "max_real_eigenvalue", "survivors"):
-        table.add_row(key.replace("_", " "), str(summary[key]))
+    state = summary["settled_state"]
+    pairs = zip(summary["labels"], state or [], strict=False)
+    settled = "none" if state is None else ", ".join(f"{k}: {v:.4g}" for k, v in pairs)
+    eigenvalue = summary["max_real_eigenvalue"]
+    rows = {
+        "equilibria status": str(summary["equilibria_status"]),
+        "settled state": settled,
+        "stability": str(summary["stability"]),
+        "max real eigenvalue": "none" if eigenvalue is None else f"{eigenvalue:.4g}",
+        "survivors": str(summary["survivors"]),
+    }
+    for key, value in rows.items():
+        table.add_row(key, value)
     console.print(table)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from lvdyn.models._base import AbstractODEModel
+from lvdyn.traces._symbols import symbol_names
 
 __all__ = ["SINDy"]
 
@@ -82,7 +83,7 @@ class SINDy(AbstractODEModel):
     >>> y = np.stack([X[:, 0] - X[:, 0] ** 2, -0.5 * X[:, 1] * X[:, 0]], axis=1)
     >>> model = SINDy(library="lotka_volterra", threshold=0.05).fit(X, y)
     >>> model.equations()
-    ['dx0/dt = 1 x0 - 1 x0^2', 'dx1/dt = -0.5 x0 x1']
+    ['dx_0/dt = 1 x_0 - 1 x_0^2', 'dx_1/dt = -0.5 x_0 x_1']
     """
 
     def __init__(
@@ -185,7 +186,7 @@ class SINDy(AbstractODEModel):
     def equations(self, precision: int = 3, names: Any = None) -> list[str]:
         """Readable equations, one per component, using ``names`` or the component labels.
 
-        Integer labels ``k`` are written ``xk``.
+        Labels become symbol names as in `lvdyn.equations` (integer ``k`` -> ``x_k``).
 
         Terms whose coefficient rounds to zero at ``precision`` decimals are left out (as in
         ``pysindy.SINDy.print``).
@@ -195,7 +196,7 @@ class SINDy(AbstractODEModel):
         if names is None:
             labels = getattr(self, "component_labels_", None)
             labels = range(k) if labels is None else labels
-            names = [v if isinstance(v, str) else f"x{v}" for v in labels]
+            names = symbol_names(labels)
         names = [str(n) for n in names]
         out = []
         for i in range(k):
