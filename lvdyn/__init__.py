@@ -19,9 +19,13 @@ from lvdyn.analysis import settle_step as settle_step
 from lvdyn.analysis import solve_lcp as solve_lcp
 from lvdyn.analysis import stability as stability
 from lvdyn.analysis import survivors as survivors
+from lvdyn.core._errors import DataError as DataError
+from lvdyn.core._errors import DegenerateFitWarning as DegenerateFitWarning
 from lvdyn.core._errors import DivergenceWarning as DivergenceWarning
 from lvdyn.core._errors import FitError as FitError
 from lvdyn.core._errors import IllConditionedWarning as IllConditionedWarning
+from lvdyn.core._errors import MissingValuesWarning as MissingValuesWarning
+from lvdyn.core._errors import NumericalError as NumericalError
 from lvdyn.core._errors import SchemaError as SchemaError
 from lvdyn.fitting._bootstrap import bootstrap_traces as bootstrap_traces
 from lvdyn.fitting._coefficients import coefficients as coefficients
@@ -60,8 +64,12 @@ from lvdyn.traces._tables import (
 
 __all__ = [
     "__version__",
-    # errors
+    # errors and warnings
+    "DataError",
+    "DegenerateFitWarning",
     "FitError",
+    "MissingValuesWarning",
+    "NumericalError",
     "SchemaError",
     # traces
     "SCHEMA_VERSION",

@@ -278,19 +278,19 @@ API_CASES = [
     Case(
         "fit: zero strength for Lotka-Volterra",
         lambda d: _fit(lvdyn.LotkaVolterra(), _with_zero()),
-        lvdyn.FitError,
+        lvdyn.DataError,
         ("strength <= 0", "step 30", "component 'b'"),
     ),
     Case(
         "fit: negative strength for Lotka-Volterra",
         lambda d: _fit(lvdyn.LotkaVolterra(), _with_negative()),
-        lvdyn.FitError,
+        lvdyn.DataError,
         ("strength <= 0", "step 50", "component 'c'"),
     ),
     Case(
         "fit: fewer steps than the derivative needs",
         lambda d: _fit(lvdyn.LinearODE(), _traces().isel(step=slice(0, 3)), derivative="central4"),
-        lvdyn.FitError,
+        lvdyn.DataError,
         ("`derivative`", "5 samples in a row", "at most 3"),
     ),
     Case(
@@ -299,7 +299,7 @@ API_CASES = [
             lvdyn.LinearODE(),
             _traces().where(xr.DataArray(np.arange(12) % 2 == 0, dims="step")),
         ),
-        lvdyn.FitError,
+        lvdyn.DataError,
         ("`derivative`", "3 samples in a row", "at most 1"),
     ),
     Case(
@@ -374,6 +374,36 @@ API_CASES = [
         lambda d: _fit(lvdyn.LotkaVolterra(penalty="lasso", alpha="big")),
         ValueError,
         ("`alpha` must be a non-negative number", "got 'big' (str)"),
+    ),
+    Case(
+        "hyper: negative alpha without a penalty (checked even though unused)",
+        lambda d: _fit(lvdyn.LotkaVolterra(alpha=-1.0)),
+        ValueError,
+        ("`alpha` must be a non-negative number", "got -1.0 (float)"),
+    ),
+    Case(
+        "hyper: alpha a string without a penalty",
+        lambda d: _fit(lvdyn.LotkaVolterra(alpha="big")),
+        ValueError,
+        ("`alpha` must be a non-negative number", "got 'big' (str)"),
+    ),
+    Case(
+        "hyper: l1_ratio out of range without elasticnet",
+        lambda d: _fit(lvdyn.LinearODE(l1_ratio=-0.5)),
+        ValueError,
+        ("`l1_ratio` must be a number in [0, 1]", "got -0.5"),
+    ),
+    Case(
+        "hyper: SINDy degree unused by the lotka_volterra library",
+        lambda d: _fit(lvdyn.SINDy(library="lotka_volterra", degree=0)),
+        ValueError,
+        ("`degree` must be a positive integer", "got 0"),
+    ),
+    Case(
+        "hyper: SINDy relax_coeff_nu unused by stlsq",
+        lambda d: _fit(lvdyn.SINDy(relax_coeff_nu=-1.0)),
+        ValueError,
+        ("`relax_coeff_nu` must be a positive number", "got -1.0"),
     ),
     Case(
         "hyper: l1_ratio out of range",
@@ -810,3 +840,14 @@ def test_cli_bad_input_in_a_real_process_prints_one_line(tmp_path: Path) -> None
 def test_catalogue_size() -> None:
     # The catalogue is the specification of the error policy; keep it broad.
     assert len(API_CASES) + len(CLI_CASES) >= 40
+
+
+def test_data_errors_are_value_errors_and_fit_errors() -> None:
+    """scikit-learn users catch ValueError for bad input; FitError still catches it too."""
+    for ds in (_with_zero(), _traces().isel(step=slice(0, 2))):
+        with pytest.raises(ValueError) as caught:
+            lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, derivative="central4")
+        assert isinstance(caught.value, lvdyn.FitError)
+        assert isinstance(caught.value, lvdyn.DataError)
+    assert not issubclass(lvdyn.NumericalError, ValueError)
+    assert issubclass(lvdyn.NumericalError, lvdyn.FitError)

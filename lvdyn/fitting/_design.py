@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn.core._errors import FitError
+from lvdyn.core._errors import DataError
 from lvdyn.fitting._derivatives import (
     DerivativeMethod,
     differentiate,
@@ -186,7 +186,7 @@ def traces_design(
             x = strength[i, rows]
             if log and np.any(x <= 0):
                 bad = np.argwhere(x <= 0)[0]
-                raise FitError(
+                raise DataError(
                     f"run {sub[RUN].values[i].item()!r} has strength <= 0 (first at step "
                     f"{steps[rows][bad[0]]}, component {sub[COMPONENT].values[bad[1]].item()!r}, "
                     f"value {x[tuple(bad)]:g}); "
@@ -198,7 +198,7 @@ def traces_design(
             parts.append((d.states, d.rates, weights[i, idx], np.full(idx.size, i), steps[idx]))
     if not parts or sum(p[0].shape[0] for p in parts) == 0:
         longest = _longest_stretch(strength)
-        raise FitError(
+        raise DataError(
             f"no samples to fit: `derivative` {derivative!r} needs {min_samples(method)} "
             f"samples in a row without NaN; the selected runs have at most {longest}. Widen "
             "`window`, select other `runs`, or use derivative='forward'."

@@ -28,7 +28,7 @@ import xarray as xr
 from scipy.optimize import least_squares
 from sklearn.exceptions import ConvergenceWarning
 
-from lvdyn.core._errors import FitError
+from lvdyn.core._errors import DataError
 from lvdyn.fitting._design import Window, select_traces, trace_times
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._constraints import matrix_bounds
@@ -212,14 +212,14 @@ def refine_trajectories(
     times = trace_times(sub, time)
     strength = sub["strength"].transpose(RUN, STEP, COMPONENT).values.astype(np.float64)
     if np.isnan(strength).any():
-        raise FitError(
+        raise DataError(
             "refine_trajectories needs runs without NaN inside the window; select a window "
             "or runs where every component is finite."
         )
     log = isinstance(model, LotkaVolterra)
     if log:
         if np.any(strength <= 0):
-            raise FitError("Lotka-Volterra refinement needs positive strengths.")
+            raise DataError("Lotka-Volterra refinement needs positive strengths.")
         strength = np.log(strength)
     seg = _segments(list(strength), list(times), n_segments if shooting == "multiple" else 1)
     problem = _Problem(model, seg, substeps, continuity_weight)

@@ -29,6 +29,10 @@ OPTIMIZERS: dict[str, tuple[str, str | None]] = {
 }
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+
+
 def _import_pysindy() -> Any:
     try:
         import pysindy
@@ -116,10 +120,13 @@ class SINDy(AbstractODEModel):
             raise ValueError(
                 f"`library` must be 'polynomial' or 'lotka_volterra'; got {self.library!r}."
             )
-        if self.library == "lotka_volterra":
-            return ps.PolynomialLibrary(degree=2, include_bias=False)
+        # Every hyperparameter is checked, used or not (scikit-learn's convention).
         if not isinstance(self.degree, int | np.integer) or self.degree < 1:
             raise ValueError(f"`degree` must be a positive integer; got {self.degree!r}.")
+        if not isinstance(self.include_bias, bool | np.bool_):
+            raise ValueError(f"`include_bias` must be True or False; got {self.include_bias!r}.")
+        if self.library == "lotka_volterra":
+            return ps.PolynomialLibrary(degree=2, include_bias=False)
         return ps.PolynomialLibrary(degree=int(self.degree), include_bias=bool(self.include_bias))
 
     def _make_optimizer(self, ps: Any) -> Any:
@@ -133,8 +140,23 @@ class SINDy(AbstractODEModel):
                 f"`optimizer={self.optimizer!r}` uses pysindy.{name}, which needs the optional "
                 f"dependency {extra}; install it with: pip install 'pysindy[{extra}]'."
             )
-        if not np.isfinite(self.threshold) or self.threshold < 0:
-            raise ValueError(f"`threshold` must be a non-negative number; got {self.threshold!r}.")
+        for name in ("threshold", "alpha"):
+            value = getattr(self, name)
+            if not _is_number(value) or not np.isfinite(value) or value < 0:
+                raise ValueError(f"`{name}` must be a non-negative number; got {value!r}.")
+        nu = self.relax_coeff_nu
+        if not _is_number(nu) or not np.isfinite(nu) or nu <= 0:
+            raise ValueError(f"`relax_coeff_nu` must be a positive number; got {nu!r}.")
+        if (
+            isinstance(self.max_iter, bool)
+            or not isinstance(self.max_iter, int | np.integer)
+            or self.max_iter < 1
+        ):
+            raise ValueError(f"`max_iter` must be a positive integer; got {self.max_iter!r}.")
+        if not isinstance(self.normalize_columns, bool | np.bool_):
+            raise ValueError(
+                f"`normalize_columns` must be True or False; got {self.normalize_columns!r}."
+            )
         common = dict(max_iter=int(self.max_iter), normalize_columns=bool(self.normalize_columns))
         if self.optimizer == "stlsq":
             return ps.STLSQ(threshold=float(self.threshold), alpha=float(self.alpha), **common)

@@ -29,7 +29,7 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
 from lvdyn._version import __version__
-from lvdyn.core._errors import FitError
+from lvdyn.core._errors import NumericalError
 from lvdyn.producers._ground_truth import check_number, check_positive_int
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
@@ -230,7 +230,7 @@ def lotka_volterra(
             atol=atol,
         )
         if not sol.success or sol.y.shape[1] != times.size:
-            raise FitError(f"the Lotka-Volterra simulation failed: {sol.message}")
+            raise NumericalError(f"the Lotka-Volterra simulation failed: {sol.message}")
         runs.append(np.exp(sol.y.T))
     return _finish(
         np.stack(runs),
@@ -282,7 +282,7 @@ def linear(
         clean[:, i] = current[:, :n]
         current = current @ propagator.T
     if not np.all(np.isfinite(clean)):
-        raise FitError(
+        raise NumericalError(
             "the linear simulation overflowed; A has eigenvalues with large "
             "positive real parts for this number of steps."
         )
