@@ -690,7 +690,7 @@ CLI_CASES = [
     CliCase(
         "fit: window outside the data",
         lambda d: ["fit", str(_saved(d)), "--window", "500:900", "--out", _out(d)],
-        ("`window` (500, 900) selects no steps",),
+        ("`--window` (500, 900) selects no steps",),
     ),
     CliCase(
         "fit: zero strength for LV",
@@ -700,12 +700,12 @@ CLI_CASES = [
     CliCase(
         "fit: unknown derivative",
         lambda d: ["fit", str(_saved(d)), "--derivative", "nope", "--out", _out(d)],
-        ("`derivative` must be one of", "'nope'"),
+        ("`--derivative` must be one of", "'nope'"),
     ),
     CliCase(
         "fit: unknown penalty",
         lambda d: ["fit", str(_saved(d)), "--penalty", "l0", "--out", _out(d)],
-        ("`penalty` must be", "'l0'"),
+        ("`--penalty` must be", "'l0'"),
     ),
     CliCase(
         "fit: out in a missing folder",
@@ -716,6 +716,54 @@ CLI_CASES = [
         "fit: out is a folder",
         lambda d: ["fit", str(_saved(d)), "--out", str(d)],
         ("`--out` must be a file path",),
+    ),
+    CliCase(
+        "fit: too few steps names the flags, not keywords",
+        lambda d: [
+            "fit",
+            str(_saved(d, _traces().isel(step=slice(0, 3)))),
+            "--derivative",
+            "central4",
+            "--out",
+            _out(d),
+        ],
+        ("`--derivative` 'central4' needs 5 samples", "`--window`", "--derivative forward"),
+    ),
+    CliCase(
+        "fit: diagonal for SINDy",
+        lambda d: [
+            "fit",
+            str(_saved(d)),
+            "--model",
+            "sindy",
+            "--diagonal",
+            "nonpositive",
+            "--out",
+            _out(d),
+        ],
+        ("`--diagonal` constrains linear and lv fits",),
+    ),
+    CliCase(
+        "fit: unknown diagonal",
+        lambda d: ["fit", str(_saved(d)), "--diagonal", "negative", "--out", _out(d)],
+        ("`--diagonal` must be", "'negative'"),
+    ),
+    CliCase(
+        "fit: time axis the traces lack",
+        lambda d: ["fit", str(_saved(d)), "--time", "time", "--out", _out(d)],
+        ("`--time` must be 'step'", "Coordinates available: none"),
+    ),
+    CliCase(
+        "import: value column misnamed names the flags",
+        lambda d: [
+            "import",
+            str(_csv(d, "step,component,strength\n0,a,1\n")),
+            "--value",
+            "val",
+            "--out",
+            _out(d),
+        ],
+        ("missing columns ['val']", "--component and --value"),
     ),
     CliCase(
         "import: empty CSV",
@@ -745,7 +793,7 @@ CLI_CASES = [
     CliCase(
         "predict: prefix longer than the run",
         lambda d: ["predict", str(_saved(d)), "--prefix", "5000", "--method", "last-value"],
-        ("`prefix` must lie within the logged steps", "got 5000"),
+        ("`--prefix` must lie within the logged steps", "got 5000"),
     ),
     CliCase(
         "predict: a single logged step",

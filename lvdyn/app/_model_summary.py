@@ -25,6 +25,7 @@ class ModelSummary:
     max_real_eigenvalue: float | None
     survivors: list[Any] | None
     parameters: dict[str, Any]
+    fit: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a dict (for ``--json``)."""
@@ -98,4 +99,5 @@ def summarize_model(model: Any, *, precision: int = 3) -> ModelSummary:
         if alive is None
         else [label for label, a in zip(label_list, alive, strict=True) if a],
         parameters=_parameters(model),
+        fit=dict(getattr(model, "fit_info_", None) or {}),
     )

@@ -38,6 +38,16 @@ def analyze(
         console.print(f"  {line}", markup=False, highlight=False)
     if summary["symbols"]:
         console.print(f"  symbols: {summary['symbols']}", markup=False, highlight=False)
+    info = summary["fit"]
+    if info:
+        first, last = info["fit_window"]
+        console.print(
+            f"  fitted on steps {first}..{last} of {info['source_traces']}, rates per "
+            f"{info['fit_time']}, derivative {info['fit_derivative']}, penalty "
+            f"{info['fit_penalty']}, constraints {info['fit_constraints']}",
+            markup=False,
+            highlight=False,
+        )
     table = Table(title="Where it settles")
     table.add_column("quantity")
     table.add_column("value")

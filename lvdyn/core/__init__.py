@@ -10,6 +10,7 @@ from lvdyn.core._errors import DataError as DataError
 from lvdyn.core._errors import DegenerateFitWarning as DegenerateFitWarning
 from lvdyn.core._errors import DivergenceWarning as DivergenceWarning
 from lvdyn.core._errors import FitError as FitError
+from lvdyn.core._errors import FitSettingsWarning as FitSettingsWarning
 from lvdyn.core._errors import IllConditionedWarning as IllConditionedWarning
 from lvdyn.core._errors import MissingValuesWarning as MissingValuesWarning
 from lvdyn.core._errors import NumericalError as NumericalError
@@ -20,6 +21,7 @@ __all__ = [
     "DegenerateFitWarning",
     "DivergenceWarning",
     "FitError",
+    "FitSettingsWarning",
     "IllConditionedWarning",
     "MissingValuesWarning",
     "NumericalError",

@@ -7,6 +7,7 @@ __all__ = [
     "DegenerateFitWarning",
     "DivergenceWarning",
     "FitError",
+    "FitSettingsWarning",
     "IllConditionedWarning",
     "MissingValuesWarning",
     "NumericalError",
@@ -94,3 +95,8 @@ class DegenerateFitWarning(UserWarning):
 class MissingValuesWarning(UserWarning):
     """Many of the values a fit or an import used are missing (NaN); the message gives the
     count and the share, and how the samples were dropped."""
+
+
+class FitSettingsWarning(UserWarning):
+    """A fitted model is used with another window or time axis than it was fitted on (as
+    stored in its file); the message names both and how to use the stored ones."""

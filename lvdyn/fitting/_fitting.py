@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from lvdyn.fitting._conditioning import check_conditioning
 from lvdyn.fitting._derivatives import DerivativeMethod
 from lvdyn.fitting._design import Design, Window, select_traces, traces_design
+from lvdyn.fitting._provenance import fit_record
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
 from lvdyn.traces._schema import COMPONENT, STEP
@@ -108,7 +109,10 @@ def fit_traces(
 
     Returns
     -------
-    The fitted ``model``; ``model.component_labels_`` holds the traces' component labels.
+    The fitted ``model``; ``model.component_labels_`` holds the traces' component labels and
+    ``model.fit_info_`` what the fit was made from (steps, runs, time axis and units,
+    derivative, penalty and constraints, source traces and checksums, lvdyn version), which
+    `save_model` writes into the model file.
 
     Warns
     -----
@@ -154,6 +158,14 @@ def fit_traces(
             warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(design.X, design.y, sample_weight=weight)
     model.component_labels_ = labels
+    model.fit_info_ = fit_record(
+        model,
+        ds,
+        select_traces(ds, runs=runs, window=window),
+        derivative=derivative,
+        time=time,
+        n_samples=design.X.shape[0],
+    )
     converged = getattr(model, "converged_", None)
     if converged is not None and not np.all(converged):
         warnings.warn(
