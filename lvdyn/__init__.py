@@ -12,6 +12,8 @@ from lvdyn import _accessor  # noqa: F401  (registers ds.lvdyn)
 from lvdyn._version import __version__ as __version__
 from lvdyn.analysis import MultistabilityWarning as MultistabilityWarning
 from lvdyn.analysis import find_equilibria as find_equilibria
+from lvdyn.analysis import growth_rates as growth_rates
+from lvdyn.analysis import interaction_matrix as interaction_matrix
 from lvdyn.analysis import interaction_table as interaction_table
 from lvdyn.analysis import keystoneness as keystoneness
 from lvdyn.analysis import predict_survivors as predict_survivors
@@ -96,6 +98,8 @@ __all__ = [
     # analysis
     "MultistabilityWarning",
     "find_equilibria",
+    "growth_rates",
+    "interaction_matrix",
     "interaction_table",
     "keystoneness",
     "predict_survivors",
