@@ -10,6 +10,7 @@ import xarray as xr
 from sklearn.exceptions import ConvergenceWarning
 
 from lvdyn.fitting._conditioning import check_conditioning
+from lvdyn.fitting._degenerate import check_fit
 from lvdyn.fitting._derivatives import DerivativeMethod
 from lvdyn.fitting._design import Design, Window, select_traces, traces_design
 from lvdyn.fitting._provenance import fit_record
@@ -119,6 +120,11 @@ def fit_traces(
     IllConditionedWarning
         When the pooled states cannot identify every parameter: constant (saturated)
         components, components with identical trajectories, or a nearly singular design.
+    DegenerateFitWarning
+        When the fitted model is all zero (a penalty or SINDy's threshold removed every
+        term) or blows up when simulated from the first state of a training run.
+    MissingValuesWarning
+        When more than 10% of the selected strengths are missing.
     sklearn.exceptions.ConvergenceWarning
         When coordinate descent (the L1 penalties) stops at ``max_iter`` before meeting
         ``tol``, naming the components whose equations did not converge.
@@ -158,14 +164,11 @@ def fit_traces(
             warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(design.X, design.y, sample_weight=weight)
     model.component_labels_ = labels
+    sub = select_traces(ds, runs=runs, window=window)
     model.fit_info_ = fit_record(
-        model,
-        ds,
-        select_traces(ds, runs=runs, window=window),
-        derivative=derivative,
-        time=time,
-        n_samples=design.X.shape[0],
+        model, ds, sub, derivative=derivative, time=time, n_samples=design.X.shape[0]
     )
+    check_fit(model, sub, design, time)
     converged = getattr(model, "converged_", None)
     if converged is not None and not np.all(converged):
         warnings.warn(
