@@ -66,7 +66,7 @@ def demo(
         settings = replace(settings, steps=steps, fit_window=min(settings.fit_window, steps))
     console = Console(quiet=quiet or as_json)
     console.print(
-        f"[bold]lvdyn demo[/bold]: training {settings.seeds} runs "
+        f"[bold]lvdyn demo[/bold]: training {settings.seeds} run{'s' * (settings.seeds != 1)} "
         f"(p={settings.p}, d={settings.d_embed}, {settings.steps} steps)"
     )
     result = run_demo(out, settings, progress=None if not (quiet or as_json) else False)
