@@ -16,6 +16,8 @@ __all__ = ["cli_wording", "flags_of"]
 
 _KEYWORD = re.compile(r"(?<![\w-])(\w+)=(?:'([^']*)'|\"([^\"]*)\"|([^\s,;)'\"]*))")
 _QUOTED = re.compile(r"`(\w+)`")
+#: A backticked name after one of these words names a config key or a variable, not a flag.
+_NOT_FLAGS = {"key", "keys", "variable", "column", "coordinate", "attribute"}
 
 
 def flags_of(root: Any, argv: Sequence[str]) -> dict[str, str]:
@@ -53,6 +55,8 @@ def cli_wording(text: str, flags: dict[str, str], *, quoted: bool = True) -> str
     'widen `--window`, or use --derivative forward.'
     >>> cli_wording("with the value= argument; `strength` is missing", flags)
     'with the --value argument; `strength` is missing'
+    >>> cli_wording("unknown sweep key `window`", flags)
+    'unknown sweep key `window`'
     """
 
     def keyword(match: re.Match[str]) -> str:
@@ -64,7 +68,10 @@ def cli_wording(text: str, flags: dict[str, str], *, quoted: bool = True) -> str
 
     def backticked(match: re.Match[str]) -> str:
         name = match.group(1)
-        return f"`{flags[name]}`" if name in flags else match.group(0)
+        before = match.string[: match.start()].rstrip().rsplit(" ", 1)[-1].lower()
+        if name not in flags or before in _NOT_FLAGS:  # "sweep key `workers`" is a key
+            return match.group(0)
+        return f"`{flags[name]}`"
 
     text = _KEYWORD.sub(keyword, text)
     return _QUOTED.sub(backticked, text) if quoted else text
