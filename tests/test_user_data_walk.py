@@ -57,8 +57,16 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[str, str]
 def test_walk_on_the_command_line_and_in_python(walk, capsys) -> None:
     folder, traces = walk["folder"], walk["traces"]
     out, _ = _cli(
-        ["import", str(walk["csv"]), "--component", "species", "--value", "abundance"]
-        + ["--out", str(traces)],
+        [
+            "import",
+            str(walk["csv"]),
+            "--component",
+            "species",
+            "--value",
+            "abundance",
+            "--out",
+            str(traces),
+        ],  # fmt: skip
         capsys,
     )
     assert "missing values: 2 of 2709 strengths" in out  # 3 runs x 301 steps x 3 species
@@ -74,8 +82,16 @@ def test_walk_on_the_command_line_and_in_python(walk, capsys) -> None:
     assert "DegenerateFitWarning" in err and "0 nonzero terms" in err
     assert "`--threshold` 0.1 cut every term" in err
     _, err = _cli(
-        ["fit", str(traces), "--model", "sindy", "--threshold", "1e-4"]
-        + ["--out", str(folder / "sindy.nc")],
+        [
+            "fit",
+            str(traces),
+            "--model",
+            "sindy",
+            "--threshold",
+            "1e-4",
+            "--out",
+            str(folder / "sindy.nc"),
+        ],  # fmt: skip
         capsys,
     )
     assert "DegenerateFitWarning" not in err
