@@ -164,3 +164,33 @@ def test_chunked_ensemble_equals_one_batch(monkeypatch) -> None:
     chunked = modadd.train(**settings)
     # The same per-run arithmetic in smaller batches: equal up to matmul rounding.
     np.testing.assert_allclose(chunked.strength.values, batched.strength.values, atol=1e-10)
+
+
+def test_fitness_signals_match_finite_differences_of_one_gradient_step():
+    """``loss_push`` is the first-order growth of S_k under one plain gradient step per unit lr.
+
+    With SGD, no weight decay and lr = 1e-6, (S_k(1) - S_k(0)) / lr equals loss_push at step 0
+    up to the second-order term, O(lr) relative (measured 1e-6): 1e-4 leaves margin while a
+    sign error, a wrong frequency or a missing 1/S_k factor is off by O(1).
+    """
+    lr = 1e-6
+    ds = modadd.train(
+        p=11, d_embed=8, width=16, steps=1, seeds=[0, 3], progress=False, dtype="float64",
+        optimizer="sgd", lr=lr, weight_decay=0.0,
+    )  # fmt: skip
+    s = ds.strength.values
+    finite_difference = (s[:, 1] - s[:, 0]) / lr
+    push = ds.loss_push.values[:, 0]
+    scale = np.abs(finite_difference).max()
+    np.testing.assert_allclose(push, finite_difference, atol=1e-4 * scale)
+    # grad_strength is the norm of the gradient's DFT rows: it bounds |loss_push| (Cauchy-Schwarz)
+    assert np.all(np.abs(push) <= ds.grad_strength.values[:, 0] * (1 + 1e-12))
+    assert ds.loss_push.dims == ("run", "step", "component")
+
+
+def test_fitness_signals_can_be_switched_off():
+    ds = modadd.train(p=7, d_embed=4, width=8, steps=3, seeds=[0], progress=False,
+                      fitness_signals=False)  # fmt: skip
+    assert "loss_push" not in ds and "grad_strength" not in ds
+    with pytest.raises(ValueError, match="`fitness_signals` must be True or False; got 'yes'"):
+        modadd.train(p=7, d_embed=4, width=8, steps=3, seeds=[0], fitness_signals="yes")
