@@ -66,7 +66,7 @@ def test_walk_on_the_command_line_and_in_python(walk, capsys) -> None:
             "abundance",
             "--out",
             str(traces),
-        ],  # fmt: skip
+        ],
         capsys,
     )
     assert "missing values: 2 of 2709 strengths" in out  # 3 runs x 301 steps x 3 species
@@ -91,7 +91,7 @@ def test_walk_on_the_command_line_and_in_python(walk, capsys) -> None:
             "1e-4",
             "--out",
             str(folder / "sindy.nc"),
-        ],  # fmt: skip
+        ],
         capsys,
     )
     assert "DegenerateFitWarning" not in err
