@@ -53,17 +53,15 @@ def check_penalty(penalty: object, alpha: object, l1_ratio: object) -> tuple[str
     name = "ols" if penalty is None else str(penalty)
     # Checked whether or not the penalty uses them (as scikit-learn does at fit), so a typo
     # such as alpha=-1.0 or alpha="big" is never silently ignored.
-    if not _is_number(alpha) or not np.isfinite(alpha) or alpha < 0:
+    alpha_ = float(alpha) if isinstance(alpha, int | float | np.number) else np.nan
+    if isinstance(alpha, bool) or not np.isfinite(alpha_) or alpha_ < 0:
         raise ValueError(
             f"`alpha` must be a non-negative number; got {alpha!r} ({type(alpha).__name__})."
         )
-    if not _is_number(l1_ratio) or not 0 <= float(l1_ratio) <= 1:  # type: ignore[arg-type]
+    ratio = float(l1_ratio) if isinstance(l1_ratio, int | float | np.number) else np.nan
+    if isinstance(l1_ratio, bool) or not 0 <= ratio <= 1:
         raise ValueError(f"`l1_ratio` must be a number in [0, 1]; got {l1_ratio!r}.")
-    return name, float(alpha), float(l1_ratio)  # type: ignore[arg-type]
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+    return name, alpha_, ratio
 
 
 def check_iterations(max_iter: object, tol: object) -> tuple[int, float]:
