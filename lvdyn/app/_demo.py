@@ -229,14 +229,16 @@ def _sections(
         ReportSection(
             "Lotka-Volterra among the surviving circles of the first run",
             paragraphs=[
-                "A separate fit, not the pooled one above: a Lotka-Volterra model (no penalty, "
-                "diagonal A_ii <= 0) fitted to run 0 only, on its surviving circles only "
-                f"(steps 0-{settings.fit_window}). Self-terms the fit pins at zero drop out "
-                "of the printed equations. The pooled fits above are saved beside this page "
-                "as models/linear.nc, models/lv.nc and models/sindy.nc (lvdyn analyze reads "
-                "them); the pooled Lotka-Volterra fit uses ridge alpha 1e-6 and "
-                "diagonal='nonpositive' (lvdyn fit --model lv --penalty ridge --alpha 1e-6 "
-                "--diagonal nonpositive)."
+                (
+                    "A separate fit, not the pooled one above: a Lotka-Volterra model (no penalty, "
+                    "diagonal A_ii <= 0) fitted to run 0 only, on its surviving circles only "
+                    f"(steps 0-{settings.fit_window}). Self-terms the fit pins at zero drop out "
+                    "of the printed equations. The pooled fits above are saved beside this page "
+                    "as models/linear.nc, models/lv.nc and models/sindy.nc (lvdyn analyze reads "
+                    "them); the pooled Lotka-Volterra fit uses ridge alpha 1e-6 and "
+                    "diagonal='nonpositive' (lvdyn fit --model lv --penalty ridge --alpha 1e-6 "
+                    "--diagonal nonpositive)."
+                )
             ],
             preformatted=["\n".join(lv_equations)],
         ),
