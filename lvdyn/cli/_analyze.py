@@ -18,8 +18,12 @@ from lvdyn.cli._app import app
 def analyze(
     model_path: Annotated[Path, typer.Argument(help="A model file written by `lvdyn fit`.")],
     precision: Annotated[int, typer.Option(help="Significant digits in the equations.")] = 3,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
 ) -> None:
     """Equations, where the fitted system settles, its stability and its survivors.
 
@@ -72,7 +76,9 @@ def predict(
     traces_path: Annotated[Path, typer.Argument(help="A traces file (netCDF).")],
     prefix: Annotated[int, typer.Option(help="Last training step that may be used.")],
     method: Annotated[str, typer.Option(help="Prediction method (see the docs).")] = "classifier",
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
+    ] = False,
 ) -> None:
     """Predict each run's surviving components from the steps up to PREFIX.
 

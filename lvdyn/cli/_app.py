@@ -126,14 +126,11 @@ def _given_value(param: object, argv: Sequence[str] | None) -> str | None:
 
 
 def _register_commands() -> None:
-    """Import the command modules; each decorates a function with ``@app.command``."""
-    from lvdyn.cli import (
-        _analyze,  # noqa: F401
-        _demo,  # noqa: F401
-        _fit,  # noqa: F401
-        _import,  # noqa: F401
-        _plot,  # noqa: F401
-        _report,  # noqa: F401
-        _sweep,  # noqa: F401
-        _train,  # noqa: F401
-    )
+    """Import the command modules; each decorates a function with ``@app.command``.
+
+    The order is the workflow's, which is the order ``lvdyn --help`` lists them in.
+    """
+    import importlib
+
+    for name in ("_demo", "_train", "_import", "_fit", "_analyze", "_plot", "_report", "_sweep"):
+        importlib.import_module(f"lvdyn.cli.{name}")

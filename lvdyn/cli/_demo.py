@@ -32,12 +32,19 @@ def demo(
         "lvdyn-demo"
     ),
     quick: Annotated[
-        bool, typer.Option("--quick", help="A small version (p=23, d=32): seconds, not minutes.")
+        bool,
+        typer.Option(
+            "--quick", metavar="", help="A small version (p=23, d=32): seconds, not minutes."
+        ),
     ] = False,
     seeds: Annotated[int | None, typer.Option(help="Number of runs (default 8).")] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps (default 1500).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
+    ] = False,
 ) -> None:
     """Train modular-addition runs, fit linear, Lotka-Volterra and SINDy models, predict the
     survivors from early training, and write figures and an HTML report.

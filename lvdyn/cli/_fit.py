@@ -79,8 +79,12 @@ def fit(
     recipe: Annotated[
         str | None, typer.Option(help="Published recipe (ding2024; with --model linear).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
 ) -> None:
     """Fit a linear, Lotka-Volterra or SINDy model to traces and save it.
 

@@ -28,7 +28,9 @@ def import_table(
     step: Annotated[str, typer.Option("--step", help="Training-step column.")] = "step",
     component: Annotated[str, typer.Option("--component", help="Component column.")] = "component",
     value: Annotated[str, typer.Option("--value", help="Strength column.")] = "strength",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
 ) -> None:
     """Import traces from a long table written by another framework.
 

@@ -27,7 +27,7 @@ WindowOption = Annotated[
     str | None,
     typer.Option(help="Steps FIRST:LAST (default: those stored with the fit; ':' for all)."),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")]
 
 
 @dataclass

@@ -53,10 +53,12 @@ def train_modadd(
         Path | None, typer.Option(help="Checkpoint file; an existing one is resumed.")
     ] = None,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
-    resume: Annotated[bool, typer.Option(help="Resume from --checkpoint if it exists.")] = True,
+    resume: Annotated[
+        bool, typer.Option(metavar="", help="Resume from --checkpoint if it exists.")
+    ] = True,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 1,
     progress: Annotated[
-        bool | None, typer.Option(help="Progress bar (default: only on a terminal).")
+        bool | None, typer.Option(metavar="", help="Progress bar (default: only on a terminal).")
     ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
