@@ -37,7 +37,13 @@ def demo(
             "--quick", metavar="", help="A small version (p=23, d=32): seconds, not minutes."
         ),
     ] = False,
-    seeds: Annotated[int | None, typer.Option(help="Number of runs (default 8).")] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            help="Number of runs, seeds 0..N-1 (default 8). A count, where `lvdyn train "
+            "--seeds` takes a list such as 0-7."
+        ),
+    ] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps (default 1500).")] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
