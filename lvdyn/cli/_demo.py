@@ -108,9 +108,14 @@ def demo(
     for row in result.model_scores:
         table.add_row(*[score_cell(v) for v in row.values()])
     console.print(table)
-    console.print("[bold]Lotka-Volterra among the survivors of the first run[/bold]")
+    console.print(
+        "[bold]Lotka-Volterra among the survivors of the first run[/bold] (a separate fit: "
+        "run 0 only, its surviving circles only, A_ii <= 0; the pooled fits are in "
+        f"{result.traces_path.parent / 'models'})",
+        soft_wrap=True,
+    )
     for line in result.lv_equations:
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     pred = result.predicted_at_prefix
     table = Table(
         title=f"Survivors predicted at step {result.prefix} "

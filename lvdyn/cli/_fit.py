@@ -133,8 +133,9 @@ def fit(
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    console = Console(quiet=quiet)
-    table = Table(title=f"lvdyn fit: {summary['model']} -> {path}")
+    console = Console(quiet=quiet, soft_wrap=True)
+    console.print(f"lvdyn fit: {summary['model']} -> {path}", markup=False, highlight=False)
+    table = Table()
     table.add_column("quantity")
     table.add_column("value", justify="right")
     for key in ("n_samples", "n_parameters", "r2_derivative", "aic", "bic"):
