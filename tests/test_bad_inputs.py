@@ -112,6 +112,11 @@ def _twin_c() -> xr.DataArray:
     return strength
 
 
+def _rows_logged(*steps: int) -> xr.DataArray:
+    """True on the given step positions of `_traces` (the rest become NaN with ``where``)."""
+    return xr.DataArray(np.isin(np.arange(12), steps), dims="step")
+
+
 def _csv(folder: Path, text: str, name: str = "table.csv") -> Path:
     path = folder / name
     path.write_text(text)
@@ -315,6 +320,24 @@ API_CASES = [
         ("[('a', 'c')] have identical trajectories",),
     ),
     Case(
+        "fit: SINDy threshold above every derivative (warns, dx/dt = 0)",
+        lambda d: _fit(lvdyn.SINDy(threshold=10.0)),
+        lvdyn.DegenerateFitWarning,
+        ("0 nonzero terms", "`threshold` 10 cut every term", "for example threshold="),
+    ),
+    Case(
+        "fit: a penalty that zeroes A (warns)",
+        lambda d: _fit(lvdyn.LinearODE(penalty="lasso", alpha=100.0)),
+        lvdyn.DegenerateFitWarning,
+        ("lasso penalty", "set all 9 entries of A to zero", "smaller alpha"),
+    ),
+    Case(
+        "fit: many missing values (warns)",
+        lambda d: _fit(lvdyn.LinearODE(), _traces().where(_rows_logged(0, 1, 2, 3, 4, 5, 6))),
+        lvdyn.MissingValuesWarning,
+        ("30 of the 72 selected strengths (42%) are missing",),
+    ),
+    Case(
         "fit: window outside the data",
         lambda d: _fit(lvdyn.LinearODE(), window=(500, 900)),
         ValueError,
@@ -476,7 +499,7 @@ API_CASES = [
         "predict: prefix longer than the run",
         lambda d: lambda: lvdyn.predict_survivors_from_prefix(_traces(), 500, "last-value"),
         ValueError,
-        ("`prefix` must lie within the logged steps", "(0..109)", "got 500"),
+        ("`prefix` must lie within the logged steps", "(0..110)", "got 500"),
     ),
     Case(
         "predict: prefix of the wrong type",
@@ -764,6 +787,16 @@ CLI_CASES = [
             _out(d),
         ],
         ("missing columns ['val']", "--component and --value"),
+    ),
+    CliCase(
+        "plot: a single logged step",
+        lambda d: [
+            "plot",
+            str(_saved(d, _traces().isel(step=[0]))),
+            "--out",
+            str(d / "one.png"),
+        ],
+        ("has 1 logged step", "at least 2"),
     ),
     CliCase(
         "import: empty CSV",

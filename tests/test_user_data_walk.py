@@ -146,3 +146,17 @@ def test_walk_on_the_command_line_and_in_python(walk, capsys) -> None:
     assert lvdyn.interaction_matrix(lv).to_pandas().columns.tolist() == LABELS
     assert lvdyn.find_equilibria(lv).component.values.tolist() == LABELS
     assert r"\alpha" in lvdyn.to_latex(lv)
+
+
+def test_a_model_that_diverges_on_its_training_data_warns() -> None:
+    """x' = x (1 + x) blows up before t = 1 from x = 1; simulated over the 10 steps of the
+    run it was 'fitted' on, the check must say so (with the run and when)."""
+    from lvdyn.fitting._degenerate import check_fit
+    from lvdyn.fitting._design import traces_design
+
+    ds = lvdyn.make_traces(np.linspace(1.0, 2.0, 10)[:, None], step=np.arange(10))
+    boom = lvdyn.LotkaVolterra.from_params([1.0], [[1.0]])
+    with pytest.warns(lvdyn.DegenerateFitWarning, match="diverges on its own training data"):
+        check_fit(boom, ds, traces_design(ds, log=True), "step")
+    calm = lvdyn.LotkaVolterra.from_params([0.1], [[-0.05]])
+    check_fit(calm, ds, traces_design(ds, log=True), "step")  # warnings are errors here

@@ -70,6 +70,11 @@ def plot_traces(
     4
     """
     one = _run_slice(ds, run)
+    if one.sizes["step"] < 2:
+        raise ValueError(
+            f"`ds` has {one.sizes['step']} logged step (step {one.step.values.tolist()}); a "
+            "traces figure needs at least 2. Log more steps, or import the whole run."
+        )
     mask = _survivor_mask(one, survivors)
     ax = new_axes(ax)
     steps = one.step.values.astype(float)
