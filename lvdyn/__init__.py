@@ -56,6 +56,8 @@ from lvdyn.traces._io import open_traces as open_traces
 from lvdyn.traces._io import save_traces as save_traces
 from lvdyn.traces._make import combine_traces as combine_traces
 from lvdyn.traces._make import make_traces as make_traces
+from lvdyn.traces._rules import SurvivalWarning as SurvivalWarning
+from lvdyn.traces._rules import set_survival_rule as set_survival_rule
 from lvdyn.traces._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn.traces._schema import validate_traces as validate_traces
 from lvdyn.traces._tables import (
@@ -82,6 +84,7 @@ __all__ = [
     "open_traces",
     "read_traces_table",
     "save_traces",
+    "set_survival_rule",
     "traces_from_dataframe",
     "validate_traces",
     # models
@@ -107,6 +110,7 @@ __all__ = [
     "solve_lcp",
     "stability",
     "survivors",
+    "SurvivalWarning",
     # survival prediction
     "evaluate_survival_prediction",
     "predict_survivors_from_prefix",

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from lvdyn.core._types import FittedODEModel
+
 __all__ = ["ModelSummary", "summarize_model"]
 
 
@@ -55,7 +57,7 @@ def _parameters(model: Any) -> dict[str, Any]:
     return {}
 
 
-def summarize_model(model: Any, *, precision: int = 3) -> ModelSummary:
+def summarize_model(model: FittedODEModel, *, precision: int = 3) -> ModelSummary:
     """Equations, the settled state, its stability and the predicted survivors of ``model``.
 
     Components are named by the model's ``component_labels_`` (as in `lvdyn.equations`);

@@ -127,8 +127,10 @@ def demo(
     for r in result.survivors.run.values:
         p_set = set(labels[pred.sel(run=r).values].tolist())
         a_set = set(labels[result.survivors.sel(run=r).values].tolist())
-        f1 = 2 * len(p_set & a_set) / (len(p_set) + len(a_set)) if p_set or a_set else 1.0
-        table.add_row(str(r), str(sorted(p_set)), str(sorted(a_set)), f"{f1:.2f}")
+        f1 = (
+            f"{2 * len(p_set & a_set) / (len(p_set) + len(a_set)):.2f}" if p_set or a_set else "n/a"
+        )
+        table.add_row(str(r), str(sorted(p_set)), str(sorted(a_set)), f1)
     console.print(table)
     console.print(f"F1 by method and prefix:\n{result.prediction.f1_mean.to_pandas().round(2)}")
     console.print(f"Traces: {result.traces_path}\nReport: {result.report_path}")

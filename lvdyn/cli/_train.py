@@ -37,6 +37,7 @@ PRODUCER_COMMANDS: dict[str, str] = {
     "modadd": "lvdyn.cli._train_modadd",
     "dln": "lvdyn.cli._train_dln",
     "race": "lvdyn.cli._train_race",
+    "routing": "lvdyn.cli._train_routing",
     "clockpizza": "lvdyn.cli._train_clockpizza",
 }
 

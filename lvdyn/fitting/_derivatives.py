@@ -258,9 +258,11 @@ def _spline(x: np.ndarray, t: np.ndarray, method: SmoothingSpline) -> RunDerivat
 
 def _sqrt_ratio(x: np.ndarray, t: np.ndarray) -> RunDerivatives:
     if np.any(x <= 0):
+        row, col = np.argwhere(x <= 0)[0]
         raise ValueError(
             "`derivative='sqrt_ratio'` needs positive states (it takes sqrt(x[k+1] / x[k])); "
-            "this run has values <= 0. Use a finite difference instead."
+            f"this run has values <= 0, first at sample {row} (time {t[row]:g}) in column {col} "
+            f"(value {x[row, col]:g}). Fit the samples before it, or use a finite difference."
         )
     dt = np.diff(t)[:, np.newaxis]
     per_capita = 2.0 * (np.sqrt(x[1:] / x[:-1]) - 1.0) / dt

@@ -186,12 +186,26 @@ def traces_design(
             x = strength[i, rows]
             if log and np.any(x <= 0):
                 bad = np.argwhere(x <= 0)[0]
+                first = int(steps[rows][bad[0]])
+                where = (
+                    "Start the window where every strength is positive (after the alignment "
+                    "phase of a random initialisation)"
+                    if bad[0] == 0
+                    else f"Fit the steps before it with `window=(None, {first - 1})`"
+                )
+                sign = x[tuple(bad)] < 0
                 raise DataError(
                     f"run {sub[RUN].values[i].item()!r} has strength <= 0 (first at step "
-                    f"{steps[rows][bad[0]]}, component {sub[COMPONENT].values[bad[1]].item()!r}, "
-                    f"value {x[tuple(bad)]:g}); "
-                    "Lotka-Volterra fits need positive states. Drop those steps with `window`, "
-                    "floor the traces (ds.strength.clip(min=1e-12)) or fit a LinearODE."
+                    f"{first}, component {sub[COMPONENT].values[bad[1]].item()!r}, "
+                    f"value {x[tuple(bad)]:g}); Lotka-Volterra fits need positive states"
+                    + (" and this one is negative" if sign else "")
+                    + f". {where}, or fit the signed traces with a LinearODE or SINDy"
+                    + (
+                        "; a deep linear pathway's strength is not a square of weights, so "
+                        "flooring it (ds.strength.clip(min=1e-12)) would hide the sign change."
+                        if sign
+                        else ", or floor them (ds.strength.clip(min=1e-12))."
+                    )
                 )
             d = differentiate(x, times[i, rows], method, log=log)
             idx = rows[d.index]

@@ -36,7 +36,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,9 +43,12 @@ import numpy as np
 import xarray as xr
 
 from lvdyn._version import __version__
-from lvdyn.producers._ground_truth import check_positive_int, check_seeds
+from lvdyn.core._checks import check_int
+from lvdyn.producers._common import producer_config, torch_dtype
+from lvdyn.producers._ground_truth import check_seeds
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import set_survival_rule
 
 try:
     import torch
@@ -70,8 +72,6 @@ __all__ = [
     "gradient_symmetricity",
     "train",
 ]
-
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _check(p: int, d_model: int, n_heads: int, alpha: float, architecture: str) -> None:
@@ -166,9 +166,7 @@ def train(
     xarray.Dataset
         Traces (see the module docstring).
     """
-    torch_dtype = _DTYPES.get(dtype)
-    if torch_dtype is None:
-        raise ValueError(f"`dtype` must be 'float32' or 'float64'; got {dtype!r}.")
+    parameter_dtype = torch_dtype(dtype)
     for name, value in (
         ("p", p),
         ("d_model", d_model),
@@ -176,11 +174,11 @@ def train(
         ("steps", steps),
         ("log_every", log_every),
     ):
-        check_positive_int(name, value)
+        check_int(name, value)
     _check(p, d_model, n_heads, alpha, architecture)
     width = mlp_width or (4 * d_model if architecture == "transformer" else 256)
     metrics_every = 10 * log_every if metrics_every is None else metrics_every
-    if check_positive_int("metrics_every", metrics_every) % log_every:
+    if check_int("metrics_every", metrics_every) % log_every:
         raise ValueError(
             f"`metrics_every` must be a multiple of `log_every`={log_every}; got {metrics_every}."
         )
@@ -197,7 +195,7 @@ def train(
             torch.manual_seed(seed)
             model = ClockPizzaNet(
                 p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads, mlp_width=width
-            ).to(torch_dtype)
+            ).to(parameter_dtype)
             train_pairs, test_pairs = _split(p, train_fraction, seed)
             labels = train_pairs.sum(1) % p
             optimiser = torch.optim.AdamW(
@@ -268,10 +266,11 @@ def train(
         alpha=float(alpha),
         p=p,
         source=f"lvdyn.producers.clockpizza {__version__}",
-        producer_config=json.dumps(config, sort_keys=True),
+        producer_config=producer_config(config),
         **records,
     )
     _describe(ds)
+    ds = set_survival_rule(ds, "2x-mean")  # as for modular addition, over the stored k
     return add_history(
         ds,
         f"clockpizza.train(p={p}, alpha={alpha}, "
