@@ -35,12 +35,14 @@ from lvdyn.fitting._coefficients import coefficients as coefficients
 from lvdyn.fitting._coefficients import load_model as load_model
 from lvdyn.fitting._coefficients import save_model as save_model
 from lvdyn.fitting._derivatives import FiniteDifference as FiniteDifference
+from lvdyn.fitting._derivatives import Midpoint as Midpoint
 from lvdyn.fitting._derivatives import SavitzkyGolay as SavitzkyGolay
 from lvdyn.fitting._derivatives import SmoothingSpline as SmoothingSpline
 from lvdyn.fitting._derivatives import SqrtRatio as SqrtRatio
 from lvdyn.fitting._fitting import fit_traces as fit_traces
 from lvdyn.fitting._path import regularization_path as regularization_path
 from lvdyn.fitting._refine import refine_trajectories as refine_trajectories
+from lvdyn.fitting._scores import interaction_sign_score as interaction_sign_score
 from lvdyn.fitting._scores import score_traces as score_traces
 from lvdyn.fitting._simulate import simulate_traces as simulate_traces
 from lvdyn.models import LinearODE as LinearODE
@@ -94,6 +96,7 @@ __all__ = [
     # fitting
     "FiniteDifference",
     "SavitzkyGolay",
+    "Midpoint",
     "SmoothingSpline",
     "SqrtRatio",
     "fit_traces",
@@ -120,6 +123,7 @@ __all__ = [
     "to_latex",
     "to_sympy",
     # fitting results
+    "interaction_sign_score",
     "score_traces",
     "coefficients",
     "save_model",

@@ -282,15 +282,15 @@ API_CASES = [
     # --- fitting -----------------------------------------------------------------------------
     Case(
         "fit: zero strength for Lotka-Volterra",
-        lambda d: _fit(lvdyn.LotkaVolterra(), _with_zero()),
+        lambda d: _fit(lvdyn.LotkaVolterra(), _with_zero(), zeros="raise"),
         lvdyn.DataError,
-        ("strength <= 0", "step 30", "component 'b'"),
+        ("strength <= 0", "step 30", "component 'b'", "zeros='raise'"),
     ),
     Case(
         "fit: negative strength for Lotka-Volterra",
         lambda d: _fit(lvdyn.LotkaVolterra(), _with_negative()),
         lvdyn.DataError,
-        ("strength <= 0", "step 50", "component 'c'"),
+        ("strength <= 0", "negative", "step 50", "component 'c'"),
     ),
     Case(
         "fit: fewer steps than the derivative needs",
@@ -303,6 +303,7 @@ API_CASES = [
         lambda d: _fit(
             lvdyn.LinearODE(),
             _traces().where(xr.DataArray(np.arange(12) % 2 == 0, dims="step")),
+            derivative="central",
         ),
         lvdyn.DataError,
         ("`derivative`", "3 samples in a row", "at most 1"),
@@ -716,9 +717,9 @@ CLI_CASES = [
         ("`--window` (500, 900) selects no steps",),
     ),
     CliCase(
-        "fit: zero strength for LV",
-        lambda d: ["fit", str(_saved(d, _with_zero())), "--model", "lv", "--out", _out(d)],
-        ("strength <= 0", "component 'b'"),
+        "fit: negative strength for LV",
+        lambda d: ["fit", str(_saved(d, _with_negative())), "--model", "lv", "--out", _out(d)],
+        ("strength <= 0", "negative", "component 'c'"),
     ),
     CliCase(
         "fit: unknown derivative",
@@ -925,7 +926,7 @@ def test_catalogue_size() -> None:
 
 def test_data_errors_are_value_errors_and_fit_errors() -> None:
     """scikit-learn users catch ValueError for bad input; FitError still catches it too."""
-    for ds in (_with_zero(), _traces().isel(step=slice(0, 2))):
+    for ds in (_with_negative(), _traces().isel(step=slice(0, 2))):
         with pytest.raises(ValueError) as caught:
             lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, derivative="central4")
         assert isinstance(caught.value, lvdyn.FitError)

@@ -86,9 +86,15 @@ def score_cell(value: Any) -> str:
 
 
 def run_demo(
-    out: str | Path, settings: DemoSettings | None = None, progress: bool | None = None
+    out: str | Path,
+    settings: DemoSettings | None = None,
+    progress: bool | None = None,
+    threads: int | None = None,
 ) -> DemoResult:
-    """Run the whole demo and write ``traces.nc``, figures and ``report.html`` into ``out``."""
+    """Run the whole demo and write ``traces.nc``, figures and ``report.html`` into ``out``.
+
+    ``threads`` is passed to `lvdyn.producers.modadd.train` (default: every available core).
+    """
     from lvdyn.fitting import fit_traces, save_model
     from lvdyn.models import LinearODE, LotkaVolterra, SINDy
     from lvdyn.prediction import evaluate_survival_prediction
@@ -105,6 +111,7 @@ def run_demo(
         log_every=settings.log_every,
         snapshot_steps=[0, settings.steps],
         progress=progress,
+        threads=threads,
     )
     traces_path = save_traces(ds, folder / "traces.nc")
     actual = survivors(ds)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lvdyn.cli._app import app
+from lvdyn.cli._train import ThreadsOption
 
 
 def _finite(value: object) -> object:
@@ -45,6 +46,7 @@ def demo(
         ),
     ] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps (default 1500).")] = None,
+    threads: ThreadsOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
     ] = False,
@@ -82,7 +84,9 @@ def demo(
         f"[bold]lvdyn demo[/bold]: training {settings.seeds} run{'s' * (settings.seeds != 1)} "
         f"(p={settings.p}, d={settings.d_embed}, {settings.steps} steps)"
     )
-    result = run_demo(out, settings, progress=None if not (quiet or as_json) else False)
+    result = run_demo(
+        out, settings, progress=None if not (quiet or as_json) else False, threads=threads
+    )
     if as_json:
         summary = {
             "traces": str(result.traces_path),

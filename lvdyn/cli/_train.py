@@ -51,6 +51,14 @@ QuietOption = Annotated[
 JsonOption = Annotated[
     bool, typer.Option("--json", metavar="", help="Print a JSON summary on stdout.")
 ]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="CPU threads (worker threads with one torch thread each); "
+        "default: OMP_NUM_THREADS, else all available cores.",
+    ),
+]
 
 
 def parse_int_list(text: str, *, option: str) -> list[int]:

@@ -13,6 +13,7 @@ from lvdyn.cli._train import (
     OutOption,
     QuietOption,
     SeedsOption,
+    ThreadsOption,
     parse_int_list,
     train_app,
     write_trained,
@@ -56,7 +57,7 @@ def train_modadd(
     resume: Annotated[
         bool, typer.Option(metavar="", help="Resume from --checkpoint if it exists.")
     ] = True,
-    threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 1,
+    threads: ThreadsOption = None,
     progress: Annotated[
         bool | None, typer.Option(metavar="", help="Progress bar (default: only on a terminal).")
     ] = None,
@@ -67,12 +68,9 @@ def train_modadd(
 
     Example: lvdyn train modadd --steps 2000 --seeds 0-7 --d-embed 128 --out runs.nc
     """
-    import torch
-
     from lvdyn.producers import modadd
 
     check_writable(out, argument="--out")
-    torch.set_num_threads(threads)
     try:
         ds = modadd.train(
             p=p, d_embed=d_embed, width=width, depth=depth, activation=activation,
@@ -82,7 +80,7 @@ def train_modadd(
             init_seed=init_seed, log_every=log_every, eval_every=eval_every,
             snapshot_steps=parse_int_list(snapshot_steps, option="--snapshot-steps"),
             checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-            progress=False if quiet or as_json else progress,
+            progress=False if quiet or as_json else progress, threads=threads,
         )  # fmt: skip
     except modadd.TrainingInterrupted as stopped:
         if stopped.traces is not None:

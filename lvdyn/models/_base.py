@@ -46,17 +46,20 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         """Checked ``fit`` inputs: states (n, K), derivatives (n, K) and weights (n,) or None.
 
         In this order: at least two samples (one cannot fix an intercept and a slope), the
-        states (`_check_states`), the weights, then one derivative per state; a 1-D ``y`` is
-        accepted when K = 1.
+        weights, the states (`_check_states`), then one derivative per state; a 1-D ``y`` is
+        accepted when K = 1. Models with ``_equation_weights`` also take weights of shape
+        (n, K): column ``k`` weighs the samples of equation ``k`` (0 leaves a sample out).
         """
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, ensure_min_samples=2)
-        X = self._check_states(np.asarray(X, dtype=np.float64))
+        X = np.asarray(X, dtype=np.float64)
         weight = None
         if sample_weight is not None:
             weight = np.asarray(sample_weight, dtype=np.float64)
-            if weight.shape != (X.shape[0],) or np.any(~np.isfinite(weight) | (weight < 0)):
+            shapes = [(X.shape[0],), X.shape] if self._equation_weights else [(X.shape[0],)]
+            if weight.shape not in shapes or np.any(~np.isfinite(weight) | (weight < 0)):
+                what = " or (n, K), one column per equation" if self._equation_weights else ""
                 raise ValueError(
-                    f"`sample_weight` must be {X.shape[0]} finite, non-negative numbers; "
+                    f"`sample_weight` must be {X.shape[0]} finite, non-negative numbers{what}; "
                     f"got shape {weight.shape}."
                 )
             if not weight.any():
@@ -64,6 +67,7 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
                     "`sample_weight` must not be all zero; at least one sample needs a "
                     "positive weight."
                 )
+        X = self._check_states(X, weight)
         Y = np.asarray(y, dtype=np.float64)
         if Y.ndim == 1 and X.shape[1] == 1:
             Y = Y[:, np.newaxis]
@@ -74,7 +78,10 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             )
         return X, Y, weight
 
-    def _check_states(self, X: np.ndarray) -> np.ndarray:
+    #: Whether ``fit`` accepts per-equation weights of shape (n, K).
+    _equation_weights = False
+
+    def _check_states(self, X: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
         """Model-specific checks of the states to fit (Lotka-Volterra: positive)."""
         return X
 

@@ -52,7 +52,11 @@ def _fit_and_settle(
         # Unconstrained: on short prefixes a sign constraint on the diagonal pins weakly
         # identified self-interactions to zero and picks the wrong basin; an unbounded fit is
         # handled in _lv_support.
-        model = fit_traces(LotkaVolterra() if kind.startswith("lv") else LinearODE(), one)
+        # Central differences, whatever the prefix length ("auto" would switch to integral
+        # matching below 20 samples): the prefix methods were tuned and measured with them.
+        model = fit_traces(
+            LotkaVolterra() if kind.startswith("lv") else LinearODE(), one, derivative="central"
+        )
         valid = np.isfinite(one.strength.values[0]).all(axis=1)
         last = np.flatnonzero(valid)[-1]
         x_last = one.strength.values[0, last]

@@ -36,7 +36,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,6 +67,7 @@ from lvdyn.producers._clockpizza_metrics import (
 )
 from lvdyn.producers._clockpizza_model import ARCHITECTURES, ClockPizzaNet
 from lvdyn.producers._progress import TrainingProgress
+from lvdyn.producers._threads import thread_budget, torch_threads, worker_pool
 
 __all__ = [
     "distance_irrelevance",
@@ -127,6 +130,7 @@ def train(
     incorrect_logit_di: bool = False,
     dtype: str = "float32",
     progress: bool | None = None,
+    threads: int | None = None,
 ) -> xr.Dataset:
     """Train on ``(a + b) mod p`` and trace per-frequency strength and the two metrics.
 
@@ -160,6 +164,10 @@ def train(
     progress : bool, optional
         Show a progress bar on stderr (steps of all runs, test accuracy, number of
         frequencies above twice the mean strength); ``None`` shows it only on a terminal.
+    threads : int, optional
+        CPU threads: the runs train side by side on ``min(threads, runs)`` worker threads,
+        one torch thread each. Default: ``OMP_NUM_THREADS`` if set, else every available
+        core (see `lvdyn.producers._threads`). The results do not depend on it.
 
     Returns
     -------
@@ -187,56 +195,23 @@ def train(
     if logged[-1] != steps:
         logged = np.append(logged, steps)
     n_freq = (p - 1) // 2
-    triples = symmetricity_triples(p)
-    records: dict[str, Any] = {}
-    bar = TrainingProgress(steps * len(run_seeds), progress, f"clockpizza alpha={alpha:g}")
-    with bar:
-        for run, seed in enumerate(run_seeds):
-            torch.manual_seed(seed)
-            model = ClockPizzaNet(
-                p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads, mlp_width=width
-            ).to(parameter_dtype)
-            train_pairs, test_pairs = _split(p, train_fraction, seed)
-            labels = train_pairs.sum(1) % p
-            optimiser = torch.optim.AdamW(
-                model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay
-            )
-            schedule = torch.optim.lr_scheduler.LambdaLR(
-                optimiser, lambda k: min(1.0, (k + 1) / max(warmup, 1))
-            )
-            row = 0
-            for step in range(steps + 1):
-                if row < logged.size and step == logged[row]:
-                    with_metrics = step % metrics_every == 0 or step == steps
-                    values = _measure(
-                        model,
-                        p,
-                        train_pairs,
-                        test_pairs,
-                        triples if with_metrics else None,
-                        incorrect_logit_di=incorrect_logit_di,
-                    )
-                    for name, value in values.items():
-                        if name not in records:
-                            records[name] = np.full(
-                                (len(run_seeds), logged.size, *np.shape(value)), np.nan
-                            )
-                        records[name][run, row] = value
-                    row += 1
-                    energy = values["strength"]
-                    bar.update(
-                        run * steps + step,
-                        test_acc=values["test_acc"],
-                        live=float(np.sum(energy > 2 * energy.mean())),
-                        force=step == steps,
-                    )
-                if step == steps:
-                    break
-                optimiser.zero_grad()
-                logits = model(train_pairs).double()
-                torch.nn.functional.cross_entropy(logits, labels).backward()
-                optimiser.step()
-                schedule.step()
+    budget = thread_budget(threads)
+    with torch_threads(1):  # the set-up too: one torch thread (lvdyn.producers._threads)
+        per_run = _train_runs(
+            run_seeds, budget, progress, alpha,
+            lambda: ClockPizzaNet(
+                p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads,
+                mlp_width=width,
+            ).to(parameter_dtype),
+            _Run(
+                p=p, steps=steps, lr=lr, betas=betas, weight_decay=weight_decay, warmup=warmup,
+                train_fraction=train_fraction, logged=logged, metrics_every=metrics_every,
+                triples=symmetricity_triples(p), incorrect_logit_di=incorrect_logit_di,
+            ),
+        )  # fmt: skip
+    records: dict[str, Any] = {
+        name: np.stack([values[name] for values in per_run]) for name in per_run[0]
+    }
     strength = records.pop("strength")
     config = dict(
         producer="clockpizza",
@@ -276,6 +251,104 @@ def train(
         f"clockpizza.train(p={p}, alpha={alpha}, "
         f"architecture={architecture!r}, steps={steps}, runs={len(run_seeds)})",
     )
+
+
+def _train_runs(
+    seeds: list[int],
+    threads: int,
+    progress: bool | None,
+    alpha: float,
+    new_model: Callable[[], ClockPizzaNet],
+    run: _Run,
+) -> list[dict[str, np.ndarray]]:
+    """Train one run per seed on ``min(threads, runs)`` workers; their traced values."""
+    # Every run's weights are drawn here, in seed order, from torch's global generator;
+    # the workers then train the runs side by side.
+    models = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        models.append(new_model())
+    bar = TrainingProgress(run.steps * len(seeds), progress, f"clockpizza alpha={alpha:g}")
+    with bar, worker_pool(min(threads, len(seeds))) as pool:
+        run.start(bar, len(seeds))
+        try:
+            return pool.map(run.train, list(enumerate(zip(seeds, models, strict=True))))
+        except BaseException:
+            run.stop.set()  # the other workers stop at their next step
+            raise
+
+
+@dataclass
+class _Run:
+    """The training loop of one run, shared by the worker threads (one run per call)."""
+
+    p: int
+    steps: int
+    lr: float
+    betas: tuple[float, float]
+    weight_decay: float
+    warmup: int
+    train_fraction: float
+    logged: np.ndarray
+    metrics_every: int
+    triples: np.ndarray
+    incorrect_logit_di: bool
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self, bar: TrainingProgress, n_runs: int) -> None:
+        """Report to ``bar`` the steps done by all ``n_runs`` runs together."""
+        self._bar, self._done, self._lock = bar, [0] * n_runs, threading.Lock()
+
+    def _report(self, index: int, step: int, values: dict[str, Any]) -> None:
+        energy = values["strength"]
+        with self._lock:
+            self._done[index] = step
+            self._bar.update(
+                sum(self._done),
+                test_acc=values["test_acc"],
+                live=float(np.sum(energy > 2 * energy.mean())),
+                force=step == self.steps,
+            )
+
+    def train(self, job: tuple[int, tuple[int, ClockPizzaNet]]) -> dict[str, np.ndarray]:
+        """Train one run ``(index, (seed, model))``; return its traced values by name."""
+        index, (seed, model) = job
+        p, steps, logged = self.p, self.steps, self.logged
+        train_pairs, test_pairs = _split(p, self.train_fraction, seed)
+        labels = train_pairs.sum(1) % p
+        optimiser = torch.optim.AdamW(
+            model.parameters(), lr=self.lr, betas=self.betas, weight_decay=self.weight_decay
+        )
+        warmup = max(self.warmup, 1)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimiser, lambda k: min(1.0, (k + 1) / warmup)
+        )
+        records: dict[str, np.ndarray] = {}
+        row = 0
+        for step in range(steps + 1):
+            if self.stop.is_set():
+                raise RuntimeError("stopped: another run failed or was interrupted")
+            if row < logged.size and step == logged[row]:
+                with_metrics = step % self.metrics_every == 0 or step == steps
+                values = _measure(
+                    model, p, train_pairs, test_pairs,
+                    self.triples if with_metrics else None,
+                    incorrect_logit_di=self.incorrect_logit_di,
+                )  # fmt: skip
+                for name, value in values.items():
+                    if name not in records:
+                        records[name] = np.full((logged.size, *np.shape(value)), np.nan)
+                    records[name][row] = value
+                row += 1
+                self._report(index, step, values)
+            if step == steps:
+                break
+            optimiser.zero_grad()
+            logits = model(train_pairs).double()
+            torch.nn.functional.cross_entropy(logits, labels).backward()
+            optimiser.step()
+            schedule.step()
+        return records
 
 
 def _measure(

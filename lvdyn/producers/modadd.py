@@ -43,6 +43,7 @@ from lvdyn.producers._modadd_model import Architecture, RunSeeds, stack_runs
 from lvdyn.producers._modadd_trainer import N_METRICS, EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
+from lvdyn.producers._threads import thread_budget, torch_threads
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
 from lvdyn.traces._rules import set_survival_rule
@@ -142,6 +143,7 @@ def train(
     resume: bool = True,
     progress: bool | None = None,
     fitness_signals: bool = True,
+    threads: int | None = None,
 ) -> xr.Dataset:
     """Train modular-addition MLPs, one run per seed, and return their circle strengths.
 
@@ -194,6 +196,10 @@ def train(
     fitness_signals : bool
         Also log, at every logged step, the loss gradient's push on each circle
         (``loss_push``) and its size (``grad_strength``); see the variables below.
+    threads : int, optional
+        CPU threads: the runs' chunks are trained on ``min(threads, chunks)`` worker threads
+        with one torch thread each. Default: ``OMP_NUM_THREADS`` if set, else every available
+        core (see `lvdyn.producers._threads`). The results do not depend on it.
 
     Returns
     -------
@@ -222,25 +228,28 @@ def train(
         eval_every=eval_every, snapshot_steps=snapshot_steps,
         checkpoint_every=checkpoint_every, fitness_signals=fitness_signals,
     )  # fmt: skip
+    budget = thread_budget(threads)
     ckpt = None if checkpoint is None else check_writable(checkpoint, argument="checkpoint")
-    trainer = _new_trainer(config)
-    if ckpt is not None and resume and ckpt.exists():
-        _resume(trainer, ckpt, config)
-    steps = config["steps"]
-    description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
-    with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
-        bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
-        finished = trainer.run_until(
-            steps, stop=stop, progress=bar, checkpoint=ckpt,
-            checkpoint_every=config["checkpoint_every"], config=config,
-        )  # fmt: skip
-    if not finished:
-        partial = build_traces(trainer, config) if trainer.rows else None
-        raise TrainingInterrupted(partial, ckpt, trainer.step)
-    return build_traces(trainer, config)
+    # one torch thread throughout on CPU, set-up included (see lvdyn.producers._threads)
+    with torch_threads(1 if config["device"] == "cpu" else None):
+        trainer = _new_trainer(config, budget)
+        if ckpt is not None and resume and ckpt.exists():
+            _resume(trainer, ckpt, config)
+        steps = config["steps"]
+        description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
+        with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
+            bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
+            finished = trainer.run_until(
+                steps, stop=stop, progress=bar, checkpoint=ckpt,
+                checkpoint_every=config["checkpoint_every"], config=config,
+            )  # fmt: skip
+        if not finished:
+            partial = build_traces(trainer, config) if trainer.rows else None
+            raise TrainingInterrupted(partial, ckpt, trainer.step)
+        return build_traces(trainer, config)
 
 
-def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
+def _new_trainer(config: dict[str, Any], threads: int = 1) -> EnsembleTrainer:
     arch = Architecture(
         p=config["p"],
         d_embed=config["d_embed"],
@@ -261,7 +270,9 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
     )
     n_train = int(config["p"] ** 2 * config["train_fraction"])
     per_run = n_train * config["width"] * torch_dtype(config["dtype"]).itemsize
+    # The chunk size depends on the problem only, never on `threads`: the results must not.
     chunk = len(runs) if device.type != "cpu" else max(1, _CPU_CHUNK_BYTES // per_run)
+    workers = 1 if device.type != "cpu" else min(threads, -(-len(runs) // chunk))
     return EnsembleTrainer(
         arch=arch,
         runs=runs,
@@ -273,6 +284,7 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
         snapshot_steps=tuple(config["snapshot_steps"]),
         device=device,
         chunk_size=chunk,
+        workers=workers,
         fitness=config["fitness_signals"],
     )
 

@@ -41,7 +41,8 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from lvdyn.producers._ground_truth import Schedule, check_positive_int, finish_traces
+from lvdyn.core._checks import check_int
+from lvdyn.producers._ground_truth import Schedule, finish_traces
 from lvdyn.producers._reduction import ModeReduction
 
 __all__ = ["NOTEBOOK_TARGET", "ModeReduction", "gate_pattern", "train"]
@@ -65,8 +66,8 @@ def gate_pattern(n_domains: int, trained_per_input: int) -> np.ndarray:
     >>> gate_pattern(4, 2).astype(int).tolist()
     [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]]
     """
-    M = check_positive_int("n_domains", n_domains)
-    K = check_positive_int("trained_per_input", trained_per_input)
+    M = check_int("n_domains", n_domains)
+    K = check_int("trained_per_input", trained_per_input)
     if K > M:
         raise ValueError(f"`trained_per_input` must be at most n_domains={M}; got {K}.")
     gates = np.zeros((M, M))
@@ -208,10 +209,10 @@ def train(
         ``reduction_strength`` and ``reduction_layer_value`` at every logged step,
         ``reduction_half_step`` and ``reduction_conserved``.
     """
-    M = check_positive_int("n_domains", n_domains)
+    M = check_int("n_domains", n_domains)
     kinds = _check_layers(layers)
     g = gate_pattern(M, trained_per_input) if gates is None else _check_gates(gates, M)
-    hidden = check_positive_int("hidden", hidden)
+    hidden = check_int("hidden", hidden)
     schedule = Schedule.check(lr=lr, steps=steps, log_every=log_every, seeds=seeds)
     if init not in ("orthogonal", "decoupled"):
         raise ValueError(f"`init` must be 'orthogonal' or 'decoupled'; got {init!r}.")

@@ -31,17 +31,21 @@ from lvdyn.core._checks import check_int, check_number
 from lvdyn.core._errors import NumericalError
 from lvdyn.models._integrate import integrate_log_lotka_volterra
 from lvdyn.producers._common import producer_config
+from lvdyn.producers._studies import SAMPLINGS, glv_study, random_glv
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
 from lvdyn.traces._rules import DEFAULT_FRACTION, DEFAULT_RULE, set_survival_rule
 
 __all__ = [
+    "SAMPLINGS",
     "LinearSystem",
     "LotkaVolterraSystem",
     "exclusion_lotka_volterra",
+    "glv_study",
     "linear",
     "lotka_volterra",
     "oscillatory_linear",
+    "random_glv",
     "stable_linear",
     "stable_lotka_volterra",
 ]
