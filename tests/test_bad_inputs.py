@@ -328,13 +328,17 @@ API_CASES = [
     ),
     Case(
         "fit: a penalty that zeroes A (warns)",
-        lambda d: _fit(lvdyn.LinearODE(penalty="lasso", alpha=100.0)),
+        lambda d: _fit(lvdyn.LinearODE(penalty="lasso", alpha=100.0), derivative="central"),
         lvdyn.DegenerateFitWarning,
         ("lasso penalty", "set all 9 entries of A to zero", "smaller alpha"),
     ),
     Case(
         "fit: many missing values (warns)",
-        lambda d: _fit(lvdyn.LinearODE(), _traces().where(_rows_logged(0, 1, 2, 3, 4, 5, 6))),
+        lambda d: _fit(
+            lvdyn.LinearODE(),
+            _traces().where(_rows_logged(0, 1, 2, 3, 4, 5, 6)),
+            derivative="central",
+        ),
         lvdyn.MissingValuesWarning,
         ("30 of the 72 selected strengths (42%) are missing",),
     ),
@@ -751,7 +755,7 @@ CLI_CASES = [
             "--out",
             _out(d),
         ],
-        ("`--derivative` 'central4' needs 5 samples", "`--window`", "--derivative forward"),
+        ("`--derivative` 'central4' needs 5 samples", "`--window`", "--derivative midpoint"),
     ),
     CliCase(
         "fit: diagonal for SINDy",
