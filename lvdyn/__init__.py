@@ -12,6 +12,8 @@ from lvdyn import _accessor  # noqa: F401  (registers ds.lvdyn)
 from lvdyn._version import __version__ as __version__
 from lvdyn.analysis import MultistabilityWarning as MultistabilityWarning
 from lvdyn.analysis import find_equilibria as find_equilibria
+from lvdyn.analysis import growth_rates as growth_rates
+from lvdyn.analysis import interaction_matrix as interaction_matrix
 from lvdyn.analysis import interaction_table as interaction_table
 from lvdyn.analysis import keystoneness as keystoneness
 from lvdyn.analysis import predict_survivors as predict_survivors
@@ -19,9 +21,14 @@ from lvdyn.analysis import settle_step as settle_step
 from lvdyn.analysis import solve_lcp as solve_lcp
 from lvdyn.analysis import stability as stability
 from lvdyn.analysis import survivors as survivors
+from lvdyn.core._errors import DataError as DataError
+from lvdyn.core._errors import DegenerateFitWarning as DegenerateFitWarning
 from lvdyn.core._errors import DivergenceWarning as DivergenceWarning
 from lvdyn.core._errors import FitError as FitError
+from lvdyn.core._errors import FitSettingsWarning as FitSettingsWarning
 from lvdyn.core._errors import IllConditionedWarning as IllConditionedWarning
+from lvdyn.core._errors import MissingValuesWarning as MissingValuesWarning
+from lvdyn.core._errors import NumericalError as NumericalError
 from lvdyn.core._errors import SchemaError as SchemaError
 from lvdyn.fitting._bootstrap import bootstrap_traces as bootstrap_traces
 from lvdyn.fitting._coefficients import coefficients as coefficients
@@ -65,8 +72,13 @@ from lvdyn.traces._tables import (
 
 __all__ = [
     "__version__",
-    # errors
+    # errors and warnings
+    "DataError",
+    "DegenerateFitWarning",
     "FitError",
+    "FitSettingsWarning",
+    "MissingValuesWarning",
+    "NumericalError",
     "SchemaError",
     # traces
     "SCHEMA_VERSION",
@@ -94,6 +106,8 @@ __all__ = [
     # analysis
     "MultistabilityWarning",
     "find_equilibria",
+    "growth_rates",
+    "interaction_matrix",
     "interaction_table",
     "keystoneness",
     "predict_survivors",

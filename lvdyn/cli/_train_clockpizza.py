@@ -51,7 +51,7 @@ def train_clockpizza(
         int | None, typer.Option(help="Gradient symmetricity and distance irrelevance every N.")
     ] = None,
     incorrect_logit_di: Annotated[
-        bool, typer.Option(help="Also the released tables' incorrect-logit DI.")
+        bool, typer.Option(metavar="", help="Also the released tables' incorrect-logit DI.")
     ] = False,
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     threads: ThreadsOption = None,

@@ -55,7 +55,9 @@ def train_modadd(
         Path | None, typer.Option(help="Checkpoint file; an existing one is resumed.")
     ] = None,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
-    resume: Annotated[bool, typer.Option(help="Resume from --checkpoint if it exists.")] = True,
+    resume: Annotated[
+        bool, typer.Option(metavar="", help="Resume from --checkpoint if it exists.")
+    ] = True,
     initial_embedding: Annotated[
         Path | None,
         typer.Option(help="Starting embedding(s): a .npy of shape (p, d) or (run, p, d)."),
@@ -66,7 +68,7 @@ def train_modadd(
     freeze_mlp: Annotated[bool, typer.Option(help="Keep the MLP fixed; train E only.")] = False,
     threads: ThreadsOption = None,
     progress: Annotated[
-        bool | None, typer.Option(help="Progress bar (default: only on a terminal).")
+        bool | None, typer.Option(metavar="", help="Progress bar (default: only on a terminal).")
     ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,

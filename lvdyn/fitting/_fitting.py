@@ -12,9 +12,11 @@ from sklearn.exceptions import ConvergenceWarning
 from lvdyn.core._errors import IllConditionedWarning
 from lvdyn.fitting._bridge import refit_bridged
 from lvdyn.fitting._conditioning import check_conditioning
+from lvdyn.fitting._degenerate import check_fit
 from lvdyn.fitting._derivatives import DerivativeMethod, Midpoint
 from lvdyn.fitting._design import Design, Window, select_traces, traces_design
 from lvdyn.fitting._penalty import choose_penalty, coefficient_stderr, ill_posed
+from lvdyn.fitting._provenance import fit_record
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
 from lvdyn.traces._schema import COMPONENT, STEP
@@ -159,6 +161,9 @@ def fit_traces(
     squared error per alpha; None without CV), ``interaction_stderr_`` (approximate
     standard errors of the fitted matrix, `coefficient_stderr`) and ``signs_determined_``
     (entries more than two standard errors from zero).
+    ``model.fit_info_`` holds what the fit was made from (steps, runs, time axis and units,
+    derivative, penalty and constraints, source traces and checksums, lvdyn version), which
+    `save_model` writes into the model file.
 
     Warns
     -----
@@ -168,6 +173,11 @@ def fit_traces(
         equations without samples; or, with ``"midpoint"``/``"integral"`` derivatives (short
         series), a median standard error of the matrix entries above half their RMS size
         (the data do not identify the matrix).
+    DegenerateFitWarning
+        When the fitted model is all zero (a penalty or SINDy's threshold removed every
+        term) or blows up when simulated from the first state of a training run.
+    MissingValuesWarning
+        When more than 10% of the selected strengths are missing.
     sklearn.exceptions.ConvergenceWarning
         When coordinate descent (the L1 penalties) stops at ``max_iter`` before meeting
         ``tol``, naming the components whose equations did not converge.
@@ -215,6 +225,11 @@ def fit_traces(
         else:
             model.fit(design.X[keep], design.y[keep], sample_weight=weight)
     model.component_labels_ = labels
+    sub = select_traces(ds, runs=runs, window=window)
+    model.fit_info_ = fit_record(
+        model, ds, sub, derivative=derivative, time=time, n_samples=design.X.shape[0]
+    )
+    check_fit(model, sub, design, time)
     converged = getattr(model, "converged_", None)
     if converged is not None and not np.all(converged):
         warnings.warn(
