@@ -98,6 +98,7 @@ def _register_commands() -> None:
         _demo,  # noqa: F401
         _fit,  # noqa: F401
         _import,  # noqa: F401
+        _import_checkpoints,  # noqa: F401
         _plot,  # noqa: F401
         _report,  # noqa: F401
         _sweep,  # noqa: F401
