@@ -10,6 +10,8 @@ import math
 import numpy as np
 import pytest
 
+import lvdyn
+
 torch = pytest.importorskip("torch")
 
 from lvdyn.producers import clockpizza  # noqa: E402
@@ -261,3 +263,16 @@ def test_variant_arguments_are_checked() -> None:
         clockpizza.train(p=7, d_model=8, activation="tanh", steps=1)
     with pytest.raises(ValueError, match="transformer' only"):
         clockpizza.train(p=7, architecture="mlp_sum", diff_vocab=True, steps=1)
+
+
+def test_cli_trains_the_new_options(tmp_path) -> None:
+    from lvdyn.cli import main
+
+    out = tmp_path / "cp.nc"
+    argv = ["train", "clockpizza", "--p", "7", "--d-model", "10", "--n-layers", "2",
+            "--activation", "GeLU", "--eqn-sign", "--steps", "2", "--log-every", "1",
+            "--quiet", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    config = json.loads(lvdyn.open_traces(out).attrs["producer_config"])
+    assert (config["n_layers"], config["activation"], config["eqn_sign"]) == (2, "GeLU", True)
+    assert config["faithful"] is True
