@@ -16,7 +16,6 @@ A file that can only be read by unpickling arbitrary Python objects is refused w
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -94,14 +93,16 @@ def _torch_mapping(path: Path) -> Mapping[str, Any]:
             if "mmap" not in str(exc):
                 raise
             payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise _refuse_pickle(path, first) from None
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise ValueError(
-            f"`checkpoint` {str(path)!r} is not a readable PyTorch file "
-            f"({type(exc).__name__}: {exc}). Check that the file is complete."
-        ) from None
+    except Exception as exc:  # torch raises pickle's UnpicklingError for non-tensor content
+        if any(kind.__name__ == "UnpicklingError" for kind in type(exc).__mro__):
+            text = str(exc).strip()
+            raise _refuse_pickle(path, text.splitlines()[0] if text else "pickled") from None
+        if isinstance(exc, OSError | RuntimeError | EOFError):
+            raise ValueError(
+                f"`checkpoint` {str(path)!r} is not a readable PyTorch file "
+                f"({type(exc).__name__}: {exc}). Check that the file is complete."
+            ) from None
+        raise
     if isinstance(payload, Mapping):
         return payload
     return {"": payload}
