@@ -1,12 +1,25 @@
-"""Shared fixtures: seeded data built once per session."""
+"""Shared fixtures (seeded data) and the hypothesis profiles."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import settings
 
 import lvdyn
+
+# Property tests draw their examples from a fixed seed in CI (the same examples on every run,
+# so a red build is reproducible and never flaky), and from fresh random seeds elsewhere,
+# with failures saved in .hypothesis/ and replayed first on the next run. HYPOTHESIS_PROFILE
+# picks one explicitly.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev")
+)
 
 
 @pytest.fixture

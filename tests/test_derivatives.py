@@ -70,3 +70,74 @@ def test_bad_savgol_parameters_are_rejected() -> None:
         lvdyn.SavitzkyGolay(window_length=8)
     with pytest.raises(ValueError, match="`order` must be one of"):
         lvdyn.FiniteDifference(order=1, kind="central")
+
+
+# --- the stencils themselves, pinned on a non-uniform grid -----------------------------------
+
+#: A non-uniform grid: the spacings 0.5, 1, 0.25, 1.25, 1.5, 0.5, 2 are all different.
+GRID = np.array([0.0, 0.5, 1.5, 1.75, 3.0, 4.5, 5.0, 7.0])
+#: method -> (order of accuracy, stencil offsets in samples)
+STENCILS = {
+    "forward": (1, [0, 1]),
+    "forward2": (2, [0, 1, 2]),
+    "forward4": (4, [0, 1, 2, 3, 4]),
+    "central": (2, [-1, 0, 1]),
+    "central4": (4, [-2, -1, 0, 1, 2]),
+}
+
+
+def _lagrange_weights(nodes: np.ndarray, at: float) -> np.ndarray:
+    """``w_m = L_m'(at)``, the derivative of each Lagrange basis polynomial (no linear solve).
+
+    ``L_m(s) = prod_{j != m} (s - t_j) / (t_m - t_j)``, differentiated by the product rule.
+    """
+    weights = np.zeros(nodes.size)
+    for m in range(nodes.size):
+        others = np.delete(nodes, m)
+        for j in range(others.size):
+            rest = np.delete(others, j)
+            weights[m] += np.prod((at - rest) / (nodes[m] - rest)) / (nodes[m] - others[j])
+    return weights
+
+
+def _weight_matrix(method: str, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of estimates and the weight of each sample in each, read off unit impulses."""
+    d = differentiate(np.eye(t.size), t, method)  # column k: x = e_k, so rates[n, k] = w_nk
+    return d.index, d.rates
+
+
+@pytest.mark.parametrize("method", list(STENCILS))
+def test_stencil_weights_on_a_non_uniform_grid(method: str) -> None:
+    _, offsets = STENCILS[method]
+    index, weights = _weight_matrix(method, GRID)
+    lo, hi = -min(offsets), max(offsets)
+    np.testing.assert_array_equal(index, np.arange(lo, GRID.size - hi), err_msg=method)
+    expected = np.zeros_like(weights)
+    for row, k in enumerate(index):
+        stencil = k + np.array(offsets)
+        expected[row, stencil] = _lagrange_weights(GRID[stencil], GRID[k])
+    # Weights of size <= ~10 from a 5 x 5 solve: equal to round-off.
+    np.testing.assert_allclose(weights, expected, rtol=0, atol=1e-11, err_msg=method)
+
+
+def test_stencil_weights_by_hand() -> None:
+    t = np.array([0.0, 1.0, 3.0])
+    # Central, spacings a = 1 behind and b = 2 ahead: -b/(a(a+b)), (b-a)/(ab), a/(b(a+b)).
+    np.testing.assert_allclose(_weight_matrix("central", t)[1], [[-2 / 3, 1 / 2, 1 / 6]])
+    # Second-order forward at t = 0 on the same nodes: L_m'(0) = -4/3, 3/2, -1/6.
+    np.testing.assert_allclose(_weight_matrix("forward2", t)[1][0], [-4 / 3, 3 / 2, -1 / 6])
+    np.testing.assert_allclose(_weight_matrix("forward", t)[1], [[-1, 1, 0], [0, -1 / 2, 1 / 2]])
+
+
+@pytest.mark.parametrize("method", list(STENCILS))
+def test_stencils_are_exact_on_polynomials_of_their_order_only(method: str) -> None:
+    order, _ = STENCILS[method]
+    coefficients = np.random.default_rng(order).normal(size=order + 2)
+    for degree in (order, order + 1):
+        poly = np.polynomial.Polynomial(coefficients[: degree + 1])
+        d = differentiate(poly(GRID)[:, np.newaxis], GRID, method)
+        error = np.abs(d.rates[:, 0] - poly.deriv()(GRID[d.index])).max()
+        if degree == order:  # exact up to rounding of values of size ~1e3
+            assert error < 1e-8, f"{method} is not exact on degree {degree}: error {error:g}"
+        else:  # one degree more on a non-uniform grid: a truncation error of order one
+            assert error > 1e-3, f"{method} is exact on degree {degree}: not order {order}"

@@ -87,7 +87,15 @@ def test_cli_fit_writes_model_and_json(tmp_path, lv_traces, capsys) -> None:
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["model"] == "LotkaVolterra" and summary["r2_derivative"] > 0.99
-    assert isinstance(lvdyn.load_model(out), lvdyn.LotkaVolterra)
+    # The saved model is the one the Python API fits with the same (default) settings.
+    loaded = lvdyn.load_model(out)
+    same = lvdyn.fit_traces(lvdyn.LotkaVolterra(), lv_traces, time="time")
+    assert isinstance(loaded, lvdyn.LotkaVolterra)
+    np.testing.assert_allclose(loaded.growth_rates_, same.growth_rates_, rtol=1e-12)
+    np.testing.assert_allclose(loaded.interaction_matrix_, same.interaction_matrix_, rtol=1e-12)
+    assert list(loaded.component_labels_) == ["a", "b", "c"]
+    # Noise-free data, second-order differences at dt = 0.02: A within 1e-2 of the truth.
+    np.testing.assert_allclose(loaded.interaction_matrix_, lv_traces.true_A.values, atol=1e-2)
     assert main(["fit", str(traces), "--model", "linear", "--window", "bad"]) == 2
 
 

@@ -52,26 +52,42 @@ def _wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-unty
         time.sleep(0.005)
 
 
-def test_sigkill_mid_write_leaves_the_previous_file_intact(tmp_path: Path) -> None:
-    path = tmp_path / "traces.nc"
+def _kill_during_a_write(folder: Path) -> list[Path]:
+    """Start the writer in ``folder``, SIGKILL it while a save is under way; the temp files left.
+
+    The kill comes as soon as the second save's temporary file has bytes in it. The save can
+    still finish and rename it in the instant before the signal lands; then nothing is left.
+    """
+    path = folder / "traces.nc"
     child = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], env=_env())
     try:
         _wait_for(path.exists)  # the first generation is complete
-        # Wait until the next generation is being written (its temporary file exists) ...
-        _wait_for(lambda: any(tmp_path.glob(".traces.nc.*.tmp")))
-        time.sleep(0.05)  # ... and is part-way through, then kill without warning.
+        _wait_for(lambda: any(p.stat().st_size > 0 for p in folder.glob(".traces.nc.*.tmp")))
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
-    ds = lvdyn.open_traces(path)  # opens and validates: a complete file
+    return list(folder.glob(".traces.nc.*.tmp"))
+
+
+def test_sigkill_mid_write_leaves_the_previous_file_intact(tmp_path: Path) -> None:
+    for attempt in range(5):  # retried until the kill lands inside a save (almost always at once)
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        interrupted = _kill_during_a_write(folder)
+        if interrupted:
+            break
+    else:
+        pytest.fail("in 5 attempts the SIGKILL never landed while a save was under way")
+    # The save was cut off before its rename: its temporary file is still there ...
+    assert len(interrupted) == 1
+    ds = lvdyn.open_traces(folder / "traces.nc")  # ... and the target opens and validates
     generation = int(ds.attrs["generation"])
     noise = np.random.default_rng(0).uniform(0.0, 1.0, size=(4, 1500, 120))
     np.testing.assert_array_equal(ds.strength.values, noise + generation)  # not a mix
-    # A killed writer can leave its temporary file behind; it never replaces the target,
+    # Nothing else is left: the killed writer's temporary file never replaces the target,
     # and the next save writes its own.
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "traces.nc"]
-    assert all(name.startswith(".traces.nc.") and name.endswith(".tmp") for name in leftovers)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["traces.nc", interrupted[0].name])
 
 
 def test_a_write_that_raises_leaves_no_temporary_file(tmp_path: Path) -> None:

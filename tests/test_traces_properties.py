@@ -67,3 +67,12 @@ def test_round_trip(ds: xr.Dataset) -> None:
     expected = ds.copy()
     expected.attrs.pop("history")
     xr.testing.assert_identical(back, expected)
+
+
+def test_hypothesis_profile_is_derandomized_in_ci() -> None:
+    # tests/conftest.py: fixed examples when CI=true (unless HYPOTHESIS_PROFILE says otherwise).
+    import os
+
+    wanted = os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev")
+    assert settings.default.derandomize == (wanted == "ci")
+    assert (settings.default.database is None) == (wanted == "ci")

@@ -94,6 +94,11 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
     default in `lvdyn.fit_traces`).
     """
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y is (n, K): one derivative per state
+        return tags
+
     @abstractmethod
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AbstractODEModel: ...
 
@@ -173,8 +178,33 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         return self._jacobian(state)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The right-hand side at each row of ``X``; the same as `rhs`."""
-        return self.rhs(np.atleast_2d(np.asarray(X, dtype=np.float64)))
+        """The right-hand side at each row of ``X`` (n, K): `rhs` on a batch of states.
+
+        As scikit-learn's ``predict``, and unlike `rhs`, it takes only 2-D, finite ``X``: a
+        single state is ``X.reshape(1, -1)``, and a NaN or inf raises a ValueError.
+
+        Examples
+        --------
+        >>> from lvdyn import LinearODE
+        >>> model = LinearODE.from_params([[-1.0, 0.0], [0.5, -2.0]])
+        >>> model.predict([[1.0, 1.0]]).tolist()
+        [[-1.0, -1.5]]
+        >>> model.predict([[float("nan"), 1.0]])
+        Traceback (most recent call last):
+        ...
+        ValueError: `X` must be finite to predict; found 1 NaN and 0 inf values ...
+        """
+        check_is_fitted(self)
+        states = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        bad = ~np.isfinite(states)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"`X` must be finite to predict; found {int(np.isnan(states).sum())} NaN and "
+                f"{int(np.isinf(states).sum())} inf values (first at row {row}, component "
+                f"{col}). Drop or fill those samples first."
+            )
+        return self._rhs(states)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R^2 of the predicted derivatives against ``y``, averaged uniformly over components."""

@@ -74,6 +74,8 @@ class SINDy(AbstractODEModel):
         Term names, such as ``"x0 x1"``; `equations` uses component labels instead.
     powers_ : ndarray of int, shape (n_terms, K)
         Exponent of each component in each term.
+    n_iter_ : int
+        Iterations the optimiser ran (thresholding sweeps for STLSQ), at most ``max_iter``.
 
     Examples
     --------
@@ -161,6 +163,7 @@ class SINDy(AbstractODEModel):
             warnings.filterwarnings("ignore", message=".*eliminated all coefficients.*")
             optimizer.fit(theta, Y)
         self.coef_ = np.asarray(optimizer.coef_, dtype=np.float64).reshape(X.shape[1], -1)
+        self.n_iter_ = len(optimizer.history_) - 1  # the first entry is the starting guess
         self.powers_ = np.asarray(library.powers_, dtype=np.int64)
         self.feature_names_ = list(library.get_feature_names())
         return self

@@ -5,6 +5,15 @@ step the trainer records, for every run, the strengths ``S_0..S_{p-1}`` of the e
 the training loss and accuracy of the forward pass that produces the next update, and
 (every ``eval_every`` steps) the test loss and accuracy. Steps 0..4 are always kept
 internally for the early-gradient signal.
+
+With ``fitness`` on, each logged step also records two per-frequency signals of the
+training loss's gradient ``G = dL/dE`` at that step (``F_k`` and ``G_k`` are the DFT rows of
+``E`` and ``G`` along the token axis, ``S_k = ||F_k||``):
+
+- ``loss_push_k = -Re<F_k, G_k> / S_k``: the rate at which plain gradient descent on the
+  loss would grow ``S_k`` per unit learning rate (``dS_k = -lr Re<F_k, G_k> / S_k`` to first
+  order); positive where the loss favours circle ``k``;
+- ``grad_strength_k = ||G_k||``: the size of the gradient's frequency-``k`` part.
 """
 
 from __future__ import annotations
@@ -28,10 +37,32 @@ from lvdyn.producers._modadd_model import Architecture, RunSeeds, pair_tokens, s
 from lvdyn.producers._optim import BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
 
-__all__ = ["EnsembleTrainer", "StopFlag", "stop_on_signals"]
+__all__ = ["N_METRICS", "EnsembleTrainer", "StopFlag", "fitness_signals", "stop_on_signals"]
 
 N_EARLY = 5  # steps 0..4, for g_k = (S_k(4) - S_k(3)) / S_k(0)
-_N_METRICS = 4  # train_loss, train_acc, test_loss, test_acc
+N_METRICS = 4  # train_loss, train_acc, test_loss, test_acc
+
+
+def fitness_signals(embedding: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+    """Per-frequency ``loss_push`` and ``grad_strength`` of ``(..., p, d)`` tensors.
+
+    Returns a tensor of shape ``(..., 2, p)``: row 0 is ``-Re<F_k, G_k> / S_k``, row 1 is
+    ``||G_k||`` (module docstring). A frequency with ``S_k = 0`` has ``loss_push`` 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> E = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    >>> push, size = fitness_signals(E, -0.5 * E)  # descent along -G scales E up
+    >>> torch.allclose(push, 0.5 * torch.linalg.vector_norm(torch.fft.fft(E, dim=0), dim=1))
+    True
+    """
+    spectrum = torch.fft.fft(embedding, dim=-2)
+    grad_spectrum = torch.fft.fft(gradient, dim=-2)
+    strength = torch.linalg.vector_norm(spectrum, dim=-1)
+    inner = (spectrum.conj() * grad_spectrum).real.sum(dim=-1)
+    push = torch.where(strength > 0, -inner / strength.clamp_min(1e-300), 0.0)
+    return torch.stack([push, torch.linalg.vector_norm(grad_spectrum, dim=-1)], dim=-2)
 
 
 @dataclass
@@ -100,6 +131,7 @@ class EnsembleTrainer:
     snapshot_steps: tuple[int, ...]
     device: torch.device
     chunk_size: int = 1
+    fitness: bool = False
     step: int = 0
     state: dict[str, torch.Tensor] = field(default_factory=dict)
     logged_steps: list[int] = field(default_factory=list)
@@ -165,7 +197,11 @@ class EnsembleTrainer:
             if t % self.eval_every == 0 or t == self._last_step:
                 test_loss, test_acc = self._metrics(self.test_split, backward=False)
             metrics = torch.stack([train_loss, train_acc, test_loss, test_acc], dim=1)
-            self._pending.append(torch.cat([strengths.to(metrics.dtype), metrics], dim=1))
+            columns = [strengths.to(metrics.dtype), metrics]
+            if self.fitness:
+                signals = fitness_signals(self.params["embedding"], self.grads["embedding"])
+                columns.append(signals.flatten(1).to(metrics.dtype))
+            self._pending.append(torch.cat(columns, dim=1))
             self.logged_steps.append(t)
         if len(self._pending) >= 256:
             self._flush()
@@ -212,7 +248,8 @@ class EnsembleTrainer:
                 return False
             if checkpoint is not None and t != start and (t % checkpoint_every == 0 or t == steps):
                 self.save(checkpoint, config)
-            loss, acc = self._metrics(self.train_split, backward=t < steps)
+            # the last step needs its gradient only for the fitness signals
+            loss, acc = self._metrics(self.train_split, backward=t < steps or self.fitness)
             self._record(t, loss, acc)
             if t == steps:
                 break
@@ -235,7 +272,7 @@ class EnsembleTrainer:
         out.update({f"optim.{k}": v for k, v in self.state.items()})
         out["step"] = torch.tensor(self.step, dtype=torch.int64)
         out["logged_steps"] = torch.tensor(self.logged_steps, dtype=torch.int64)
-        n_cols = self.arch.p + _N_METRICS
+        n_cols = self.arch.p * (3 if self.fitness else 1) + N_METRICS
         rows = np.stack(self.rows) if self.rows else np.zeros((0, len(self.runs), n_cols))
         out["rows"] = torch.from_numpy(rows)
         out["early"] = torch.from_numpy(np.asarray(self.early))

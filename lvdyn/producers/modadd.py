@@ -38,7 +38,7 @@ from lvdyn.producers._checkpoint import load_checkpoint
 from lvdyn.producers._fourier import circle_frequencies as circle_frequencies
 from lvdyn.producers._fourier import circle_strengths as circle_strengths
 from lvdyn.producers._modadd_model import ACTIVATIONS, Architecture, RunSeeds, stack_runs
-from lvdyn.producers._modadd_trainer import EnsembleTrainer, stop_on_signals
+from lvdyn.producers._modadd_trainer import N_METRICS, EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import OPTIMIZERS, BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
 from lvdyn.traces._history import add_history
@@ -128,6 +128,12 @@ def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
     return str(value)
 
 
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"`{name}` must be True or False; got {value!r}.")
+    return bool(value)
+
+
 def _number(name: str, value: Any, low: float, high: float) -> float:
     try:
         number = float(value)
@@ -207,6 +213,7 @@ def _config(**kw: Any) -> dict[str, Any]:
         "eval_every": log_every if eval_every is None else _positive_int("eval_every", eval_every),
         "snapshot_steps": snapshots,
         "checkpoint_every": _positive_int("checkpoint_every", kw["checkpoint_every"]),
+        "fitness_signals": _flag("fitness_signals", kw["fitness_signals"]),
     }
     return config
 
@@ -238,6 +245,7 @@ def train(
     checkpoint_every: int = 1000,
     resume: bool = True,
     progress: bool | None = None,
+    fitness_signals: bool = True,
 ) -> xr.Dataset:
     """Train modular-addition MLPs, one run per seed, and return their circle strengths.
 
@@ -287,6 +295,9 @@ def train(
         Continue from ``checkpoint`` if it exists.
     progress : bool, optional
         Show a progress bar; ``None`` shows it only on a terminal.
+    fitness_signals : bool
+        Also log, at every logged step, the loss gradient's push on each circle
+        (``loss_push``) and its size (``grad_strength``); see the variables below.
 
     Returns
     -------
@@ -296,7 +307,11 @@ def train(
         ``early_gradient`` ((S_k(4) - S_k(3)) / S_k(0), per run and component),
         ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc``, per-run settings as
         coordinates, and ``embedding`` (run, snapshot_step, token, embed_dim) when
-        ``snapshot_steps`` is given.
+        ``snapshot_steps`` is given. With ``fitness_signals``: ``loss_push``
+        (``-Re<F_k, G_k> / S_k``, where ``F_k`` and ``G_k`` are the DFT rows of ``E`` and of
+        the training loss's gradient ``G = dL/dE``: the growth of ``S_k`` per unit learning
+        rate that plain gradient descent on the loss would give) and ``grad_strength``
+        (``||G_k||``), both (run, step, component).
 
     Raises
     ------
@@ -309,7 +324,7 @@ def train(
         eps=eps, train_fraction=train_fraction, dtype=dtype, device=device, steps=steps,
         seeds=seeds, design=design, init_seed=init_seed, log_every=log_every,
         eval_every=eval_every, snapshot_steps=snapshot_steps,
-        checkpoint_every=checkpoint_every,
+        checkpoint_every=checkpoint_every, fitness_signals=fitness_signals,
     )  # fmt: skip
     ckpt = None if checkpoint is None else check_writable(checkpoint, argument="checkpoint")
     trainer = _new_trainer(config)
@@ -362,6 +377,7 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
         snapshot_steps=tuple(config["snapshot_steps"]),
         device=device,
         chunk_size=chunk,
+        fitness=config["fitness_signals"],
     )
 
 
@@ -395,6 +411,8 @@ _VARIABLE_ATTRS = {
     "strength_mean_all": ("mean strength over all p DFT rows (survival-rule baseline)", "1"),
     "early_gradient": ("early signal change (S_k(4) - S_k(3)) / S_k(0)", "1"),
     "embedding": ("token embedding E at the snapshot step", "1"),
+    "loss_push": ("growth of S_k per unit lr under gradient descent on the loss", "1"),
+    "grad_strength": ("norm of the k-th DFT row of the loss gradient dL/dE", "1"),
 }
 
 
@@ -430,6 +448,12 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         **{k: config[k] for k in ("p", "d_embed", "width", "depth", "lr", "weight_decay")},
         **{k: config[k] for k in ("train_fraction", "activation", "combine", "design", "dtype")},
     )
+    if config["fitness_signals"]:
+        signals = rows[:, :, p + N_METRICS :].reshape(*rows.shape[:2], 2, p)
+        ds = ds.assign(
+            loss_push=(("run", "step", "component"), signals[:, :, 0][:, :, components]),
+            grad_strength=(("run", "step", "component"), signals[:, :, 1][:, :, components]),
+        )
     if trainer.snapshots:
         snap_steps = sorted(trainer.snapshots)
         stacked = np.stack([trainer.snapshots[t] for t in snap_steps], axis=1)
