@@ -76,9 +76,17 @@ def main() -> None:
         if status:
             raise SystemExit(status)
     ds = lvdyn.open_traces(traces)
-    last = ds.isel(step=-1)
-    alive = (last.strength > 2 * last.strength_mean_all).sum("component").values.tolist()
-    print(f"traces: {dict(ds.strength.sizes)}; frequencies above 2 x mean at the end: {alive}")
+    print(f"traces: {dict(ds.strength.sizes)}")
+    for run in ds.run.values:
+        first, last = (ds.strength.sel(run=run).isel(step=i) for i in (0, -1))
+        top = last.sortby(last, ascending=False)[:3]
+        share = (top**2).sum() / (last**2).sum()
+        print(
+            f"  {run}: strongest frequencies at step {int(last.step)}: "
+            f"{top.component.values.tolist()} ({float(share):.0%} of the energy; "
+            f"{float((first.sortby(first, ascending=False)[:3] ** 2).sum() / (first**2).sum()):.0%}"
+            " for the strongest three at step 0)"
+        )
     print(f"wrote {traces}, {model} and {report / 'report.html'}")
 
 
