@@ -28,12 +28,14 @@ from lvdyn.fitting._coefficients import coefficients as coefficients
 from lvdyn.fitting._coefficients import load_model as load_model
 from lvdyn.fitting._coefficients import save_model as save_model
 from lvdyn.fitting._derivatives import FiniteDifference as FiniteDifference
+from lvdyn.fitting._derivatives import Midpoint as Midpoint
 from lvdyn.fitting._derivatives import SavitzkyGolay as SavitzkyGolay
 from lvdyn.fitting._derivatives import SmoothingSpline as SmoothingSpline
 from lvdyn.fitting._derivatives import SqrtRatio as SqrtRatio
 from lvdyn.fitting._fitting import fit_traces as fit_traces
 from lvdyn.fitting._path import regularization_path as regularization_path
 from lvdyn.fitting._refine import refine_trajectories as refine_trajectories
+from lvdyn.fitting._scores import interaction_sign_score as interaction_sign_score
 from lvdyn.fitting._scores import score_traces as score_traces
 from lvdyn.fitting._simulate import simulate_traces as simulate_traces
 from lvdyn.models import LinearODE as LinearODE
@@ -49,6 +51,8 @@ from lvdyn.traces._io import open_traces as open_traces
 from lvdyn.traces._io import save_traces as save_traces
 from lvdyn.traces._make import combine_traces as combine_traces
 from lvdyn.traces._make import make_traces as make_traces
+from lvdyn.traces._rules import SurvivalWarning as SurvivalWarning
+from lvdyn.traces._rules import set_survival_rule as set_survival_rule
 from lvdyn.traces._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn.traces._schema import validate_traces as validate_traces
 from lvdyn.traces._tables import (
@@ -70,6 +74,7 @@ __all__ = [
     "open_traces",
     "read_traces_table",
     "save_traces",
+    "set_survival_rule",
     "traces_from_dataframe",
     "validate_traces",
     # models
@@ -79,6 +84,7 @@ __all__ = [
     # fitting
     "FiniteDifference",
     "SavitzkyGolay",
+    "Midpoint",
     "SmoothingSpline",
     "SqrtRatio",
     "fit_traces",
@@ -93,6 +99,7 @@ __all__ = [
     "solve_lcp",
     "stability",
     "survivors",
+    "SurvivalWarning",
     # survival prediction
     "evaluate_survival_prediction",
     "predict_survivors_from_prefix",
@@ -104,6 +111,7 @@ __all__ = [
     # traces from checkpoints (lazy: reading .pt files imports torch)
     "traces_from_checkpoints",
     # fitting results
+    "interaction_sign_score",
     "score_traces",
     "coefficients",
     "save_model",

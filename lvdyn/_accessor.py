@@ -6,7 +6,7 @@ method here only forwards to one of them.
 Examples
 --------
 >>> import numpy as np, lvdyn
->>> ds = lvdyn.make_traces(np.array([[1.0, 1.0, 1.0], [9.0, 1.0, 1.0]]), step=[0, 1])
+>>> ds = lvdyn.make_traces(np.array([[1.0, 1.0, 1.0], [9.0, 0.5, 0.1]]), step=[0, 1])
 >>> ds.lvdyn.survivors().values.tolist()
 [[True, False, False]]
 """
@@ -53,9 +53,9 @@ class TracesAccessor:
 
         return simulate_traces(model, self._ds, steps, **kwargs)
 
-    def survivors(self, rule: str = "2x-mean", **kwargs: Any) -> xr.DataArray:
+    def survivors(self, rule: str | None = None, **kwargs: Any) -> xr.DataArray:
         """`lvdyn.survivors` (ds, rule, ...)."""
-        from lvdyn.analysis import survivors
+        from lvdyn.traces._survival import survivors
 
         return survivors(self._ds, rule, **kwargs)
 

@@ -84,8 +84,13 @@ def _traces(final: np.ndarray, **extra: np.ndarray):
 def test_survivors_two_x_mean_and_named_rules() -> None:
     final = np.array([[1.0, 1.0, 1.0, 9.0], [4.0, 3.0, 0.5, 0.5]])
     ds = _traces(final)
-    # run 0: mean 3 -> only 9 > 6; run 1: mean 2 -> only 4 > 4? no (strict) -> none
-    assert lvdyn.survivors(ds).values.tolist() == [
+    # run 0: mean 3 -> only 9 > 6; run 1: mean 2 -> only 4 > 4? no (strict) -> none, which
+    # is never silent
+    with pytest.warns(
+        lvdyn.SurvivalWarning, match=r"no component survives in 1 of 2 runs \(\[1\]\)"
+    ):
+        two_x_mean = lvdyn.survivors(ds, "2x-mean")
+    assert two_x_mean.values.tolist() == [
         [False, False, False, True],
         [False, False, False, False],
     ]
@@ -158,9 +163,9 @@ def test_settle_step_per_run_with_padding_and_rules() -> None:
     run0 = [[1, 1, 1], [3, 1, 1], [1, 5, 1], [1, 6, 1], [1, 7, 1]]
     run1 = [[5, 1, 1], [5, 1, 1], [5, 1, 1], [5, 1, 5], [np.nan] * 3]
     ds = lvdyn.make_traces(np.array([run0, run1], dtype=float), step=[0, 10, 20, 30, 40])
-    assert lvdyn.settle_step(ds).values.tolist() == [20, 30]
+    assert lvdyn.settle_step(ds, "2x-mean").values.tolist() == [20, 30]
     # fraction-of-max 0.9: run 1's final set {0, 2} only appears at step 30 as well
     assert lvdyn.settle_step(ds, "fraction-of-max", value=0.9).values.tolist() == [20, 30]
     # a constant set settles at the first step
     still = lvdyn.make_traces(np.array([[2.0, 0.1, 0.1]] * 4), step=[0, 1, 2, 3])
-    assert lvdyn.settle_step(still).values.tolist() == [0]
+    assert lvdyn.settle_step(still, "2x-mean").values.tolist() == [0]

@@ -277,15 +277,15 @@ API_CASES = [
     # --- fitting -----------------------------------------------------------------------------
     Case(
         "fit: zero strength for Lotka-Volterra",
-        lambda d: _fit(lvdyn.LotkaVolterra(), _with_zero()),
+        lambda d: _fit(lvdyn.LotkaVolterra(), _with_zero(), zeros="raise"),
         lvdyn.FitError,
-        ("strength <= 0", "step 30", "component 'b'"),
+        ("strength <= 0", "step 30", "component 'b'", "zeros='raise'"),
     ),
     Case(
         "fit: negative strength for Lotka-Volterra",
         lambda d: _fit(lvdyn.LotkaVolterra(), _with_negative()),
         lvdyn.FitError,
-        ("strength <= 0", "step 50", "component 'c'"),
+        ("strength <= 0", "negative", "step 50", "component 'c'"),
     ),
     Case(
         "fit: fewer steps than the derivative needs",
@@ -298,6 +298,7 @@ API_CASES = [
         lambda d: _fit(
             lvdyn.LinearODE(),
             _traces().where(xr.DataArray(np.arange(12) % 2 == 0, dims="step")),
+            derivative="central",
         ),
         lvdyn.FitError,
         ("`derivative`", "3 samples in a row", "at most 1"),
@@ -663,9 +664,9 @@ CLI_CASES = [
         ("`window` (500, 900) selects no steps",),
     ),
     CliCase(
-        "fit: zero strength for LV",
-        lambda d: ["fit", str(_saved(d, _with_zero())), "--model", "lv", "--out", _out(d)],
-        ("strength <= 0", "component 'b'"),
+        "fit: negative strength for LV",
+        lambda d: ["fit", str(_saved(d, _with_negative())), "--model", "lv", "--out", _out(d)],
+        ("strength <= 0", "negative", "component 'c'"),
     ),
     CliCase(
         "fit: unknown derivative",

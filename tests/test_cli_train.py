@@ -34,8 +34,10 @@ def test_train_race_case_and_json(tmp_path, capsys) -> None:
     assert summary["sizes"] == {"run": 1, "step": 301, "component": 3, "component_j": 3}
     assert captured.err == ""
     ds = lvdyn.open_traces(out)
-    # the exclusion case: the NNLS equilibrium (5/3, 5/3, 0)
-    np.testing.assert_allclose(ds.true_equilibrium.values, [5 / 3, 5 / 3, 0.0], atol=1e-9)
+    # the exclusion case: the Lotka-Volterra law's NNLS point (5/3, 5/3, 0) is a saddle of the
+    # network, which ends at its zero-loss minimum (2, 2, -1)
+    np.testing.assert_allclose(ds.lv_equilibrium.values, [5 / 3, 5 / 3, 0.0], atol=1e-9)
+    np.testing.assert_allclose(ds.true_equilibrium.values, [2.0, 2.0, -1.0], atol=1e-9)
 
 
 def test_train_race_custom_gates_quiet(tmp_path, capsys) -> None:
@@ -92,3 +94,24 @@ def test_clockpizza_progress_bar_counts_all_runs_steps(capsys) -> None:
     assert "clockpizza alpha=1" in err and "8/8" in err  # 2 runs x 4 steps
     clockpizza.train(p=11, d_model=8, steps=4, log_every=2, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_train_routing_decoupled_stores_the_reduction(tmp_path, capsys) -> None:
+    out = tmp_path / "routing.nc"
+    argv = ["train", "routing", "--domains", "3", "--trained-per-input", "2", "--hidden", "6",
+            "--init", "decoupled", "--init-scale", "0.1,0.2,0.1", "--steps", "20", "--json",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["sizes"]["component"] == 3 * 3 * 4  # pathways x modes
+    ds = lvdyn.open_traces(out)
+    assert ds.layer_kind.values.tolist() == ["input", "shared", "output"]
+    # an unbalanced start (0.1, 0.2, 0.1): the reduction begins at the product 0.002
+    np.testing.assert_allclose(ds.reduction_strength.isel(step=0), 0.002)
+    np.testing.assert_allclose(ds.strength.isel(run=0, step=0), 0.002, rtol=1e-12)
+
+
+def test_train_routing_rejects_unknown_layer(tmp_path, capsys) -> None:
+    argv = ["train", "routing", "--layers", "input,middle", "--out", str(tmp_path / "r.nc")]
+    assert main(argv) == 2
+    assert "`layers` must be two or more" in capsys.readouterr().err

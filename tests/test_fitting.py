@@ -88,12 +88,12 @@ def test_time_scale_changes_rates(linear_traces: xr.Dataset) -> None:
     np.testing.assert_allclose(per_step.A_, per_time.A_ * 0.05, rtol=1e-10)
 
 
-def test_lv_rejects_non_positive_states() -> None:
+def test_lv_refuses_non_positive_states_when_asked() -> None:
     data = np.ones((1, 10, 2))
     data[0, 5, 1] = 0.0
     ds = lvdyn.make_traces(data, step=np.arange(10))
-    with pytest.raises(lvdyn.FitError, match="positive states"):
-        lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds)
+    with pytest.raises(lvdyn.FitError, match=r"strength <= 0.*zeros='raise'"):
+        lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, zeros="raise")
 
 
 def test_simulate_traces_round_trip(linear_traces: xr.Dataset) -> None:

@@ -9,12 +9,12 @@ from lvdyn.analysis._interactions import interaction_table as interaction_table
 from lvdyn.analysis._interactions import keystoneness as keystoneness
 from lvdyn.analysis._lcp import LCPSolution as LCPSolution
 from lvdyn.analysis._lcp import solve_lcp as solve_lcp
-from lvdyn.analysis._readout import settle_step as settle_step
-from lvdyn.analysis._readout import survivors as survivors
 from lvdyn.analysis._stability import classify_spectrum as classify_spectrum
 from lvdyn.analysis._stability import stability as stability
 from lvdyn.analysis._survivors import MultistabilityWarning as MultistabilityWarning
 from lvdyn.analysis._survivors import predict_survivors as predict_survivors
+from lvdyn.traces._survival import settle_step as settle_step
+from lvdyn.traces._survival import survivors as survivors
 
 __all__ = [
     "LCPSolution",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -13,6 +12,7 @@ from scipy.optimize import root
 from lvdyn.analysis._lcp import solve_lcp
 from lvdyn.analysis._models import component_labels, family, linear_params, lv_params
 from lvdyn.analysis._stability import _is_line, classify_spectrum
+from lvdyn.core._types import ArrayLike, FittedODEModel
 from lvdyn.traces._history import add_history
 from lvdyn.traces._schema import COMPONENT
 
@@ -37,7 +37,9 @@ def lv_spectrum(r: np.ndarray, A: np.ndarray, x: np.ndarray) -> np.ndarray:
     return eig[np.lexsort((-eig.imag, -eig.real))]
 
 
-def _classify(model: Any, x: np.ndarray, eig: np.ndarray, rtol: float, lines: bool) -> str:
+def _classify(
+    model: FittedODEModel, x: np.ndarray, eig: np.ndarray, rtol: float, lines: bool
+) -> str:
     tol = rtol * float(np.abs(eig).max(initial=0.0))
     line = lines and _is_line(model, x, model.jacobian(x), eig, tol)
     return classify_spectrum(eig, rtol=rtol, line_of_equilibria=line)
@@ -70,7 +72,7 @@ def _enumerate_lv(r: np.ndarray, A: np.ndarray) -> tuple[list[np.ndarray], int]:
     return found, singular
 
 
-def _lv_dataset(model: Any, method: str, max_enumerate: int, rtol: float) -> xr.Dataset:
+def _lv_dataset(model: FittedODEModel, method: str, max_enumerate: int, rtol: float) -> xr.Dataset:
     r, A = lv_params(model)
     n = r.size
     lcp = solve_lcp(-r, -A, method=method)
@@ -128,7 +130,7 @@ def _lv_dataset(model: Any, method: str, max_enumerate: int, rtol: float) -> xr.
     return ds
 
 
-def _linear_dataset(model: Any, rtol: float) -> xr.Dataset:
+def _linear_dataset(model: FittedODEModel, rtol: float) -> xr.Dataset:
     A, b = linear_params(model)
     n = b.size
     eig = np.linalg.eigvals(A)
@@ -165,7 +167,12 @@ def _linear_dataset(model: Any, rtol: float) -> xr.Dataset:
 
 
 def _generic_dataset(
-    model: Any, starts: Any, n_starts: int, scale: float, seed: int, rtol: float
+    model: FittedODEModel,
+    starts: ArrayLike | None,
+    n_starts: int,
+    scale: float,
+    seed: int,
+    rtol: float,
 ) -> xr.Dataset:
     n = int(model.n_features_in_)
     if starts is None:
@@ -215,12 +222,12 @@ def _generic_dataset(
 
 
 def find_equilibria(
-    model: Any,
+    model: FittedODEModel,
     *,
     method: str = "auto",
     max_enumerate: int = 15,
-    labels: Any = None,
-    starts: Any = None,
+    labels: ArrayLike | None = None,
+    starts: ArrayLike | None = None,
     n_starts: int = 20,
     scale: float = 1.0,
     seed: int = 0,

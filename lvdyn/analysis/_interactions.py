@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import xarray as xr
 
 from lvdyn.analysis._equilibria import find_equilibria
 from lvdyn.analysis._models import component_labels, family, linear_params, lv_params, restrict
 from lvdyn.analysis._survivors import predict_survivors
+from lvdyn.core._types import ArrayLike, FittedODEModel
 from lvdyn.traces._history import add_history
 from lvdyn.traces._schema import COMPONENT
 
@@ -42,7 +41,7 @@ def relation(sign_ij: int, sign_ji: int) -> str:
     return RELATIONS[(int(sign_ij), int(sign_ji))]
 
 
-def _effects(model: Any, x: Any) -> np.ndarray:
+def _effects(model: FittedODEModel, x: ArrayLike | None) -> np.ndarray:
     kind = family(model)
     if kind == "lotka_volterra":
         return lv_params(model)[1]
@@ -77,12 +76,12 @@ def _bounds(intervals: xr.Dataset, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def interaction_table(
-    model: Any,
+    model: FittedODEModel,
     *,
     intervals: xr.Dataset | None = None,
-    x: Any = None,
+    x: ArrayLike | None = None,
     atol: float = 0.0,
-    labels: Any = None,
+    labels: ArrayLike | None = None,
 ) -> xr.Dataset:
     """Classify each pair of components by the signs of their effects on each other.
 
@@ -158,7 +157,7 @@ def interaction_table(
     return add_history(ds, f"interaction_table({type(model).__name__}, K={n})")
 
 
-def _outcome(model: Any) -> tuple[np.ndarray, np.ndarray]:
+def _outcome(model: FittedODEModel) -> tuple[np.ndarray, np.ndarray]:
     """The long-run state and survivors of a linear or Lotka-Volterra model (no warnings)."""
     if family(model) == "lotka_volterra":
         state = find_equilibria(model, max_enumerate=0).saturated_state.values
@@ -167,7 +166,7 @@ def _outcome(model: Any) -> tuple[np.ndarray, np.ndarray]:
     return state, predict_survivors(model)
 
 
-def keystoneness(model: Any, *, labels: Any = None) -> xr.Dataset:
+def keystoneness(model: FittedODEModel, *, labels: ArrayLike | None = None) -> xr.Dataset:
     """What happens to the others when each component is removed.
 
     For each component ``k``: drop it from the model (its row and column), recompute the

@@ -1,17 +1,19 @@
-"""Duck-typed access to fitted models: which family, parameters, labels, restriction.
+"""Access to fitted models by their interface: which family, parameters, labels, restriction.
 
-Analysis works with anything that exposes the lvdyn model interface (``rhs``, ``jacobian``,
-``n_features_in_``). A model with ``growth_rates_`` and ``interaction_matrix_`` is treated
-as Lotka-Volterra, one with ``A_`` and ``b_`` as linear; anything else (SINDy) is generic
-and analysed numerically through ``rhs`` and ``jacobian`` only.
+Analysis works with anything that has the fitted-model interface (`FittedODEModel`:
+``rhs``, ``jacobian``, ``n_features_in_``). A model with Lotka-Volterra
+parameters (`LotkaVolterraLike`) is treated as Lotka-Volterra, one with linear parameters
+(`LinearLike`) as linear; anything else (SINDy) is generic and analysed numerically through
+``rhs`` and ``jacobian`` only.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from lvdyn.core._types import ArrayLike, FittedODEModel, LinearLike, LotkaVolterraLike
 from lvdyn.models import LinearODE, LotkaVolterra
 
 __all__ = ["component_labels", "family", "lv_params", "linear_params", "restrict"]
@@ -19,34 +21,38 @@ __all__ = ["component_labels", "family", "lv_params", "linear_params", "restrict
 Family = Literal["lotka_volterra", "linear", "generic"]
 
 
-def family(model: Any) -> Family:
+def family(model: FittedODEModel) -> Family:
     """The model family: ``"lotka_volterra"``, ``"linear"`` or ``"generic"``."""
-    if not hasattr(model, "n_features_in_") or not callable(getattr(model, "rhs", None)):
+    if not isinstance(model, FittedODEModel):
         raise ValueError(
-            f"`model` must be a fitted lvdyn model (with rhs, jacobian and n_features_in_); "
+            "`model` must be a fitted lvdyn model (with rhs, jacobian and n_features_in_); "
             f"got {type(model).__name__}. Fit it first, or build it with from_params."
         )
-    if hasattr(model, "growth_rates_") and hasattr(model, "interaction_matrix_"):
+    if isinstance(model, LotkaVolterraLike):
         return "lotka_volterra"
-    if hasattr(model, "A_") and hasattr(model, "b_"):
+    if isinstance(model, LinearLike):
         return "linear"
     return "generic"
 
 
-def lv_params(model: Any) -> tuple[np.ndarray, np.ndarray]:
+def lv_params(model: FittedODEModel) -> tuple[np.ndarray, np.ndarray]:
     """``(r, A)`` of a Lotka-Volterra model as float arrays."""
+    if not isinstance(model, LotkaVolterraLike):
+        raise ValueError(f"`model` must be a Lotka-Volterra model; got {type(model).__name__}.")
     return (
         np.asarray(model.growth_rates_, dtype=np.float64),
         np.asarray(model.interaction_matrix_, dtype=np.float64),
     )
 
 
-def linear_params(model: Any) -> tuple[np.ndarray, np.ndarray]:
+def linear_params(model: FittedODEModel) -> tuple[np.ndarray, np.ndarray]:
     """``(A, b)`` of a linear model as float arrays."""
+    if not isinstance(model, LinearLike):
+        raise ValueError(f"`model` must be a linear model; got {type(model).__name__}.")
     return np.asarray(model.A_, dtype=np.float64), np.asarray(model.b_, dtype=np.float64)
 
 
-def component_labels(model: Any, labels: Any = None) -> np.ndarray:
+def component_labels(model: FittedODEModel, labels: ArrayLike | None = None) -> np.ndarray:
     """Component labels: ``labels`` if given, else ``feature_names_in_``, else 0..K-1."""
     n = int(model.n_features_in_)
     if labels is None:
@@ -61,7 +67,7 @@ def component_labels(model: Any, labels: Any = None) -> np.ndarray:
     return array
 
 
-def restrict(model: Any, keep: np.ndarray) -> Any:
+def restrict(model: FittedODEModel, keep: np.ndarray) -> FittedODEModel:
     """A new model on the components ``keep`` (the others removed, i.e. held at zero)."""
     kind = family(model)
     index = np.flatnonzero(keep)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import xarray as xr
 
 from lvdyn.analysis._models import component_labels, family, lv_params
+from lvdyn.core._types import ArrayLike, FittedODEModel
 from lvdyn.traces._history import add_history
 from lvdyn.traces._schema import COMPONENT, COMPONENT_J
 
@@ -68,7 +67,9 @@ def classify_spectrum(
     return "stable focus" if complex_.any() else "stable node"
 
 
-def _is_line(model: Any, x: np.ndarray, jac: np.ndarray, eig: np.ndarray, tol: float) -> bool:
+def _is_line(
+    model: FittedODEModel, x: np.ndarray, jac: np.ndarray, eig: np.ndarray, tol: float
+) -> bool:
     """Do the zero-eigenvalue directions at ``x`` consist of equilibria (to second order)?"""
     zero = np.abs(eig) <= tol
     if not zero.any():
@@ -87,7 +88,12 @@ def _is_line(model: Any, x: np.ndarray, jac: np.ndarray, eig: np.ndarray, tol: f
 
 
 def stability(
-    model: Any, x: Any, *, labels: Any = None, rtol: float = 1e-8, equilibrium_rtol: float = 1e-8
+    model: FittedODEModel,
+    x: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+    rtol: float = 1e-8,
+    equilibrium_rtol: float = 1e-8,
 ) -> xr.Dataset:
     """Jacobian spectrum at the state ``x`` and the class of the equilibrium there.
 

@@ -3,65 +3,21 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from lvdyn.analysis._equilibria import find_equilibria, lv_spectrum
 from lvdyn.analysis._models import family, linear_params, lv_params
 from lvdyn.core._errors import FitError
+from lvdyn.core._types import ArrayLike, FittedODEModel, SimulatingODEModel
+from lvdyn.models._integrate import integrate_log_lotka_volterra
+from lvdyn.traces._rules import state_rule
 
-__all__ = ["MultistabilityWarning", "predict_survivors", "state_rule"]
-
-LONG_RUN_RULES = ("2x-mean", "positive")
+__all__ = ["MultistabilityWarning", "predict_survivors"]
 
 
 class MultistabilityWarning(RuntimeWarning):
     """More than one stable outcome exists, or simulation and equilibrium analysis disagree."""
-
-
-def state_rule(state: np.ndarray, rule: str, *, mean: float | None = None) -> np.ndarray:
-    """Survivors of one long-run state: ``"2x-mean"`` (``x_i > 2 mean(x)``) or
-    ``"positive"`` (``x_i > 1e-6 max |x|``).
-
-    ``mean`` replaces ``mean(x)`` in the 2x-mean rule when the mean is over more rows than
-    ``state`` holds (for modular addition: all p DFT rows, the DC row included).
-
-    Examples
-    --------
-    >>> state_rule(np.array([3.0, 1.0, 0.5, 0.5]), "2x-mean").tolist()
-    [True, False, False, False]
-    >>> state_rule(np.array([3.0, 1.0]), "2x-mean", mean=0.4).tolist()
-    [True, True]
-    """
-    if rule == "2x-mean":
-        return np.asarray(state > 2.0 * (state.mean() if mean is None else mean))
-    if rule == "positive":
-        return np.asarray(state > 1e-6 * max(float(np.abs(state).max(initial=0.0)), 1e-300))
-    raise ValueError(f"`rule` must be one of {LONG_RUN_RULES}; got {rule!r}.")
-
-
-def _simulate_lv(r: np.ndarray, A: np.ndarray, x0: np.ndarray, horizon: float) -> np.ndarray:
-    """Final state of Lotka-Volterra integrated in log coordinates (scale-free extinctions)."""
-    alive = x0 > 0
-    r_, A_ = r[alive], A[np.ix_(alive, alive)]
-
-    def rhs(_t: float, y: np.ndarray) -> np.ndarray:
-        return r_ + A_ @ np.exp(y)
-
-    def jac(_t: float, y: np.ndarray) -> np.ndarray:
-        return A_ * np.exp(y)[np.newaxis, :]
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        sol = solve_ivp(
-            rhs, (0.0, horizon), np.log(x0[alive]), method="LSODA", jac=jac, rtol=1e-8, atol=1e-9
-        )
-    final = np.zeros_like(x0)
-    if not sol.success or not np.all(np.isfinite(sol.y[:, -1])):
-        raise FitError(f"the Lotka-Volterra simulation from `x0` failed: {sol.message}")
-    final[alive] = np.exp(sol.y[:, -1])
-    return final
 
 
 def _default_horizon(eig: np.ndarray) -> float:
@@ -72,7 +28,7 @@ def _default_horizon(eig: np.ndarray) -> float:
 
 
 def _lv_survivors(
-    model: Any, x0: np.ndarray | None, horizon: float | None, max_enumerate: int
+    model: FittedODEModel, x0: np.ndarray | None, horizon: float | None, max_enumerate: int
 ) -> np.ndarray:
     r, A = lv_params(model)
     eq = find_equilibria(model, max_enumerate=max_enumerate)
@@ -110,7 +66,8 @@ def _lv_survivors(
         return predicted
     if np.any(x0 < 0):
         raise ValueError("`x0` must be non-negative for a Lotka-Volterra model.")
-    final = _simulate_lv(r, A, x0, horizon or _default_horizon(eig))
+    end = horizon or _default_horizon(eig)
+    final = integrate_log_lotka_volterra(r, A, x0, np.array([0.0, end]))[-1]
     reference = max(float(final.max()), float(x0.max()), float(saturated.max()), 1e-300)
     simulated = final > 1e-6 * reference
     if len(outcomes) > 1:
@@ -128,7 +85,18 @@ def _lv_survivors(
     return predicted
 
 
-def _long_run_state(model: Any, x0: np.ndarray | None, horizon: float | None) -> np.ndarray:
+def _simulating(model: FittedODEModel) -> SimulatingODEModel:
+    if not isinstance(model, SimulatingODEModel):
+        raise ValueError(
+            f"`x0` needs a model that can simulate itself (a `simulate` method); "
+            f"{type(model).__name__} has none. Leave `x0` unset."
+        )
+    return model
+
+
+def _long_run_state(
+    model: FittedODEModel, x0: np.ndarray | None, horizon: float | None
+) -> np.ndarray:
     kind = family(model)
     if kind == "linear":
         A = linear_params(model)[0]
@@ -142,7 +110,7 @@ def _long_run_state(model: Any, x0: np.ndarray | None, horizon: float | None) ->
             )
         eig = np.linalg.eigvals(A)
         end = horizon or _default_horizon(eig)
-        return np.asarray(model.simulate(x0, [0.0, end])[-1])
+        return np.asarray(_simulating(model).simulate(x0, [0.0, end])[-1])
     eq = find_equilibria(model)
     if x0 is None:
         stable = eq.state.values[eq.stable.values]
@@ -154,15 +122,15 @@ def _long_run_state(model: Any, x0: np.ndarray | None, horizon: float | None) ->
         return np.asarray(stable[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        path = model.simulate(x0, [0.0, horizon or 1e4])
+        path = _simulating(model).simulate(x0, [0.0, horizon or 1e4])
     if not np.all(np.isfinite(path[-1])):
         raise FitError("the model's simulation from `x0` diverged; no long-run state exists.")
     return np.asarray(path[-1])
 
 
 def predict_survivors(
-    model: Any,
-    x0: Any = None,
+    model: FittedODEModel,
+    x0: ArrayLike | None = None,
     *,
     rule: str | None = None,
     horizon: float | None = None,

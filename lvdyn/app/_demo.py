@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -16,6 +16,9 @@ import xarray as xr
 from lvdyn.app._report import ReportSection, write_report
 from lvdyn.app._report_sections import prediction_section, save_figures, traces_section
 from lvdyn.core._atomic import ensure_folder
+
+if TYPE_CHECKING:
+    from lvdyn.models import AbstractODEModel
 from lvdyn.fitting._scores import score_traces
 from lvdyn.prediction._prediction import predict_leave_one_run_out
 from lvdyn.traces._io import save_traces
@@ -55,7 +58,7 @@ class DemoResult:
     figures: dict[str, Path] = field(default_factory=dict)
 
 
-def _scores(name: str, model: Any, ds: xr.Dataset) -> dict[str, Any]:
+def _scores(name: str, model: AbstractODEModel, ds: xr.Dataset) -> dict[str, Any]:
     """One row of the demo's model table, from `score_traces` on the fitted window."""
     scores = score_traces(model, ds)
     return {
@@ -83,11 +86,20 @@ def score_cell(value: Any) -> str:
 
 
 def run_demo(
-    out: str | Path, settings: DemoSettings | None = None, progress: bool | None = None
+    out: str | Path,
+    settings: DemoSettings | None = None,
+    progress: bool | None = None,
+    threads: int | None = None,
 ) -> DemoResult:
-    """Run the whole demo and write ``traces.nc``, figures and ``report.html`` into ``out``."""
-    import lvdyn
+    """Run the whole demo and write ``traces.nc``, figures and ``report.html`` into ``out``.
+
+    ``threads`` is passed to `lvdyn.producers.modadd.train` (default: every available core).
+    """
+    from lvdyn.fitting import fit_traces
+    from lvdyn.models import LinearODE, LotkaVolterra, SINDy
+    from lvdyn.prediction import evaluate_survival_prediction
     from lvdyn.producers import modadd
+    from lvdyn.traces import survivors
 
     settings = settings or DemoSettings()
     folder = ensure_folder(out, argument="--out")
@@ -99,17 +111,16 @@ def run_demo(
         log_every=settings.log_every,
         snapshot_steps=[0, settings.steps],
         progress=progress,
+        threads=threads,
     )
     traces_path = save_traces(ds, folder / "traces.nc")
-    actual = lvdyn.survivors(ds)
+    actual = survivors(ds)
 
     window = ds.sel(step=slice(0, settings.fit_window))
-    linear = lvdyn.fit_traces(lvdyn.LinearODE(), window)
-    lv = lvdyn.fit_traces(
-        lvdyn.LotkaVolterra(penalty="ridge", alpha=1e-6, diagonal="nonpositive"), window
-    )
-    sindy = lvdyn.fit_traces(
-        lvdyn.SINDy(library="lotka_volterra", threshold=1e-5, alpha=1e-4, normalize_columns=True),
+    linear = fit_traces(LinearODE(), window)
+    lv = fit_traces(LotkaVolterra(penalty="ridge", alpha=1e-6, diagonal="nonpositive"), window)
+    sindy = fit_traces(
+        SINDy(library="lotka_volterra", threshold=1e-5, alpha=1e-4, normalize_columns=True),
         window,
     )
     scores = [
@@ -123,7 +134,7 @@ def run_demo(
     if keep.size < 2:  # too few survivors to show an interaction: take the 3 strongest
         keep = np.sort(np.argsort(-ds.strength.sel(run=run0).isel(step=-1).values)[:3])
     reduced = window.sel(run=[run0]).isel(component=keep)
-    small_lv = lvdyn.fit_traces(lvdyn.LotkaVolterra(diagonal="nonpositive"), reduced)
+    small_lv = fit_traces(LotkaVolterra(diagonal="nonpositive"), reduced)
     labels = [f"S{k}" for k in reduced.component.values]
     from lvdyn.symbolic import equations
 
@@ -135,7 +146,7 @@ def run_demo(
     methods = ["last-value", "signal", "gradient", "growth", "classifier", "lv-equilibrium"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        prediction = lvdyn.evaluate_survival_prediction(
+        prediction = evaluate_survival_prediction(
             ds, prefixes, methods, n_folds=min(4, settings.seeds)
         )
         chosen = prefixes[1] if len(prefixes) > 1 else prefixes[0]

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
 from lvdyn import plots
-from lvdyn.analysis._models import family
+from lvdyn.core._types import FittedODEModel, LinearLike, LotkaVolterraLike
+
+if TYPE_CHECKING:
+    from lvdyn.models import AbstractODEModel
 
 __all__ = [
     "FIGURE_KINDS",
@@ -41,7 +44,7 @@ def _run(ds: xr.Dataset, run: Any) -> Any:
     raise ValueError(f"`run` must be one of {labels[:10]}; got {run!r}.")
 
 
-def _labels(model: Any, ds: xr.Dataset | None = None) -> list[Any]:
+def _labels(model: FittedODEModel, ds: xr.Dataset | None = None) -> list[Any]:
     labels = getattr(model, "component_labels_", None)
     if labels is None and ds is not None:
         labels = ds.component.values
@@ -58,13 +61,19 @@ MODEL_NAMES = {"LinearODE": "Linear", "LotkaVolterra": "Lotka-Volterra", "SINDy"
 
 
 def traces_figure(
-    ds: xr.Dataset, *, run: Any = None, survivors: xr.DataArray | None = None, title: str = ""
+    ds: xr.Dataset,
+    *,
+    run: Any = None,
+    survivors: xr.DataArray | None = None,
+    rule: str | None = None,
+    value: float | None = None,
+    title: str = "",
 ) -> Figure:
     """Every component's strength in one run.
 
-    With more than `COLOUR_ALL` components the survivors (``lvdyn.survivors``, or
-    ``survivors``) are drawn in colour and the rest in grey; with fewer, every component is
-    coloured.
+    With more than `COLOUR_ALL` components the survivors (``lvdyn.survivors`` by ``rule``
+    and ``value``, default the traces' own rule, or ``survivors``) are drawn in colour and
+    the rest in grey; with fewer, every component is coloured.
 
     Examples
     --------
@@ -73,7 +82,7 @@ def traces_figure(
     >>> len(traces_figure(ds).axes[0].lines)
     3
     """
-    from lvdyn.analysis import survivors as read_survivors
+    from lvdyn.traces._survival import survivors as read_survivors
 
     label = _run(ds, run)
     if ds.sizes["component"] <= COLOUR_ALL and survivors is None:
@@ -84,7 +93,7 @@ def traces_figure(
             title=title or f"Component strengths, run {label}",
             legend_title="component",
         )
-    alive = read_survivors(ds) if survivors is None else survivors
+    alive = read_survivors(ds, rule, value=value) if survivors is None else survivors
     return plots.plot_traces(
         ds,
         run=label,
@@ -94,14 +103,20 @@ def traces_figure(
 
 
 def circles_figure(
-    ds: xr.Dataset, *, run: Any = None, frequencies: Any = None, title: str = ""
+    ds: xr.Dataset,
+    *,
+    run: Any = None,
+    frequencies: Any = None,
+    rule: str | None = None,
+    value: float | None = None,
+    title: str = "",
 ) -> Figure:
     """Tokens on the Fourier planes of the final embedding snapshot (modular addition).
 
-    ``frequencies`` default to the run's survivors (at most four; the three strongest when
-    fewer than two survive).
+    ``frequencies`` default to the run's survivors by ``rule`` and ``value`` (default the
+    traces' own rule; at most four; the three strongest when fewer than two survive).
     """
-    from lvdyn.analysis import survivors as read_survivors
+    from lvdyn.traces._survival import survivors as read_survivors
 
     if "embedding" not in ds:
         raise ValueError(
@@ -111,7 +126,8 @@ def circles_figure(
     label = _run(ds, run)
     one = ds.sel(run=label)
     if frequencies is None:
-        alive = one.component.values[read_survivors(ds).sel(run=label).values]
+        chosen = read_survivors(ds, rule, value=value, warn=False)
+        alive = one.component.values[chosen.sel(run=label).values]
         if alive.size < 2:
             alive = np.sort(
                 one.component.values[np.argsort(-one.strength.isel(step=-1).values)[:3]]
@@ -127,7 +143,7 @@ def circles_figure(
 
 def fit_figure(
     ds: xr.Dataset,
-    model: Any,
+    model: AbstractODEModel,
     *,
     run: Any = None,
     time: str = "step",
@@ -176,16 +192,15 @@ def fit_figure(
     )
 
 
-def interactions_figure(model: Any, *, labels: Any = None, title: str = "") -> Figure:
+def interactions_figure(model: FittedODEModel, *, labels: Any = None, title: str = "") -> Figure:
     """Heat map of the interaction matrix (Lotka-Volterra ``A``) or the linear model's ``A``.
 
     ``labels`` default to the model's component labels (set by `lvdyn.load_model`).
     """
-    kind = family(model)
-    if kind == "lotka_volterra":
+    if isinstance(model, LotkaVolterraLike):
         matrix = model.interaction_matrix_
         default = "Lotka-Volterra interaction matrix A"
-    elif kind == "linear":
+    elif isinstance(model, LinearLike):
         matrix = model.A_
         default = "Linear model: coupling matrix A of dx/dt = A x + b"
     else:
@@ -197,12 +212,12 @@ def interactions_figure(model: Any, *, labels: Any = None, title: str = "") -> F
     return plots.plot_interactions(matrix, labels=names, title=title or default)
 
 
-def spectrum_figure(model: Any, *, title: str = "") -> Figure:
+def spectrum_figure(model: FittedODEModel, *, title: str = "") -> Figure:
     """Eigenvalues of the Jacobian: of ``A`` for a linear model, else at the settled state."""
     from lvdyn.analysis import find_equilibria, stability
     from lvdyn.analysis._equilibria import settled_state
 
-    if family(model) == "linear":
+    if isinstance(model, LinearLike):
         return plots.plot_spectrum(
             np.linalg.eigvals(model.A_), title=title or "Eigenvalues of the linear model's A"
         )

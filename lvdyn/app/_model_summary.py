@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from lvdyn.core._types import FittedODEModel
+
 __all__ = ["ModelSummary", "summarize_model"]
 
 
@@ -32,7 +34,7 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def summarize_model(model: Any, *, precision: int = 3) -> ModelSummary:
+def summarize_model(model: FittedODEModel, *, precision: int = 3) -> ModelSummary:
     """Equations, the settled state, its stability and the predicted survivors of ``model``.
 
     Examples

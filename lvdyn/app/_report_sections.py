@@ -11,12 +11,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from lvdyn.app._report import ReportSection
+
+if TYPE_CHECKING:
+    from lvdyn.models import AbstractODEModel
 
 __all__ = [
     "model_section",
@@ -54,7 +57,7 @@ def traces_section(
 ) -> ReportSection:
     """What the traces hold, the survivors of each run, and the ``traces`` and ``circles``
     figures when ``figures`` has them."""
-    from lvdyn.analysis import survivors as read_survivors
+    from lvdyn.traces._survival import survivors as read_survivors
 
     actual = read_survivors(ds) if survivors is None else survivors
     steps = ds.step.values
@@ -62,7 +65,7 @@ def traces_section(
         f"{ds.sizes['run']} runs, {ds.sizes['step']} logged steps ({steps[0]} to {steps[-1]}), "
         f"{ds.sizes['component']} components; source: {ds.attrs.get('source', 'unknown')}."
     )
-    header = ["run", "surviving components (final strength > 2 × mean)"]
+    header = ["run", f"surviving components ({actual.attrs.get('criterion', 'given')})"]
     rows = [
         [str(r), ", ".join(str(k) for k in ds.component.values[actual.sel(run=r).values]) or "none"]
         for r in ds.run.values
@@ -88,7 +91,7 @@ def traces_section(
 
 def model_section(
     name: str,
-    model: Any,
+    model: AbstractODEModel,
     ds: xr.Dataset | None,
     figures: Mapping[str, Path],
     *,
@@ -148,13 +151,17 @@ def prediction_section(prediction: xr.Dataset, figure: Path | None) -> ReportSec
         paragraphs=[
             (
                 "F1 per method and prefix (mean over runs; trained methods are "
-                "cross-validated over runs)."
+                "cross-validated over runs; n/a where no run has a survivor, predicted or "
+                f"actual). Survival rule: {prediction.attrs.get('rule', '?')}."
             )
         ],
         tables=[
             (
                 ["method", *[str(c) for c in f1.columns]],
-                [[i, *[f"{v:.2f}" for v in row]] for i, row in f1.iterrows()],
+                [
+                    [i, *[f"{v:.2f}" if np.isfinite(v) else "n/a" for v in row]]
+                    for i, row in f1.iterrows()
+                ],
             )
         ],
         figures=[(figure, "F1 against prefix length")] if figure is not None else [],
@@ -172,6 +179,8 @@ def traces_report(
     window: tuple[int | None, int | None] | None = None,
     prefixes: Sequence[int] = (),
     methods: Sequence[str] | None = None,
+    rule: str | None = None,
+    value: float | None = None,
     status: Callable[[str], None] = lambda _: None,
 ) -> Path:
     """Write ``folder/report.html`` about ``ds`` and the fitted ``models`` (name -> model).
@@ -179,22 +188,24 @@ def traces_report(
     The figures are written beside the page (PNG embedded in it, SVG linked). The models
     are scored and simulated on the steps of ``window`` (first, last), as they were fitted. With
     ``prefixes``, a section scores survival predictors (``methods``, default all) at those
-    prefix lengths. ``status`` is told what is being done (for a progress display).
+    prefix lengths. ``rule`` and ``value`` choose the survival rule (default: the traces'
+    own, see `lvdyn.survivors`). ``status`` is told what is being done (for a progress
+    display).
     """
-    from lvdyn.analysis import survivors as read_survivors
     from lvdyn.analysis._models import family
     from lvdyn.app import _figures
     from lvdyn.app._report import write_report
     from lvdyn.core._atomic import ensure_folder
+    from lvdyn.traces._survival import survivors as read_survivors
 
     target = ensure_folder(folder, argument="--out")
     status("drawing the traces")
-    actual = read_survivors(ds)
+    actual = read_survivors(ds, rule, value=value)
     draw: dict[str, Callable[[], Any]] = {
-        "traces": lambda: _figures.traces_figure(ds, run=run, survivors=None)
+        "traces": lambda: _figures.traces_figure(ds, run=run, rule=rule, value=value)
     }
     if "embedding" in ds:
-        draw["circles"] = lambda: _figures.circles_figure(ds, run=run)
+        draw["circles"] = lambda: _figures.circles_figure(ds, run=run, rule=rule, value=value)
     sections = [traces_section(ds, save_figures(target, draw), survivors=actual)]
     for name, model in (models or {}).items():
         status(f"analysing {name}")
@@ -229,7 +240,12 @@ def traces_report(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # small folds warn; the scores say enough
             prediction = evaluate_survival_prediction(
-                ds, list(prefixes), methods, n_folds=min(5, ds.sizes["run"])
+                ds,
+                list(prefixes),
+                methods,
+                n_folds=min(5, ds.sizes["run"]),
+                rule=rule,
+                value=value,
             )
         figure = save_figures(
             target, {"prediction": lambda: _figures.prediction_figure(prediction)}

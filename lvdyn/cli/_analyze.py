@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lvdyn.cli._app import app
+from lvdyn.cli._inputs import RuleOption, parse_rule
 
 
 @app.command()
@@ -49,6 +50,7 @@ def predict(
     traces_path: Annotated[Path, typer.Argument(help="A traces file (netCDF).")],
     prefix: Annotated[int, typer.Option(help="Last training step that may be used.")],
     method: Annotated[str, typer.Option(help="Prediction method (see the docs).")] = "classifier",
+    rule: RuleOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Predict each run's surviving components from the steps up to PREFIX.
@@ -57,18 +59,22 @@ def predict(
     all runs except the one predicted (leave one run out). Example:
 
         lvdyn predict traces.nc --prefix 200 --method lv-equilibrium
+
+    The survivors (actual, and those a predicted state leads to) are read by the rule
+    stored in the traces, else fraction-of-max:0.1; `--rule` chooses another.
     """
-    from lvdyn.analysis import survivors
     from lvdyn.prediction._prediction import PREDICTION_METHODS, predict_leave_one_run_out
     from lvdyn.traces._io import open_traces
+    from lvdyn.traces._survival import survivors
 
     if method not in PREDICTION_METHODS:
         raise ValueError(f"`--method` must be one of {sorted(PREDICTION_METHODS)}; got {method!r}.")
     ds = open_traces(traces_path)
     if PREDICTION_METHODS[method][1] and ds.sizes["run"] < 2:
         raise ValueError(f"`--method {method}` learns from other runs; the file has only one run.")
-    predicted = predict_leave_one_run_out(ds, prefix, method)
-    actual = survivors(ds)
+    name, value = parse_rule(rule)
+    predicted = predict_leave_one_run_out(ds, prefix, method, rule=name, value=value)
+    actual = survivors(ds, name, value=value)
     labels = ds.component.values
     rows = []
     for run in ds.run.values:
@@ -76,9 +82,13 @@ def predict(
         a_set = [_plain(v) for v in labels[actual.sel(run=run).values]]
         rows.append({"run": _plain(run), "predicted": p_set, "actual_final": a_set})
     if as_json:
-        print(json.dumps({"prefix": prefix, "method": method, "runs": rows}))
+        summary = {"prefix": prefix, "method": method, "rule": predicted.attrs["rule"]}
+        print(json.dumps({**summary, "runs": rows}))
         return
-    table = Table(title=f"Survivors predicted at step {prefix} by {method}")
+    table = Table(
+        title=f"Survivors predicted at step {prefix} by {method} "
+        f"(survival: {actual.attrs['criterion']})"
+    )
     for column in ("run", "predicted", "actual (final step)"):
         table.add_column(column)
     for row in rows:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lvdyn.cli._app import app
+from lvdyn.cli._train import ThreadsOption
 
 
 def _finite(value: object) -> object:
@@ -36,6 +37,7 @@ def demo(
     ] = False,
     seeds: Annotated[int | None, typer.Option(help="Number of runs (default 8).")] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps (default 1500).")] = None,
+    threads: ThreadsOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
@@ -69,7 +71,9 @@ def demo(
         f"[bold]lvdyn demo[/bold]: training {settings.seeds} runs "
         f"(p={settings.p}, d={settings.d_embed}, {settings.steps} steps)"
     )
-    result = run_demo(out, settings, progress=None if not (quiet or as_json) else False)
+    result = run_demo(
+        out, settings, progress=None if not (quiet or as_json) else False, threads=threads
+    )
     if as_json:
         summary = {
             "traces": str(result.traces_path),
@@ -109,8 +113,10 @@ def demo(
     for r in result.survivors.run.values:
         p_set = set(labels[pred.sel(run=r).values].tolist())
         a_set = set(labels[result.survivors.sel(run=r).values].tolist())
-        f1 = 2 * len(p_set & a_set) / (len(p_set) + len(a_set)) if p_set or a_set else 1.0
-        table.add_row(str(r), str(sorted(p_set)), str(sorted(a_set)), f"{f1:.2f}")
+        f1 = (
+            f"{2 * len(p_set & a_set) / (len(p_set) + len(a_set)):.2f}" if p_set or a_set else "n/a"
+        )
+        table.add_row(str(r), str(sorted(p_set)), str(sorted(a_set)), f1)
     console.print(table)
     console.print(f"F1 by method and prefix:\n{result.prediction.f1_mean.to_pandas().round(2)}")
     console.print(f"Traces: {result.traces_path}\nReport: {result.report_path}")

@@ -26,6 +26,43 @@ WindowOption = Annotated[
     str | None, typer.Option(help="Steps FIRST:LAST the models were fitted on (as in lvdyn fit).")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+RuleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rule",
+        metavar="NAME[:VALUE]",
+        help="Survival rule: 2x-mean, threshold:LEVEL, fraction-of-max:F or top-k:K "
+        "(default: the rule stored in the traces, else fraction-of-max:0.1).",
+    ),
+]
+
+
+def parse_rule(text: str | None) -> tuple[str | None, float | None]:
+    """``"top-k:2"`` -> ``("top-k", 2.0)``; ``None`` -> ``(None, None)`` (the traces' rule).
+
+    Examples
+    --------
+    >>> parse_rule("fraction-of-max:0.2"), parse_rule("2x-mean"), parse_rule(None)
+    (('fraction-of-max', 0.2), ('2x-mean', None), (None, None))
+    """
+    from lvdyn.traces._rules import RULES
+
+    if text is None:
+        return None, None
+    name, _, value = text.strip().partition(":")
+    if name not in RULES:
+        raise ValueError(
+            f"`--rule` must be one of {', '.join(RULES)}, optionally with :VALUE "
+            f"(fraction-of-max:0.2, top-k:2); got {text!r}."
+        )
+    if not value:
+        return name, None
+    try:
+        return name, float(value)
+    except ValueError:
+        raise ValueError(
+            f"`--rule` takes a number after the colon ({name}:0.2); got {text!r}."
+        ) from None
 
 
 @dataclass

@@ -10,7 +10,15 @@ import typer
 
 from lvdyn.cli._app import app
 from lvdyn.cli._fit import _window as parse_window
-from lvdyn.cli._inputs import QuietOption, RunOption, TimeOption, WindowOption, read_inputs
+from lvdyn.cli._inputs import (
+    QuietOption,
+    RuleOption,
+    RunOption,
+    TimeOption,
+    WindowOption,
+    parse_rule,
+    read_inputs,
+)
 from lvdyn.core._atomic import check_writable
 
 #: Suffixes `lvdyn plot --out` can write.
@@ -46,6 +54,7 @@ def plot(
         str, typer.Option(help="Figure title (default: one that says what it is).")
     ] = "",
     dpi: Annotated[int, typer.Option(min=30, max=600, help="PNG resolution.")] = 130,
+    rule: RuleOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Draw one figure: traces, circles, fit (traces + model), interactions or spectrum.
@@ -89,6 +98,11 @@ def plot(
         if not given.models:
             raise ValueError(f"`--kind {kind.value}` needs a model file; got {given.describe()}.")
         arguments["model"] = given.models[0][1]
+    rule_name, rule_value = parse_rule(rule)
+    if kind in (Kind.traces, Kind.circles):  # the survivors are drawn in colour
+        arguments.update(rule=rule_name, value=rule_value)
+    elif rule is not None:
+        raise ValueError(f"`--rule` applies to `--kind traces` and `circles`; got {kind.value}.")
     if kind is Kind.fit:
         arguments["time"] = time
         arguments["window"] = parse_window(window)

@@ -10,7 +10,15 @@ from rich.console import Console
 
 from lvdyn.cli._app import app
 from lvdyn.cli._fit import _window as parse_window
-from lvdyn.cli._inputs import QuietOption, RunOption, TimeOption, WindowOption, read_inputs
+from lvdyn.cli._inputs import (
+    QuietOption,
+    RuleOption,
+    RunOption,
+    TimeOption,
+    WindowOption,
+    parse_rule,
+    read_inputs,
+)
 from lvdyn.cli._train import parse_int_list
 
 
@@ -30,6 +38,7 @@ def report(
     methods: Annotated[
         str, typer.Option(help="Prediction methods, comma separated (default: all).")
     ] = "",
+    rule: RuleOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Write OUT/report.html: the traces and their survivors, then per model its equations,
@@ -51,6 +60,7 @@ def report(
             f"{given.describe()}."
         )
     (traces_path, ds), names = given.traces[0], [path.stem for path, _ in given.models]
+    rule_name, rule_value = parse_rule(rule)
     if len(set(names)) != len(names):
         raise ValueError(f"`INPUTS` must be model files with distinct names; got {names}.")
     console = Console(stderr=True, quiet=quiet)
@@ -65,6 +75,8 @@ def report(
             window=parse_window(window),
             prefixes=parse_int_list(prefixes, option="--prefixes"),
             methods=[m.strip() for m in methods.split(",") if m.strip()] or None,
+            rule=rule_name,
+            value=rule_value,
             status=lambda text: status.update(f"lvdyn report: {text}"),
         )
     console.print(

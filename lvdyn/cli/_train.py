@@ -37,6 +37,7 @@ PRODUCER_COMMANDS: dict[str, str] = {
     "modadd": "lvdyn.cli._train_modadd",
     "dln": "lvdyn.cli._train_dln",
     "race": "lvdyn.cli._train_race",
+    "routing": "lvdyn.cli._train_routing",
     "clockpizza": "lvdyn.cli._train_clockpizza",
 }
 
@@ -47,6 +48,14 @@ QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; only errors.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="CPU threads (worker threads with one torch thread each); "
+        "default: OMP_NUM_THREADS, else all available cores.",
+    ),
+]
 
 
 def parse_int_list(text: str, *, option: str) -> list[int]:

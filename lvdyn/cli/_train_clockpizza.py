@@ -12,6 +12,7 @@ from lvdyn.cli._train import (
     OutOption,
     QuietOption,
     SeedsOption,
+    ThreadsOption,
     parse_int_list,
     train_app,
     write_trained,
@@ -77,7 +78,7 @@ def train_clockpizza(
         bool, typer.Option(help="Also the released tables' incorrect-logit DI.")
     ] = False,
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
-    threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 1,
+    threads: ThreadsOption = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -89,12 +90,9 @@ def train_clockpizza(
 
         lvdyn train clockpizza --p 31 --d-model 64 --steps 3000 --lr 2e-3 --out c.nc
     """
-    import torch
-
     from lvdyn.producers import clockpizza
 
     check_writable(out, argument="--out")
-    torch.set_num_threads(threads)
     ds = clockpizza.train(
         p=p,
         alpha=alpha,
@@ -117,5 +115,6 @@ def train_clockpizza(
         incorrect_logit_di=incorrect_logit_di,
         dtype=dtype,
         progress=False if quiet or as_json else None,
+        threads=threads,
     )
     write_trained(ds, out, quiet=quiet, as_json=as_json)

@@ -13,6 +13,7 @@ from lvdyn.cli._train import (
     OutOption,
     QuietOption,
     SeedsOption,
+    ThreadsOption,
     parse_int_list,
     train_app,
     write_trained,
@@ -54,7 +55,7 @@ def train_modadd(
     ] = None,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
     resume: Annotated[bool, typer.Option(help="Resume from --checkpoint if it exists.")] = True,
-    threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 1,
+    threads: ThreadsOption = None,
     progress: Annotated[
         bool | None, typer.Option(help="Progress bar (default: only on a terminal).")
     ] = None,
@@ -65,12 +66,9 @@ def train_modadd(
 
     Example: lvdyn train modadd --steps 2000 --seeds 0-7 --d-embed 128 --out runs.nc
     """
-    import torch
-
     from lvdyn.producers import modadd
 
     check_writable(out, argument="--out")
-    torch.set_num_threads(threads)
     try:
         ds = modadd.train(
             p=p, d_embed=d_embed, width=width, depth=depth, activation=activation,
@@ -80,7 +78,7 @@ def train_modadd(
             init_seed=init_seed, log_every=log_every, eval_every=eval_every,
             snapshot_steps=parse_int_list(snapshot_steps, option="--snapshot-steps"),
             checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-            progress=False if quiet or as_json else progress,
+            progress=False if quiet or as_json else progress, threads=threads,
         )  # fmt: skip
     except modadd.TrainingInterrupted as stopped:
         if stopped.traces is not None:

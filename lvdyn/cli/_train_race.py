@@ -83,9 +83,10 @@ def train_race(
 ) -> None:
     """Train gated pathways by gradient descent; trace each pathway's strength.
 
-    Ground truth: true_r = 2 lr b, true_A = -2 lr G (G: gate co-activation), and the
-    equilibrium is the NNLS solution. --gates, --strengths, --context-probs and --init-scale
-    replace the case's values. Examples:
+    Ground truth: true_r = 2 lr b, true_A = -2 lr G (G: gate co-activation) of the law the
+    aligned strengths follow while positive, its equilibrium lv_equilibrium (the NNLS point),
+    and true_equilibrium, the network's minimum with signs allowed (where it ends).
+    --gates, --strengths, --context-probs and --init-scale replace the case's values. Examples:
 
         lvdyn train race --case exclusion --steps 4000 --out race.nc
 

@@ -1,4 +1,5 @@
-"""Foundations every layer may use: lvdyn's error and warning classes and atomic file writes.
+"""Foundations every layer may use: lvdyn's error and warning classes, atomic file writes,
+argument checks (`_checks`) and shared types (`_types`).
 
 Nothing here imports another lvdyn subpackage.
 """

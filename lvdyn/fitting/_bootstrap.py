@@ -11,7 +11,7 @@ from sklearn.base import clone
 from lvdyn.fitting._coefficients import coefficients
 from lvdyn.fitting._derivatives import DerivativeMethod
 from lvdyn.fitting._design import Design, Window
-from lvdyn.fitting._fitting import model_design
+from lvdyn.fitting._fitting import fit_design, model_design
 from lvdyn.models import AbstractODEModel, SINDy
 from lvdyn.traces._history import add_history
 
@@ -101,7 +101,7 @@ def bootstrap_traces(
             f"`by={by!r}` found {len(groups)} group to resample; bootstrap over blocks "
             "(by='block') or pass more runs."
         )
-    full = clone(model).fit(design.X, design.y)
+    full = fit_design(clone(model), design)
     full.component_labels_ = ds["component"].values
     reference = coefficients(full, ds)
     names = [str(n) for n in reference.data_vars if n != "powers"]
@@ -109,7 +109,7 @@ def bootstrap_traces(
     for _ in range(n_boot):
         pick = rng.integers(0, len(groups), len(groups))
         rows = np.concatenate([groups[i] for i in pick])
-        fitted = clone(model).fit(design.X[rows], design.y[rows])
+        fitted = fit_design(clone(model), design, rows)
         fitted.component_labels_ = full.component_labels_
         replicate = coefficients(fitted, ds)
         for n in names:

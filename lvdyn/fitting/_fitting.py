@@ -9,16 +9,23 @@ import numpy as np
 import xarray as xr
 from sklearn.exceptions import ConvergenceWarning
 
+from lvdyn.core._errors import IllConditionedWarning
+from lvdyn.fitting._bridge import refit_bridged
 from lvdyn.fitting._conditioning import check_conditioning
-from lvdyn.fitting._derivatives import DerivativeMethod
+from lvdyn.fitting._derivatives import DerivativeMethod, Midpoint
 from lvdyn.fitting._design import Design, Window, select_traces, traces_design
+from lvdyn.fitting._penalty import choose_penalty, coefficient_stderr, ill_posed
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
 from lvdyn.traces._schema import COMPONENT, STEP
 
-__all__ = ["RECIPES", "fit_traces", "model_design", "uses_log_rates"]
+__all__ = ["RECIPES", "fit_design", "fit_traces", "model_design", "uses_log_rates"]
 
 ModelT = TypeVar("ModelT", bound=AbstractODEModel)
+
+#: Above this ratio of the median standard error of the matrix entries to their RMS size,
+#: `fit_traces` warns that the data do not identify the matrix.
+MAX_RELATIVE_STDERR = 0.5
 
 #: Named published recipes: the derivative method, the window length in steps, the estimator.
 RECIPES: dict[str, dict[str, Any]] = {
@@ -45,6 +52,19 @@ def model_design(model: AbstractODEModel, ds: xr.Dataset, **selection: Any) -> D
     `bootstrap_traces` and `regularization_path` all turn traces into samples here.
     """
     return traces_design(ds, log=uses_log_rates(model), **selection)
+
+
+def fit_design(model: ModelT, design: Design, rows: Any = slice(None)) -> ModelT:
+    """Fit ``model`` (unweighted) to some rows of ``design``, each equation on its own rows.
+
+    Matrix models take per-equation weights; `SINDy` gets the rows every equation can use.
+    """
+    if isinstance(model, MatrixODEModel):
+        return model.fit(
+            design.X[rows], design.y[rows], sample_weight=design.fit_weight(rows, given=False)
+        )
+    keep = design.mask[rows].all(axis=1)
+    return model.fit(design.X[rows][keep], design.y[rows][keep])
 
 
 def _recipe_window(ds: xr.Dataset, name: str, window: Window, model: Any) -> tuple[Window, str]:
@@ -79,6 +99,8 @@ def fit_traces(
     time: str = "step",
     sample_weight: Any = None,
     recipe: str | None = None,
+    zeros: str = "extinct",
+    cv: bool | str = "auto",
 ) -> ModelT:
     """Estimate derivatives per run, pool the chosen runs and steps, and fit ``model``.
 
@@ -93,10 +115,14 @@ def fit_traces(
     runs : label or list of labels, optional
         Runs to pool; all by default.
     derivative : str or method object
-        ``"auto"`` (second-order central differences), ``"forward"``, ``"forward2"``,
-        ``"forward4"``, ``"central"``, ``"central4"``, ``"savgol"``, ``"spline"``,
-        ``"sqrt_ratio"``, or an object such as ``lvdyn.SavitzkyGolay(window_length=11)``.
-        For `LotkaVolterra` the method is applied to ``log x`` (per-capita rates).
+        ``"auto"``, ``"midpoint"``, ``"integral"``, ``"forward"``, ``"forward2"``, ``"forward4"``,
+        ``"central"``, ``"central4"``, ``"savgol"``, ``"spline"``, ``"sqrt_ratio"``, or an
+        object such as ``lvdyn.SavitzkyGolay(window_length=11)``. For `LotkaVolterra` the
+        method is applied to ``log x`` (per-capita rates). ``"midpoint"`` is gradient
+        matching between consecutive samples; ``"integral"`` refines it by integral matching
+        (`Midpoint`). ``"auto"`` takes ``"integral"`` when the series are short (median
+        under 20 samples per run) or unevenly spaced, and second-order central differences
+        otherwise; ``derivative_reason_`` on the fitted model says why.
     time : str
         ``"step"`` (rates per step) or the name of a time coordinate on ``step`` (rates per
         unit of that coordinate), such as the ``time`` that synthetic producers write.
@@ -105,16 +131,40 @@ def fit_traces(
     recipe : {"ding2024"}, optional
         A published recipe by name: ``"ding2024"`` fits `LinearODE.paper_recipe()` on
         one-step forward differences of the first 1000 steps.
+    zeros : {"extinct", "raise"}
+        For `LotkaVolterra`, exact zeros: ``"extinct"`` (default) reads them as
+        extinctions, and each equation drops only the samples (intervals) that need its own
+        component's logarithm there (a zero is still a valid regressor); ``"raise"`` refuses
+        them with a `FitError`. Negative values are always an error.
+    cv : "auto", True or False
+        Choose the penalty strength by cross-validation grouped by run (`GroupKFold`, at
+        least 3 runs). ``"auto"``: only for a `LinearODE` or `LotkaVolterra` whose
+        ``penalty`` is None (left to the data) and when the problem is ill-posed (under 50
+        samples per unknown in some equation, or a standardised condition number above
+        1e8); the family is then ridge. True: always, for the model's penalty (ridge if
+        None). False: never. An explicit ``penalty`` (``"ols"`` included) is always kept
+        under ``"auto"``.
 
     Returns
     -------
     The fitted ``model``; ``model.component_labels_`` holds the traces' component labels.
+    `LinearODE` and `LotkaVolterra` also get: ``derivative_`` and ``derivative_reason_``
+    (the method used and why), ``n_samples_``, ``zeros_dropped_`` and ``missing_dropped_``
+    (per equation: samples used, and samples or intervals lost to zeros, that is
+    extinctions, and to missing values), ``penalty_`` and ``alpha_`` (the penalty used),
+    ``penalty_reason_``, and ``cv_alphas_`` / ``cv_scores_`` (the CV curve: held-out mean
+    squared error per alpha; None without CV), ``interaction_stderr_`` (approximate
+    standard errors of the fitted matrix, `coefficient_stderr`) and ``signs_determined_``
+    (entries more than two standard errors from zero).
 
     Warns
     -----
     IllConditionedWarning
         When the pooled states cannot identify every parameter: constant (saturated)
-        components, components with identical trajectories, or a nearly singular design.
+        components, components with identical trajectories, or a nearly singular design;
+        equations without samples; or, with ``"midpoint"``/``"integral"`` derivatives (short
+        series), a median standard error of the matrix entries above half their RMS size
+        (the data do not identify the matrix).
     sklearn.exceptions.ConvergenceWarning
         When coordinate descent (the L1 penalties) stops at ``max_iter`` before meeting
         ``tol``, naming the components whose equations did not converge.
@@ -144,15 +194,23 @@ def fit_traces(
         derivative=derivative,
         time=time,
         sample_weight=sample_weight,
+        zeros=zeros,
     )
-    check_conditioning(design.X, list(ds[COMPONENT].values.tolist()))
-    weight = None if sample_weight is None else design.weight
     labels = np.asarray(ds[COMPONENT].values)
-    with warnings.catch_warnings():
-        # The estimator names equations by position; warn below with the component labels.
-        if isinstance(model, MatrixODEModel):
-            warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(design.X, design.y, sample_weight=weight)
+    check_conditioning(design.X, list(labels.tolist()))
+    if isinstance(model, MatrixODEModel):
+        _fit_matrix_model(model, design, labels, given=sample_weight is not None, cv=cv)
+    else:
+        keep = design.mask.all(axis=1)  # SINDy takes one set of rows for every equation
+        weight = None if sample_weight is None else design.weight[keep]
+        if getattr(model, "pooled_by_run", False):
+            # exchangeable components: shared parameters, one set of growth rates per run
+            pooled: Any = model
+            pooled.fit(design.X[keep], design.y[keep], sample_weight=weight,
+                       groups=design.run[keep])  # fmt: skip
+            model.run_labels_ = select_traces(ds, runs=runs)["run"].values[model.groups_]
+        else:
+            model.fit(design.X[keep], design.y[keep], sample_weight=weight)
     model.component_labels_ = labels
     converged = getattr(model, "converged_", None)
     if converged is not None and not np.all(converged):
@@ -165,3 +223,72 @@ def fit_traces(
             stacklevel=2,
         )
     return model
+
+
+def _fit_matrix_model(
+    model: MatrixODEModel, design: Design, labels: np.ndarray, *, given: bool, cv: bool | str
+) -> None:
+    """Fit with per-equation rows, the penalty chosen by CV when asked; record the metadata."""
+    if cv not in ("auto", True, False):
+        raise ValueError(f"`cv` must be 'auto', True or False; got {cv!r}.")
+    used = design.mask.sum(axis=0)
+    if np.any(used == 0):
+        warnings.warn(
+            f"ill-conditioned fit: the equations of components {labels[used == 0].tolist()} "
+            "have no samples (their component is zero or missing wherever a derivative could "
+            "be taken); their growth rate and interactions are set to 0, not estimated.",
+            IllConditionedWarning,
+            stacklevel=3,
+        )
+    choice, reason = None, "the model's own penalty"
+    if cv is True or (cv == "auto" and model.penalty is None):
+        why = "cv=True" if cv is True else ill_posed(design)
+        if why is None:
+            reason = "well-posed (enough samples per unknown): no penalty"
+        else:
+            choice = choose_penalty(model, design)
+            reason = f"{why}; chosen by run-grouped CV" if choice else f"{why}; under 3 runs, no CV"
+    params = model.get_params()
+    if choice is not None:
+        model.set_params(penalty=choice.penalty, alpha=choice.alpha)
+    try:
+        with warnings.catch_warnings():
+            # The estimator names equations by position; fit_traces warns with the labels.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            weight = design.fit_weight(given=given)
+            model.fit(design.X, design.y, sample_weight=weight)
+            if isinstance(design.method, Midpoint) and design.method.bridge:
+                design = refit_bridged(model, design, design.method.bridge, weight)
+    finally:
+        model.set_params(penalty=params["penalty"], alpha=params["alpha"])
+    name = choice.penalty if choice else ("ols" if params["penalty"] is None else params["penalty"])
+    model.derivative_ = design.derivative
+    model.derivative_reason_ = design.derivative_reason
+    model.n_samples_ = used
+    model.zeros_dropped_ = design.dropped_zero
+    model.missing_dropped_ = design.dropped_missing
+    model.penalty_ = name
+    model.alpha_ = choice.alpha if choice else (0.0 if name == "ols" else float(params["alpha"]))
+    model.penalty_reason_ = reason
+    model.cv_alphas_ = None if choice is None else choice.alphas
+    model.cv_scores_ = None if choice is None else choice.scores
+    raw = coefficient_stderr(model, design)
+    stderr = np.where(np.isnan(raw), np.inf, raw)  # NaN: too few samples, undetermined
+    matrix = model.interaction_matrix_ if isinstance(model, LotkaVolterra) else model.A_
+    model.interaction_stderr_ = stderr
+    model.signs_determined_ = np.abs(matrix) > 2.0 * stderr
+    size = float(np.sqrt(np.mean(matrix**2)))
+    spread = float(np.median(stderr)) / size if size > 0 else np.inf
+    # Long traces have their own conditioning checks (check_conditioning); on short series
+    # the standard errors are what tells an identified matrix from a penalty's guess.
+    if isinstance(design.method, Midpoint) and spread > MAX_RELATIVE_STDERR:
+        determined = 100 * float(model.signs_determined_.mean())
+        warnings.warn(
+            "ill-conditioned fit: the data do not identify the interaction matrix: the median "
+            f"standard error of its entries is {spread:.2g} times their RMS size, and only "
+            f"{determined:.1f}% of them are more than two standard errors from zero "
+            "(`signs_determined_`); the other signs are not determined by the data. Pool "
+            "more runs or samples per run, or constrain the model (`support`, `sign`).",
+            IllConditionedWarning,
+            stacklevel=3,
+        )

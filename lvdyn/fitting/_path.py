@@ -11,7 +11,7 @@ from sklearn.base import clone
 from lvdyn.fitting._coefficients import coefficients
 from lvdyn.fitting._derivatives import DerivativeMethod
 from lvdyn.fitting._design import Window
-from lvdyn.fitting._fitting import model_design
+from lvdyn.fitting._fitting import fit_design, model_design
 from lvdyn.fitting._scores import derivative_scores
 from lvdyn.models import AbstractODEModel, SINDy
 from lvdyn.traces._history import add_history
@@ -56,7 +56,7 @@ def regularization_path(
     design = model_design(model, ds, window=window, runs=runs, derivative=derivative, time=time)
     fits, scores = [], []
     for value in grid:
-        fitted = clone(model).set_params(**{key: float(value)}).fit(design.X, design.y)
+        fitted = fit_design(clone(model).set_params(**{key: float(value)}), design)
         fitted.component_labels_ = ds["component"].values
         fits.append(coefficients(fitted, ds))
         fit = derivative_scores(fitted, design)

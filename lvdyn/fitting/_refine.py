@@ -219,7 +219,13 @@ def refine_trajectories(
     log = isinstance(model, LotkaVolterra)
     if log:
         if np.any(strength <= 0):
-            raise FitError("Lotka-Volterra refinement needs positive strengths.")
+            run, row, col = np.argwhere(strength <= 0)[0]
+            raise FitError(
+                "Lotka-Volterra refinement needs positive strengths; run "
+                f"{sub[RUN].values[run].item()!r} has {strength[run, row, col]:g} at step "
+                f"{sub[STEP].values[row].item()}, component {sub[COMPONENT].values[col].item()!r}. "
+                "Refine on a window that ends before it, or refine a LinearODE."
+            )
         strength = np.log(strength)
     seg = _segments(list(strength), list(times), n_segments if shooting == "multiple" else 1)
     problem = _Problem(model, seg, substeps, continuity_weight)

@@ -17,7 +17,14 @@ from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
 from lvdyn.traces._history import add_history
 from lvdyn.traces._schema import COMPONENT, RUN, STEP
 
-__all__ = ["DerivativeScores", "derivative_scores", "n_parameters", "score_traces"]
+__all__ = [
+    "DerivativeScores",
+    "derivative_scores",
+    "interaction_sign_score",
+    "n_parameters",
+    "parameter_scores",
+    "score_traces",
+]
 
 
 def n_parameters(model: AbstractODEModel) -> int:
@@ -33,10 +40,19 @@ def n_parameters(model: AbstractODEModel) -> int:
     raise ValueError(f"`model` must be an lvdyn estimator; got {type(model).__name__}.")
 
 
-def _r2(truth: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, float]:
-    """Per-column R^2 and the pooled R^2 (all entries, each column centred on its mean)."""
-    resid = ((truth - pred) ** 2).sum(axis=0)
-    total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
+def _r2(
+    truth: np.ndarray, pred: np.ndarray, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Per-column R^2 and the pooled R^2 (all entries, each column centred on its mean).
+
+    With ``mask`` (n, K), only the entries where it is True count.
+    """
+    use = np.ones(truth.shape, dtype=bool) if mask is None else mask
+    count = use.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(count > 0, (truth * use).sum(axis=0) / count, 0.0)
+    resid = (np.where(use, truth - pred, 0.0) ** 2).sum(axis=0)
+    total = (np.where(use, truth - mean, 0.0) ** 2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.where(total > 0, 1.0 - resid / total, np.nan)
     pooled = 1.0 - resid.sum() / total.sum() if total.sum() > 0 else np.nan
@@ -61,9 +77,9 @@ class DerivativeScores:
 def derivative_scores(model: AbstractODEModel, design: Design) -> DerivativeScores:
     """R^2, AIC and BIC of ``model``'s predicted derivatives on ``design``."""
     pred = model.predict(design.X)
-    r2, pooled = _r2(design.y, pred)
-    n = design.y.size
-    rss = float(((design.y - pred) ** 2).sum())
+    r2, pooled = _r2(design.y, pred, design.mask)
+    n = int(design.mask.sum())
+    rss = float((np.where(design.mask, design.y - pred, 0.0) ** 2).sum())
     k = n_parameters(model)
     term = n * np.log(rss / n) if rss > 0 else -np.inf
     return DerivativeScores(r2, pooled, term + 2 * k, term + k * np.log(n), k)
@@ -97,7 +113,11 @@ def score_traces(
         ``r2_derivative`` and ``r2_trajectory`` per component; ``r2_derivative_pooled``,
         ``r2_trajectory_pooled``, ``aic``, ``bic``, ``n_samples`` and ``n_parameters``.
         AIC and BIC use the Gaussian likelihood of the derivative residuals,
-        ``n log(RSS / n) + 2k`` and ``n log(RSS / n) + k log n``, over all n residuals.
+        ``n log(RSS / n) + 2k`` and ``n log(RSS / n) + k log n``, over all n residuals
+        (each equation's own samples). When ``ds`` holds the ground truth ``true_A`` (and
+        ``true_r`` or ``true_b``) of a `LinearODE` or `LotkaVolterra`, also ``sign_score``
+        (`interaction_sign_score`), ``error_A`` and ``error_r``: relative errors of the
+        fitted matrix and vector.
 
     Examples
     --------
@@ -145,4 +165,59 @@ def score_traces(
             r2_t, pooled = _r2(truth, sim)
         out["r2_trajectory"] = (COMPONENT, r2_t, {"long_name": "R^2 of simulated trajectories"})
         out["r2_trajectory_pooled"] = ((), pooled)
+    for name, value in parameter_scores(model, ds).items():
+        out[name] = ((), value)
     return add_history(out, f"score_traces({type(model).__name__})")
+
+
+def interaction_sign_score(estimated: Any, true: Any) -> float:
+    """Sign score of an estimated interaction matrix against the true one, in [0, 1].
+
+    Over the true non-zero entries, each estimated entry counts +1 when its sign matches,
+    -1 when it is opposite and 0 when it is exactly zero; the sum is rescaled as
+    ``(matches - opposites + n) / (2 n)`` with ``n`` the number of true non-zeros. 1 is
+    every sign right, 0.5 an all-zero estimate (or as many right as wrong), 0 every sign
+    wrong. True zeros do not enter. The diagonal counts like any other entry.
+
+    Examples
+    --------
+    >>> interaction_sign_score([[-1.0, 0.2], [0.0, -0.5]], [[-1.0, -0.3], [0.1, -1.0]])
+    0.625
+    """
+    est = np.asarray(estimated, dtype=np.float64)
+    truth = np.asarray(true, dtype=np.float64)
+    if est.shape != truth.shape or est.ndim != 2:
+        raise ValueError(
+            f"`estimated` and `true` must be matrices of the same shape; got {est.shape} "
+            f"and {truth.shape}."
+        )
+    nonzero = truth != 0
+    n = int(nonzero.sum())
+    if n == 0:
+        raise ValueError("`true` has no non-zero entry; the sign score is undefined.")
+    signs = np.sign(est[nonzero]) * np.sign(truth[nonzero])
+    return float((np.sum(signs > 0) - np.sum(signs < 0) + n) / (2 * n))
+
+
+def parameter_scores(model: AbstractODEModel, ds: xr.Dataset) -> dict[str, float]:
+    """Sign score and relative errors of a fitted matrix model against ``true_A``/``true_r``.
+
+    Returns ``{"sign_score", "error_A", "error_r"}`` (relative Frobenius / Euclidean errors)
+    for the truths present in ``ds`` (``true_b`` stands for ``r`` with `LinearODE`); empty
+    when ``ds`` has no ``true_A``.
+    """
+    if "true_A" not in ds or not isinstance(model, LinearODE | LotkaVolterra):
+        return {}
+    lv = isinstance(model, LotkaVolterra)
+    A = model.interaction_matrix_ if lv else model.A_
+    truth = ds["true_A"].values
+    out = {
+        "sign_score": interaction_sign_score(A, truth),
+        "error_A": float(np.linalg.norm(A - truth) / np.linalg.norm(truth)),
+    }
+    key, vector = ("true_r", model.growth_rates_) if lv else ("true_b", model.b_)
+    if key in ds and np.linalg.norm(ds[key].values) > 0:
+        out["error_r"] = float(
+            np.linalg.norm(vector - ds[key].values) / np.linalg.norm(ds[key].values)
+        )
+    return out

@@ -4,85 +4,17 @@ from __future__ import annotations
 
 import warnings
 from abc import abstractmethod
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lvdyn.core._errors import DivergenceWarning, FitError
+from lvdyn.models._integrate import Trajectory, integrate_rhs
 
 __all__ = ["AbstractODEModel", "Trajectory"]
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    """The result of `AbstractODEModel.integrate`.
-
-    Attributes
-    ----------
-    times : numpy.ndarray, shape (T,)
-    states : numpy.ndarray, shape (T, K)
-        NaN after the integration stopped.
-    status : {"ok", "diverged", "failed"}
-        ``"diverged"``: the state's norm passed ``max_norm`` (or left the floating-point
-        range); ``"failed"``: the solver gave up (for example, a step size below its minimum).
-    message : str
-        Why and when it stopped, naming the largest components; empty when ``"ok"``.
-    stop_time : float
-        The last time reached.
-    components : tuple of int
-        Positions of the components that blew up (the up to five largest, within a factor
-        of ten of the largest) when it stopped; empty when ``"ok"``.
-    """
-
-    times: np.ndarray
-    states: np.ndarray
-    status: str
-    message: str
-    stop_time: float
-    components: tuple[int, ...] = ()
-
-    def describe(self, labels: Any = None) -> str:
-        """One sentence: the status, why and when, and the components by label."""
-        if self.status == "ok":
-            return "ok"
-        names = self.components if labels is None else [_plain(labels[i]) for i in self.components]
-        return f"{self.status}: {self.message}; largest components {list(names)}"
-
-
-class _OutOfBudget(Exception):
-    """Raised inside the right-hand side to stop a solver that has run out of evaluations."""
-
-
-def _solve_within(
-    f: Any, times: np.ndarray, state: np.ndarray, budget: int, options: dict[str, Any]
-) -> tuple[Any, float]:
-    """`solve_ivp` over ``times`` with at most ``budget`` evaluations of ``f``.
-
-    Returns the solution (None when the budget ran out) and the furthest time evaluated.
-    """
-    reached = [float(times[0])]
-
-    def counted(t: float, x: np.ndarray) -> np.ndarray:
-        if len(reached) > budget:
-            raise _OutOfBudget
-        reached.append(float(t))
-        return f(t, x)
-
-    try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            sol = solve_ivp(counted, (times[0], times[-1]), state, t_eval=times, **options)
-    except _OutOfBudget:
-        return None, max(reached)
-    return sol, max(reached)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 class AbstractODEModel(RegressorMixin, BaseEstimator):
@@ -114,17 +46,20 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
         """Checked ``fit`` inputs: states (n, K), derivatives (n, K) and weights (n,) or None.
 
         In this order: at least two samples (one cannot fix an intercept and a slope), the
-        states (`_check_states`), the weights, then one derivative per state; a 1-D ``y`` is
-        accepted when K = 1.
+        weights, the states (`_check_states`), then one derivative per state; a 1-D ``y`` is
+        accepted when K = 1. Models with ``_equation_weights`` also take weights of shape
+        (n, K): column ``k`` weighs the samples of equation ``k`` (0 leaves a sample out).
         """
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, ensure_min_samples=2)
-        X = self._check_states(np.asarray(X, dtype=np.float64))
+        X = np.asarray(X, dtype=np.float64)
         weight = None
         if sample_weight is not None:
             weight = np.asarray(sample_weight, dtype=np.float64)
-            if weight.shape != (X.shape[0],) or np.any(~np.isfinite(weight) | (weight < 0)):
+            shapes = [(X.shape[0],), X.shape] if self._equation_weights else [(X.shape[0],)]
+            if weight.shape not in shapes or np.any(~np.isfinite(weight) | (weight < 0)):
+                what = " or (n, K), one column per equation" if self._equation_weights else ""
                 raise ValueError(
-                    f"`sample_weight` must be {X.shape[0]} finite, non-negative numbers; "
+                    f"`sample_weight` must be {X.shape[0]} finite, non-negative numbers{what}; "
                     f"got shape {weight.shape}."
                 )
             if not weight.any():
@@ -132,6 +67,7 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
                     "`sample_weight` must not be all zero; at least one sample needs a "
                     "positive weight."
                 )
+        X = self._check_states(X, weight)
         Y = np.asarray(y, dtype=np.float64)
         if Y.ndim == 1 and X.shape[1] == 1:
             Y = Y[:, np.newaxis]
@@ -142,7 +78,10 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             )
         return X, Y, weight
 
-    def _check_states(self, X: np.ndarray) -> np.ndarray:
+    #: Whether ``fit`` accepts per-equation weights of shape (n, K).
+    _equation_weights = False
+
+    def _check_states(self, X: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
         """Model-specific checks of the states to fit (Lotka-Volterra: positive)."""
         return X
 
@@ -247,73 +186,20 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             times = np.asarray(steps, dtype=np.float64)
             if times.ndim != 1 or np.any(np.diff(times) <= 0):
                 raise ValueError("`steps` must be an int or a strictly increasing 1-D array.")
-        out = np.full((times.size, state.size), np.nan)
-        out[0] = state
-        if times.size == 1:
-            return Trajectory(times, out, "ok", "", float(times[0]))
-        if not np.isfinite(state).all():
-            bad = tuple(np.flatnonzero(~np.isfinite(state)).tolist())
-            return Trajectory(times, out, "failed", "`x0` is not finite", float(times[0]), bad)
-
-        def blow_up(_t: float, x: np.ndarray) -> float:
-            norm = float(np.linalg.norm(x))
-            return max_norm - norm if np.isfinite(norm) else -1.0  # overflow counts as past
-
-        blow_up.terminal = True  # type: ignore[attr-defined]
 
         def f(_t: float, x: np.ndarray) -> np.ndarray:
             return self._rhs(x[np.newaxis])[0]
 
-        options = dict(method=method, rtol=rtol, atol=atol, events=blow_up)
-        try:
-            sol, stuck = _solve_within(f, times, state, max_evaluations, options)
-        except ValueError:
-            # The event's root finding fails when the state overflows within one step (the
-            # step's interpolant is inf at both ends); without the event the overflowed rows
-            # are found below.
-            options["events"] = None
-            sol, stuck = _solve_within(f, times, state, max_evaluations, options)
-        if sol is None:
-            # Out of budget: integrate again up to the last reported time before the point
-            # where the solver stalled, so the rows it did reach are kept.
-            before = times[times < stuck]
-            if before.size > 1:
-                partial, _ = _solve_within(f, before, state, max_evaluations, options)
-                if partial is not None and partial.status == 0:
-                    out[: before.size] = partial.y.T
-            message = (
-                f"the solver used its budget of `max_evaluations`={max_evaluations} "
-                f"right-hand-side evaluations and stalled at time {stuck:g} of {times[-1]:g} "
-                "(a singular or extremely stiff system)"
-            )
-            return Trajectory(times, out, "failed", message, stuck)
-        n_ok = sol.y.shape[1]
-        out[:n_ok] = sol.y.T
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = np.isfinite(out[:n_ok]).all(axis=1) & (
-                np.linalg.norm(out[:n_ok], axis=1) <= max_norm
-            )
-        n_ok = int(np.argmin(finite)) if not finite.all() else n_ok
-        out[n_ok:] = np.nan
-        if n_ok == times.size:
-            return Trajectory(times, out, "ok", "", float(times[-1]))
-        events = sol.t_events[0] if sol.t_events else np.zeros(0)
-        if events.size:
-            stop, last = float(events[0]), sol.y_events[0][0]
-        else:
-            stop = float(sol.t[-1]) if sol.t.size else float(times[0])
-            last = sol.y[:, -1] if sol.y.size else state
-        size = np.nan_to_num(np.abs(last), nan=np.inf, posinf=np.inf)
-        order = np.argsort(-size, kind="stable")
-        largest = [int(i) for i in order[:5] if size[i] >= 0.1 * size[order[0]]]
-        if sol.status == 1 or not np.isfinite(last).all():
-            status = "diverged"
-            reason = f"the state norm exceeded max_norm={max_norm:g}"
-        else:
-            status = "failed"
-            reason = f"the solver stopped: {sol.message}"
-        message = f"{reason} at time {stop:g} of {times[-1]:g}"
-        return Trajectory(times, out, status, message, stop, tuple(largest))
+        return integrate_rhs(
+            f,
+            state,
+            times,
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            max_norm=max_norm,
+            max_evaluations=max_evaluations,
+        )
 
     def simulate(
         self,

@@ -109,18 +109,31 @@ class LotkaVolterra(MatrixODEModel):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LotkaVolterra:
         """Fit ``r`` and ``A`` to positive states ``X`` (n, K) and derivatives ``y`` (n, K)."""
         X, Y, weight = self._validate_fit(X, y, sample_weight)
-        result = self._solve(X, Y / X, weight, True)
+        if weight is not None and weight.ndim == 2:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rates = np.where(weight > 0, Y / X, 0.0)
+        else:
+            rates = Y / X
+        result = self._solve(X, rates, weight, True)
         self.interaction_matrix_ = result.coef.T.copy()
         self.growth_rates_ = result.intercept.copy()
         return self
 
-    def _check_states(self, X: np.ndarray) -> np.ndarray:
-        """Apply ``floor``, then reject states <= 0."""
+    def _check_states(self, X: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+        """Apply ``floor``, then reject states <= 0 (where their equation uses them).
+
+        With per-equation weights (n, K), ``X[n, k]`` must be positive only where
+        ``weight[n, k] > 0`` (equation ``k`` divides by it); elsewhere it must be
+        non-negative (a zero is an extinct species, still a valid regressor).
+        """
         if self.floor is not None:
             if not isinstance(self.floor, int | float) or not self.floor > 0:
                 raise ValueError(f"`floor` must be None or a positive number; got {self.floor!r}.")
             X = np.maximum(X, float(self.floor))
-        bad = X <= 0
+        if weight is not None and weight.ndim == 2:
+            bad = ((X <= 0) & (weight > 0)) | (X < 0)
+        else:
+            bad = X <= 0
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise ValueError(MSG_NON_POSITIVE.format(n=int(bad.sum()), row=row, col=col))

@@ -23,6 +23,10 @@ __all__ = ["MatrixODEModel"]
 class MatrixODEModel(AbstractODEModel):
     """Base of `LinearODE` and `LotkaVolterra`: one regression per equation, sharing a solver.
 
+    ``fit`` accepts ``sample_weight`` of shape (n,) or (n, K); in the second form column ``k``
+    weighs the samples of equation ``k``, so each equation can leave out its own samples
+    (weight 0) while the states ``X`` stay shared.
+
     Subclasses define ``__init__`` (the hyperparameters ``penalty``, ``alpha``, ``l1_ratio``,
     ``diagonal``, ``support``, ``sign``, ``max_iter``, ``tol``) and ``fit``.
     """
@@ -35,6 +39,7 @@ class MatrixODEModel(AbstractODEModel):
     sign: Any
     max_iter: int
     tol: float
+    _equation_weights = True
 
     def _solve(
         self,

@@ -21,6 +21,7 @@ on the Gram matrix with each coordinate clipped to its interval (exact for a sep
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import lsq_linear
@@ -160,6 +161,9 @@ def solve_regression(
     """Solve the penalised, bounded regression of every column of ``Y`` on ``X``.
 
     ``lower``/``upper`` have the shape of the coefficients, (p, K); None means unbounded.
+    ``sample_weight`` is (n,), or (n, K) for one weight column per output: outputs with the
+    same column are solved together; an output whose weights are all zero gets zero
+    coefficients and intercept (it has no samples).
 
     Examples
     --------
@@ -172,6 +176,20 @@ def solve_regression(
     True
     """
     n, p = X.shape
+    if sample_weight is not None and np.ndim(sample_weight) == 2:
+        return _solve_per_output(
+            X,
+            Y,
+            np.asarray(sample_weight, dtype=np.float64),
+            lower=lower,
+            upper=upper,
+            penalty=penalty,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            fit_intercept=fit_intercept,
+            max_iter=max_iter,
+            tol=tol,
+        )
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     total = float(w.sum())
     if total <= 0:
@@ -205,3 +223,39 @@ def solve_regression(
         return Regression(coef, intercept, n_iter, converged)
     intercept = y_mean - x_mean @ coef
     return Regression(coef=coef, intercept=intercept, n_iter=n_iter)
+
+
+def _solve_per_output(
+    X: np.ndarray,
+    Y: np.ndarray,
+    weight: np.ndarray,
+    *,
+    lower: np.ndarray | None,
+    upper: np.ndarray | None,
+    **options: Any,
+) -> Regression:
+    """`solve_regression` with one weight column per output, grouping identical columns."""
+    p, k = X.shape[1], Y.shape[1]
+    coef, intercept = np.zeros((p, k)), np.zeros(k)
+    converged = np.ones(k, dtype=bool)
+    n_iter, iterative = 1, False
+    columns, group = np.unique(weight.T, axis=0, return_inverse=True)
+    for g, column in enumerate(columns):
+        outputs = np.flatnonzero(group.ravel() == g)
+        rows = column > 0
+        if not rows.any():
+            continue
+        part = solve_regression(
+            X[rows],
+            Y[rows][:, outputs],
+            sample_weight=column[rows],
+            lower=None if lower is None else np.asarray(lower)[:, outputs],
+            upper=None if upper is None else np.asarray(upper)[:, outputs],
+            **options,
+        )
+        coef[:, outputs], intercept[outputs] = part.coef, part.intercept
+        n_iter = max(n_iter, part.n_iter)
+        if part.converged is not None:
+            iterative = True
+            converged[outputs] = part.converged
+    return Regression(coef, intercept, n_iter, converged if iterative else None)

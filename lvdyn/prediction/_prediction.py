@@ -14,9 +14,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn.analysis._survivors import state_rule
+from lvdyn.analysis import MultistabilityWarning, predict_survivors
+from lvdyn.core import FitError
+from lvdyn.core._types import LotkaVolterraLike, SimulatingODEModel
+from lvdyn.fitting import fit_traces
+from lvdyn.models import LinearODE, LotkaVolterra
 from lvdyn.prediction._prefix_features import FEATURE_NAMES, prefix_features, truncate
 from lvdyn.traces._history import add_history
+from lvdyn.traces._rules import SurvivalRule, survival_rule
+from lvdyn.traces._survival import settle_step, survivors
 
 __all__ = [
     "PREDICTION_METHODS",
@@ -25,52 +31,38 @@ __all__ = [
     "predict_survivors_from_prefix",
 ]
 
-# --- the 2x-mean rule's mean for modular addition -----------------------------------------
-
-
-def _mean_all_for(head_run: xr.Dataset, final: np.ndarray) -> float | None:
-    """Mean over all p DFT rows when the traces carry the DC row and p (modular addition)."""
-    if "dc_strength" in head_run and "p" in head_run.coords:
-        dc = float(head_run.dc_strength.dropna("step").values[-1])
-        p = int(np.asarray(head_run.p.values).ravel()[0])
-        return (dc + 2.0 * float(np.nansum(final))) / p
-    return None
-
-
 # --- methods --------------------------------------------------------------------------------
 
 
-def _last_value(head: xr.Dataset, **_: Any) -> np.ndarray:
+def _last_value(head: xr.Dataset, *, rule: SurvivalRule, **_: Any) -> np.ndarray:
     out = []
     for r in range(head.sizes["run"]):
         one = head.isel(run=r)
-        valid = np.isfinite(one.strength.values).all(axis=1)
-        final = one.strength.values[np.flatnonzero(valid)[-1]]
-        if "strength_mean_all" in one:
-            mean_all = float(one.strength_mean_all.values[np.flatnonzero(valid)[-1]])
-        else:
-            mean_all = None
-        out.append(state_rule(final, "2x-mean", mean=mean_all))
+        last = np.flatnonzero(np.isfinite(one.strength.values).all(axis=1))[-1]
+        out.append(rule.apply(one.strength.values[last], rule.baseline_at(one, last)))
     return np.array(out)
 
 
-def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndarray:
-    import lvdyn
-
+def _fit_and_settle(
+    head: xr.Dataset, kind: str, horizon: int | None, rule: SurvivalRule
+) -> np.ndarray:
     out = []
     for r in range(head.sizes["run"]):
         one = head.isel(run=[r])
         # Unconstrained: on short prefixes a sign constraint on the diagonal pins weakly
         # identified self-interactions to zero and picks the wrong basin; an unbounded fit is
         # handled in _lv_support.
-        model = lvdyn.LotkaVolterra() if kind.startswith("lv") else lvdyn.LinearODE()
-        model = lvdyn.fit_traces(model, one)
+        # Central differences, whatever the prefix length ("auto" would switch to integral
+        # matching below 20 samples): the prefix methods were tuned and measured with them.
+        model = fit_traces(
+            LotkaVolterra() if kind.startswith("lv") else LinearODE(), one, derivative="central"
+        )
         valid = np.isfinite(one.strength.values[0]).all(axis=1)
         last = np.flatnonzero(valid)[-1]
         x_last = one.strength.values[0, last]
         if kind == "lv-equilibrium":
             # x0 picks the basin when the fitted system is multistable (founder control).
-            out.append(_lv_support(model, x_last, one))
+            out.append(_lv_support(model, one.isel(run=0), last, rule))
             continue
         span = float((horizon or 10 * int(one.step.values[last])) - one.step.values[last])
         with warnings.catch_warnings():
@@ -80,34 +72,37 @@ def _fit_and_settle(head: xr.Dataset, kind: str, horizon: int | None) -> np.ndar
         if not np.all(np.isfinite(final)):
             # The fitted model blew up; fall back on its saturated equilibrium when it has one.
             if kind.startswith("lv"):
-                out.append(_lv_support(model, x_last, one))
+                out.append(_lv_support(model, one.isel(run=0), last, rule))
             else:
                 out.append(np.zeros(final.size, dtype=bool))
             continue
-        out.append(state_rule(final, "2x-mean", mean=_mean_all_for(one.isel(run=0), final)))
+        out.append(rule.apply(final, rule.baseline_at(one.isel(run=0), last, final)))
     return np.array(out)
 
 
-def _lv_support(model: Any, x_last: np.ndarray, one: xr.Dataset) -> np.ndarray:
+def _lv_support(
+    model: SimulatingODEModel, run: xr.Dataset, last: int, rule: SurvivalRule
+) -> np.ndarray:
     """Survivors of a fitted LV model followed from the prefix's last state.
 
     The support of the stable saturated equilibrium; when the fitted system is multistable
     (the analysis warns), the state reached by simulating from ``x_last`` decides, since the
     basin it starts in matters. If the fitted system has no saturated equilibrium (it grows
-    without bound), the survival rule at ``x_last``.
+    without bound), the survival rule at ``x_last``, the state at step position ``last``
+    of ``run``.
     """
-    import lvdyn
-
+    x_last = run.strength.values[last]
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", lvdyn.MultistabilityWarning)
+            warnings.simplefilter("always", MultistabilityWarning)
             # No x0 here: the analysis would then simulate to a long horizon, which for a
             # stiff or unstable fitted system costs minutes; the bounded simulation below
             # runs only when the basin matters.
-            support = np.asarray(lvdyn.predict_survivors(model), dtype=bool)
-    except (lvdyn.FitError, ValueError):
-        return state_rule(x_last, "2x-mean", mean=_mean_all_for(one.isel(run=0), x_last))
-    if not any(issubclass(w.category, lvdyn.MultistabilityWarning) for w in caught):
+            support = np.asarray(predict_survivors(model), dtype=bool)
+    except (FitError, ValueError):
+        return rule.apply(x_last, rule.baseline_at(run, last))
+    multistable = any(issubclass(w.category, MultistabilityWarning) for w in caught)
+    if not multistable or not isinstance(model, LotkaVolterraLike):
         return support
     rates = np.abs(np.asarray(model.growth_rates_))
     horizon = 200.0 / max(float(rates.max()), 1e-12)
@@ -118,13 +113,12 @@ def _lv_support(model: Any, x_last: np.ndarray, one: xr.Dataset) -> np.ndarray:
         )[-1]
     if not np.all(np.isfinite(final)):
         return support
-    return state_rule(final, "2x-mean", mean=_mean_all_for(one.isel(run=0), final))
+    return rule.apply(final, rule.baseline_at(run, last, final))
 
 
-def _labels_for(train: xr.Dataset, rule: str) -> np.ndarray:
-    import lvdyn
-
-    return np.asarray(lvdyn.survivors(train, rule=rule).transpose("run", "component").values)
+def _labels_for(train: xr.Dataset, rule: SurvivalRule) -> np.ndarray:
+    labels = survivors(train, rule, warn=False)
+    return np.asarray(labels.transpose("run", "component").values)
 
 
 def _best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -142,7 +136,7 @@ def _best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def _threshold_method(feature: str) -> Callable[..., np.ndarray]:
     def method(
-        head: xr.Dataset, *, train: xr.Dataset | None, prefix: int, rule: str, **_: Any
+        head: xr.Dataset, *, train: xr.Dataset | None, prefix: int, rule: SurvivalRule, **_: Any
     ) -> np.ndarray:
         train = _require_train(train, feature)
         score_train = prefix_features(train, prefix).sel(feature=feature).values
@@ -154,7 +148,13 @@ def _threshold_method(feature: str) -> Callable[..., np.ndarray]:
 
 
 def _classifier(
-    head: xr.Dataset, *, train: xr.Dataset | None, prefix: int, rule: str, seed: int = 0, **_: Any
+    head: xr.Dataset,
+    *,
+    train: xr.Dataset | None,
+    prefix: int,
+    rule: SurvivalRule,
+    seed: int = 0,
+    **_: Any,
 ) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -188,15 +188,21 @@ def _require_train(train: xr.Dataset | None, name: str) -> xr.Dataset:
 PREDICTION_METHODS: dict[str, tuple[Callable[..., np.ndarray], bool]] = {
     "last-value": (_last_value, False),
     "lv-equilibrium": (
-        lambda head, horizon=None, **_: _fit_and_settle(head, "lv-equilibrium", horizon),
+        lambda head, horizon=None, rule=None, **_: _fit_and_settle(
+            head, "lv-equilibrium", horizon, rule
+        ),
         False,
     ),
     "lv-simulate": (
-        lambda head, horizon=None, **_: _fit_and_settle(head, "lv-simulate", horizon),
+        lambda head, horizon=None, rule=None, **_: _fit_and_settle(
+            head, "lv-simulate", horizon, rule
+        ),
         False,
     ),
     "linear-simulate": (
-        lambda head, horizon=None, **_: _fit_and_settle(head, "linear-simulate", horizon),
+        lambda head, horizon=None, rule=None, **_: _fit_and_settle(
+            head, "linear-simulate", horizon, rule
+        ),
         False,
     ),
     "signal": (_threshold_method("initial_signal"), True),
@@ -213,7 +219,8 @@ def predict_survivors_from_prefix(
     *,
     train: xr.Dataset | None = None,
     horizon: int | None = None,
-    rule: str = "2x-mean",
+    rule: str | None = None,
+    value: float | None = None,
     seed: int = 0,
 ) -> xr.DataArray:
     """Predict, per run, which components survive, from the steps up to ``prefix`` only.
@@ -235,8 +242,9 @@ def predict_survivors_from_prefix(
         Other runs, with their full length, for the trained methods.
     horizon : int, optional
         Step to simulate to (default: ten times the prefix).
-    rule : str
-        Survival rule used to label ``train`` (see `lvdyn.survivors`).
+    rule, value : str, float, optional
+        Survival rule (default: the traces' own, see `lvdyn.survivors`) used to label
+        ``train`` and to read survivors off a predicted state.
 
     Returns
     -------
@@ -246,35 +254,51 @@ def predict_survivors_from_prefix(
     if method not in PREDICTION_METHODS:
         raise ValueError(f"`method` must be one of {sorted(PREDICTION_METHODS)}; got {method!r}.")
     head = truncate(ds, prefix)
+    resolved = survival_rule(ds, rule, value)
     function, _ = PREDICTION_METHODS[method]
-    predicted = function(head, train=train, prefix=prefix, horizon=horizon, rule=rule, seed=seed)
+    predicted = function(
+        head, train=train, prefix=prefix, horizon=horizon, rule=resolved, seed=seed
+    )
     return xr.DataArray(
         np.asarray(predicted, dtype=bool),
         dims=("run", "component"),
         coords={"run": ds.run.values, "component": ds.component.values},
         name="predicted_survivor",
-        attrs={"method": method, "prefix": int(prefix)},
+        attrs={"method": method, "prefix": int(prefix), "rule": resolved.describe()},
     )
 
 
-def predict_leave_one_run_out(ds: xr.Dataset, prefix: int, method: str) -> xr.DataArray:
+def predict_leave_one_run_out(
+    ds: xr.Dataset, prefix: int, method: str, *, rule: str | None = None, value: float | None = None
+) -> xr.DataArray:
     """Predictions for each run by ``method``, trained (if it learns) on the other runs."""
     if not PREDICTION_METHODS[method][1]:
-        return predict_survivors_from_prefix(ds, prefix, method)
+        return predict_survivors_from_prefix(ds, prefix, method, rule=rule, value=value)
     parts = [
-        predict_survivors_from_prefix(ds.isel(run=[i]), prefix, method, train=ds.drop_isel(run=i))
+        predict_survivors_from_prefix(
+            ds.isel(run=[i]), prefix, method, train=ds.drop_isel(run=i), rule=rule, value=value
+        )
         for i in range(ds.sizes["run"])
     ]
     return xr.concat(parts, dim="run").assign_attrs(method=method, prefix=prefix)
 
 
 def _scores(pred: np.ndarray, true: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-run scores; precision, recall and F1 are NaN (undefined) when both sets are empty.
+
+    Examples
+    --------
+    >>> out = _scores(np.array([[1, 0], [0, 0]], bool), np.array([[1, 1], [0, 0]], bool))
+    >>> [round(float(v), 3) for v in out["f1"]], out["exact"].tolist()
+    ([0.667, nan], [0.0, 1.0])
+    """
     tp = np.sum(pred & true, axis=1).astype(float)
     n_pred, n_true = pred.sum(axis=1), true.sum(axis=1)
-    precision = np.where(n_pred > 0, tp / np.maximum(n_pred, 1), np.where(n_true == 0, 1.0, 0.0))
+    both_empty = (n_pred == 0) & (n_true == 0)
+    precision = np.where(n_pred > 0, tp / np.maximum(n_pred, 1), 0.0)
     recall = np.where(n_true > 0, tp / np.maximum(n_true, 1), 1.0)
-    denom = n_pred + n_true
-    f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 1.0)
+    f1 = 2 * tp / np.maximum(n_pred + n_true, 1)
+    precision, recall, f1 = (np.where(both_empty, np.nan, v) for v in (precision, recall, f1))
     exact = np.all(pred == true, axis=1).astype(float)
     return dict(precision=precision, recall=recall, f1=f1, exact=exact)
 
@@ -285,7 +309,8 @@ def evaluate_survival_prediction(
     methods: Sequence[str] | None = None,
     *,
     n_folds: int = 5,
-    rule: str = "2x-mean",
+    rule: str | None = None,
+    value: float | None = None,
     horizon: int | None = None,
     seed: int = 0,
 ) -> xr.Dataset:
@@ -304,9 +329,11 @@ def evaluate_survival_prediction(
         ``settle_step`` (run) is the step from which each run's survivor set is final (see
         `lvdyn.settle_step`), and the coordinate ``prefix_fraction`` is each prefix divided
         by the median settle step: the scale on which the prediction goal is stated.
+        Precision, recall and F1 are NaN for a run where neither set holds a component
+        (undefined); the means skip them (NaN when every run is such a run).
+        ``rule``, ``value``: the survival rule (default: the traces' own; see
+        `lvdyn.survivors`), stored in the ``rule`` attribute.
     """
-    import lvdyn
-
     methods = list(methods or PREDICTION_METHODS)
     unknown = [m for m in methods if m not in PREDICTION_METHODS]
     if unknown:
@@ -314,7 +341,8 @@ def evaluate_survival_prediction(
             f"`methods` must be names from {sorted(PREDICTION_METHODS)}; got unknown {unknown}."
         )
     prefixes = [int(p) for p in prefixes]
-    truth = np.asarray(lvdyn.survivors(ds, rule=rule).transpose("run", "component").values)
+    resolved = survival_rule(ds, rule, value)
+    truth = np.asarray(survivors(ds, resolved).transpose("run", "component").values)
     n_run = ds.sizes["run"]
     folds = np.random.default_rng(seed).permutation(n_run) % max(1, min(n_folds, n_run))
     results = {
@@ -340,6 +368,7 @@ def evaluate_survival_prediction(
                     train=train,
                     horizon=horizon,
                     rule=rule,
+                    value=value,
                     seed=seed,
                 ).values
             for name, values in _scores(predicted, truth).items():
@@ -351,11 +380,11 @@ def evaluate_survival_prediction(
     for name in list(results):
         out[f"{name}_mean"] = out[name].mean("run")
         out[f"{name}_std"] = out[name].std("run")
-    settled = lvdyn.settle_step(ds, rule=rule)
+    settled = settle_step(ds, resolved)
     out["settle_step"] = ("run", settled.values)
     out = out.assign_coords(
         prefix_fraction=("prefix", np.asarray(prefixes) / max(float(np.median(settled)), 1.0))
     )
     out["prefix_fraction"].attrs["long_name"] = "prefix / median settle step over runs"
-    out.attrs.update(rule=rule, n_folds=int(min(n_folds, n_run)))
+    out.attrs.update(rule=resolved.describe(), n_folds=int(min(n_folds, n_run)))
     return add_history(out, f"evaluate_survival_prediction(prefixes={prefixes}, methods={methods})")

@@ -78,8 +78,10 @@ class _Attention(nn.Module):
         self.register_buffer("mask", torch.tril(torch.ones(n_ctx, n_ctx)))  # stored, never used
         self.alpha, self.d_head = alpha, d_head
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q, k, v = (torch.einsum("hed,bnd->bhne", w, x) for w in (self.W_Q, self.W_K, self.W_V))
+    def forward(self, x: torch.Tensor, *, last_only: bool = False) -> torch.Tensor:
+        """Output ``(batch, n, d)``; with ``last_only``, the last position's ``(batch, 1, d)``."""
+        q = torch.einsum("hed,bnd->bhne", self.W_Q, x[:, -1:] if last_only else x)
+        k, v = (torch.einsum("hed,bnd->bhne", w, x) for w in (self.W_K, self.W_V))
         scores = (q @ k.transpose(-1, -2) / math.sqrt(self.d_head)).softmax(-1)
         pattern = self.alpha * scores + (1.0 - self.alpha)
         z = (pattern @ v).transpose(1, 2).flatten(2)  # (batch, n, heads * d_head), head-major
@@ -107,8 +109,10 @@ class _Block(nn.Module):
         self.attn = _Attention(d, heads, d_head, n_ctx, alpha)
         self.mlp = _MLP(d, width, act)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(x)
+    def forward(self, x: torch.Tensor, *, last_only: bool = False) -> torch.Tensor:
+        """The residual block; with ``last_only``, only the last position (the read-out)."""
+        mixed = self.attn(x, last_only=last_only)
+        x = (x[:, -1:] if last_only else x) + mixed
         return x + self.mlp(x)
 
 
@@ -184,8 +188,9 @@ class PaperTransformer(nn.Module):
             sign = self.embed.W_E[:, -1].expand(emb.shape[0], 1, -1)
             emb = torch.cat([emb, sign], dim=1)
         x = emb + self.pos_embed.W_pos
-        for block in self.blocks:
-            x = block(x)
+        for i, block in enumerate(self.blocks):
+            # the last block computes only the read-out position: the same logits, fewer FLOPs
+            x = block(x, last_only=i == len(self.blocks) - 1)
         return x[:, -1] @ self.unembed.W_U
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:

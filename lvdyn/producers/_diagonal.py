@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from lvdyn.core._checks import check_int
 from lvdyn.producers._ground_truth import (
     Schedule,
-    check_positive_int,
     finish_traces,
     init_scales,
     nnls_equilibrium,
@@ -143,8 +143,8 @@ def _regression_problem(
             )
         return Xa, ya
     w = np.asarray(weights, dtype=np.float64)
-    n_samples = check_positive_int("n_samples", n_samples)
-    if w.shape != (check_positive_int("n_features", n_features),):
+    n_samples = check_int("n_samples", n_samples)
+    if w.shape != (check_int("n_features", n_features),):
         raise ValueError(f"`weights` must hold n_features={n_features} numbers; got {len(w)}.")
     if not 0 <= correlation < 1:
         raise ValueError(f"`correlation` must be in [0, 1); got {correlation!r}.")

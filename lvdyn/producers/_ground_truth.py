@@ -8,7 +8,6 @@ limit is the Lotka-Volterra law ``dx/dt = x (r + A x)`` with rates per step.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,14 +17,15 @@ import xarray as xr
 from scipy.optimize import nnls
 
 from lvdyn._version import __version__
+from lvdyn.core._checks import check_int, check_number
+from lvdyn.producers._common import producer_config
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import DEFAULT_FRACTION, DEFAULT_RULE, set_survival_rule
 
 __all__ = [
     "EXACT_MAP",
     "Schedule",
-    "check_number",
-    "check_positive_int",
     "check_seeds",
     "finish_traces",
     "init_scales",
@@ -34,37 +34,6 @@ __all__ = [
 
 #: The exact discrete map of the producers, stored in the ``exact_discrete_map`` attribute.
 EXACT_MAP = "sqrt(x[k+1] / x[k]) - 1 = (r + A x[k]) / 2"
-
-
-def check_positive_int(name: str, value: Any) -> int:
-    """Return ``value`` as int, or raise a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive integer; got {value!r} ({type(value).__name__})."
-        )
-    return int(value)
-
-
-def check_number(name: str, value: Any, *, strict: bool = True) -> float:
-    """Return ``value`` as float if it is finite and positive (``strict``) or non-negative.
-
-    Examples
-    --------
-    >>> check_number("noise", 0, strict=False)
-    0.0
-    >>> check_number("lr", -1.0)
-    Traceback (most recent call last):
-    ...
-    ValueError: `lr` must be a positive number; got -1.0 (float).
-    """
-    ok = not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
-    number = float(value) if ok else float("nan")
-    if not np.isfinite(number) or number < 0 or (strict and number == 0):
-        kind = "positive" if strict else "non-negative"
-        raise ValueError(
-            f"`{name}` must be a {kind} number; got {value!r} ({type(value).__name__})."
-        )
-    return number
 
 
 def check_seeds(seeds: Any) -> list[int]:
@@ -129,8 +98,8 @@ class Schedule:
         """Validate the four settings, each error naming its argument."""
         return cls(
             lr=check_number("lr", lr),
-            steps=check_positive_int("steps", steps),
-            log_every=check_positive_int("log_every", log_every),
+            steps=check_int("steps", steps),
+            log_every=check_int("log_every", log_every),
             seeds=check_seeds(seeds),
         )
 
@@ -151,7 +120,7 @@ def finish_traces(
     component: Sequence[Any],
     producer: str,
     settings: dict[str, Any],
-    truth: dict[str, np.ndarray],
+    truth: dict[str, Any],
     long_name: str,
     history: str,
     loss: np.ndarray | None = None,
@@ -181,7 +150,7 @@ def finish_traces(
         run=np.arange(len(schedule.seeds)),
         seed=np.asarray(schedule.seeds, dtype=np.int64),
         source=f"lvdyn.producers.{producer} {__version__}",
-        producer_config=json.dumps(config, sort_keys=True),
+        producer_config=producer_config(config),
         attrs={
             "exact_discrete_map": exact_map or "none",
             "time_unit": "one gradient-descent step; true_r and true_A are per step",
@@ -194,4 +163,6 @@ def finish_traces(
         if name in ds:
             ds[name].attrs["comment"] = "per gradient-descent step (tau = 1 / lr)"
     ds["strength"].attrs["long_name"] = long_name
+    # a pathway that loses decays towards zero: read survival against the strongest one
+    ds = set_survival_rule(ds, DEFAULT_RULE, value=DEFAULT_FRACTION)
     return add_history(ds, history)

@@ -40,17 +40,21 @@ Examples
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from lvdyn._version import __version__
-from lvdyn.producers._ground_truth import check_positive_int, check_seeds
+from lvdyn.core._checks import check_int
+from lvdyn.producers._common import producer_config, torch_dtype
+from lvdyn.producers._ground_truth import check_seeds
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import set_survival_rule
 
 try:
     import torch
@@ -75,6 +79,7 @@ from lvdyn.producers._clockpizza_setup import (
     warmup_factor,
 )
 from lvdyn.producers._progress import TrainingProgress
+from lvdyn.producers._threads import thread_budget, torch_threads, worker_pool
 
 __all__ = [
     "PaperMLP",
@@ -87,8 +92,6 @@ __all__ = [
     "symmetricity_triples",
     "train",
 ]
-
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _evaluate(model: torch.nn.Module, pairs: torch.Tensor, p: int) -> tuple[float, float]:
@@ -125,6 +128,7 @@ def train(
     incorrect_logit_di: bool = False,
     dtype: str = "float32",
     progress: bool | None = None,
+    threads: int | None = None,
 ) -> xr.Dataset:
     """Train on ``(a + b) mod p`` and trace per-frequency strength and the two metrics.
 
@@ -182,15 +186,17 @@ def train(
     progress : bool, optional
         Show a progress bar on stderr (steps of all runs, test accuracy, number of
         frequencies above twice the mean strength); ``None`` shows it only on a terminal.
+    threads : int, optional
+        CPU threads: the runs train side by side on ``min(threads, runs)`` worker threads,
+        one torch thread each. Default: ``OMP_NUM_THREADS`` if set, else every available
+        core (see `lvdyn.producers._threads`). The results do not depend on it.
 
     Returns
     -------
     xarray.Dataset
         Traces (see the module docstring).
     """
-    torch_dtype = _DTYPES.get(dtype)
-    if torch_dtype is None:
-        raise ValueError(f"`dtype` must be 'float32' or 'float64'; got {dtype!r}.")
+    parameter_dtype = torch_dtype(dtype)
     transformer = architecture == "transformer"
     d_model = d_model or (256 if architecture == "mlp_sum" else 128)
     for name, value in (
@@ -200,7 +206,7 @@ def train(
         ("steps", steps),
         ("log_every", log_every),
     ):
-        check_positive_int(name, value)
+        check_int(name, value)
     check_architecture(p, d_model, n_heads, alpha, architecture)
     check_variant(architecture, n_layers, activation, diff_vocab, eqn_sign)
     width = mlp_width or (4 * d_model if transformer else 256)
@@ -208,7 +214,7 @@ def train(
     betas = betas or ((0.9, 0.999) if linear_defaults else (0.9, 0.98))
     warmup = (0 if linear_defaults else 10) if warmup is None else warmup
     metrics_every = 10 * log_every if metrics_every is None else metrics_every
-    if check_positive_int("metrics_every", metrics_every) % log_every:
+    if check_int("metrics_every", metrics_every) % log_every:
         raise ValueError(
             f"`metrics_every` must be a multiple of `log_every`={log_every}; got {metrics_every}."
         )
@@ -217,65 +223,27 @@ def train(
     if logged[-1] != steps:
         logged = np.append(logged, steps)
     n_freq = (p - 1) // 2
-    triples = symmetricity_triples(p)
     settings = dict(
-        p=p,
-        alpha=alpha,
-        architecture=architecture,
-        d_model=d_model,
-        n_heads=n_heads,
-        n_layers=n_layers,
-        activation=activation,
-        diff_vocab=bool(diff_vocab),
-        eqn_sign=bool(eqn_sign),
-        mlp_width=width,
-        train_fraction=train_fraction,
+        p=p, alpha=alpha, architecture=architecture, d_model=d_model, n_heads=n_heads,
+        n_layers=n_layers, activation=activation, diff_vocab=bool(diff_vocab),
+        eqn_sign=bool(eqn_sign), mlp_width=width, train_fraction=train_fraction,
         faithful=bool(faithful),
-    )
-    records: dict[str, Any] = {}
-    bar = TrainingProgress(steps * len(run_seeds), progress, f"clockpizza alpha={alpha:g}")
-    with bar:
-        for run, seed in enumerate(run_seeds):
-            model, train_pairs, test_pairs = build_run(settings, seed)
-            model = model.to(torch_dtype)
-            labels = train_pairs.sum(1) % p
-            optimiser = torch.optim.AdamW(
-                model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay
-            )
-            schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_factor(warmup, faithful))
-            row = 0
-            for step in range(steps + 1):
-                if row < logged.size and step == logged[row]:
-                    with_metrics = step % metrics_every == 0 or step == steps
-                    values = _measure(
-                        model,
-                        p,
-                        train_pairs,
-                        test_pairs,
-                        triples if with_metrics else None,
-                        incorrect_logit_di=incorrect_logit_di,
-                    )
-                    for name, value in values.items():
-                        if name not in records:
-                            records[name] = np.full(
-                                (len(run_seeds), logged.size, *np.shape(value)), np.nan
-                            )
-                        records[name][run, row] = value
-                    row += 1
-                    energy = values["strength"]
-                    bar.update(
-                        run * steps + step,
-                        test_acc=values["test_acc"],
-                        live=float(np.sum(energy > 2 * energy.mean())),
-                        force=step == steps,
-                    )
-                if step == steps:
-                    break
-                optimiser.zero_grad()
-                logits = model(train_pairs).double()
-                torch.nn.functional.cross_entropy(logits, labels).backward()
-                optimiser.step()
-                schedule.step()
+    )  # fmt: skip
+    budget = thread_budget(threads)
+    with torch_threads(1):  # the set-up too: one torch thread (lvdyn.producers._threads)
+        per_run = _train_runs(
+            run_seeds, budget, progress, alpha,
+            lambda seed: build_run(settings, seed),
+            _Run(
+                p=p, steps=steps, lr=lr, betas=betas, weight_decay=weight_decay,
+                schedule=warmup_factor(warmup, faithful), dtype=parameter_dtype,
+                logged=logged, metrics_every=metrics_every,
+                triples=symmetricity_triples(p), incorrect_logit_di=incorrect_logit_di,
+            ),
+        )  # fmt: skip
+    records: dict[str, Any] = {
+        name: np.stack([values[name] for values in per_run]) for name in per_run[0]
+    }
     strength = records.pop("strength")
     if "strength_b" in records:
         records["strength_b"] = (("run", "step", "component"), records["strength_b"])
@@ -301,15 +269,110 @@ def train(
         alpha=float(alpha),
         p=p,
         source=f"lvdyn.producers.clockpizza {__version__}",
-        producer_config=json.dumps(config, sort_keys=True),
+        producer_config=producer_config(config),
         **records,
     )
     _describe(ds)
+    ds = set_survival_rule(ds, "2x-mean")  # as for modular addition, over the stored k
     return add_history(
         ds,
         f"clockpizza.train(p={p}, alpha={alpha}, architecture={architecture!r}, "
         f"n_layers={n_layers}, faithful={bool(faithful)}, steps={steps}, runs={len(run_seeds)})",
     )
+
+
+def _train_runs(
+    seeds: list[int],
+    threads: int,
+    progress: bool | None,
+    alpha: float,
+    new_run: Callable[[int], tuple[torch.nn.Module, torch.Tensor, torch.Tensor]],
+    run: _Run,
+) -> list[dict[str, np.ndarray]]:
+    """Train one run per seed on ``min(threads, runs)`` workers; their traced values."""
+    # Every run's weights and split are drawn here, in seed order, from torch's global
+    # generator (``build_run`` seeds it); the workers then train the runs side by side.
+    models = [new_run(seed) for seed in seeds]
+    bar = TrainingProgress(run.steps * len(seeds), progress, f"clockpizza alpha={alpha:g}")
+    with bar, worker_pool(min(threads, len(seeds))) as pool:
+        run.start(bar, len(seeds))
+        try:
+            return pool.map(run.train, list(enumerate(models)))
+        except BaseException:
+            run.stop.set()  # the other workers stop at their next step
+            raise
+
+
+@dataclass
+class _Run:
+    """The training loop of one run, shared by the worker threads (one run per call)."""
+
+    p: int
+    steps: int
+    lr: float
+    betas: tuple[float, float]
+    weight_decay: float
+    schedule: Callable[[int], float]
+    dtype: torch.dtype
+    logged: np.ndarray
+    metrics_every: int
+    triples: np.ndarray
+    incorrect_logit_di: bool
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self, bar: TrainingProgress, n_runs: int) -> None:
+        """Report to ``bar`` the steps done by all ``n_runs`` runs together."""
+        self._bar, self._done, self._lock = bar, [0] * n_runs, threading.Lock()
+
+    def _report(self, index: int, step: int, values: dict[str, Any]) -> None:
+        energy = values["strength"]
+        with self._lock:
+            self._done[index] = step
+            self._bar.update(
+                sum(self._done),
+                test_acc=values["test_acc"],
+                live=float(np.sum(energy > 2 * energy.mean())),
+                force=step == self.steps,
+            )
+
+    def train(
+        self, job: tuple[int, tuple[torch.nn.Module, torch.Tensor, torch.Tensor]]
+    ) -> dict[str, np.ndarray]:
+        """Train one run ``(index, (model, train pairs, test pairs))``; its traced values."""
+        index, (model, train_pairs, test_pairs) = job
+        model = model.to(self.dtype)
+        p, steps, logged = self.p, self.steps, self.logged
+        labels = train_pairs.sum(1) % p
+        optimiser = torch.optim.AdamW(
+            model.parameters(), lr=self.lr, betas=self.betas, weight_decay=self.weight_decay
+        )
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, self.schedule)
+        records: dict[str, np.ndarray] = {}
+        row = 0
+        for step in range(steps + 1):
+            if self.stop.is_set():
+                raise RuntimeError("stopped: another run failed or was interrupted")
+            if row < logged.size and step == logged[row]:
+                with_metrics = step % self.metrics_every == 0 or step == steps
+                values = _measure(
+                    model, p, train_pairs, test_pairs,
+                    self.triples if with_metrics else None,
+                    incorrect_logit_di=self.incorrect_logit_di,
+                )  # fmt: skip
+                for name, value in values.items():
+                    if name not in records:
+                        records[name] = np.full((logged.size, *np.shape(value)), np.nan)
+                    records[name][row] = value
+                row += 1
+                self._report(index, step, values)
+            if step == steps:
+                break
+            optimiser.zero_grad()
+            logits = model(train_pairs).double()
+            torch.nn.functional.cross_entropy(logits, labels).backward()
+            optimiser.step()
+            schedule.step()
+        return records
 
 
 def _measure(

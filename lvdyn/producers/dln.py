@@ -38,11 +38,10 @@ import numpy as np
 import xarray as xr
 from scipy.stats import ortho_group
 
+from lvdyn.core._checks import check_int, check_number
 from lvdyn.producers._ground_truth import (
     EXACT_MAP,
     Schedule,
-    check_number,
-    check_positive_int,
     finish_traces,
 )
 
@@ -178,9 +177,9 @@ def train(
     """
     s = np.asarray(singular_values, dtype=np.float64)
     n_in, n_out, hidden = (
-        check_positive_int(n, v) for n, v in (("n_in", n_in), ("n_out", n_out), ("hidden", hidden))
+        check_int(n, v) for n, v in (("n_in", n_in), ("n_out", n_out), ("hidden", hidden))
     )
-    depth = check_positive_int("depth", depth)
+    depth = check_int("depth", depth)
     schedule = Schedule.check(lr=lr, steps=steps, log_every=log_every, seeds=seeds)
     lr = schedule.lr
     _check_config(s, n_in, n_out, hidden, depth, init)

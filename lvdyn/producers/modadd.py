@@ -35,14 +35,18 @@ import xarray as xr
 from lvdyn._version import __version__
 from lvdyn.core._atomic import check_writable
 from lvdyn.producers._checkpoint import load_checkpoint
+from lvdyn.producers._common import producer_config, torch_dtype
 from lvdyn.producers._fourier import circle_frequencies as circle_frequencies
 from lvdyn.producers._fourier import circle_strengths as circle_strengths
-from lvdyn.producers._modadd_model import ACTIVATIONS, Architecture, RunSeeds, stack_runs
+from lvdyn.producers._modadd_config import DESIGNS, _config
+from lvdyn.producers._modadd_model import Architecture, RunSeeds, stack_runs
 from lvdyn.producers._modadd_trainer import N_METRICS, EnsembleTrainer, stop_on_signals
-from lvdyn.producers._optim import OPTIMIZERS, BatchedOptimizer
+from lvdyn.producers._optim import BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
+from lvdyn.producers._threads import thread_budget, torch_threads
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import set_survival_rule
 from lvdyn.traces._schema import validate_traces
 
 __all__ = [
@@ -55,9 +59,6 @@ __all__ = [
     "train",
 ]
 
-#: Seed designs of the reference code: what comes from ``init_seed`` and what from ``seed``.
-DESIGNS = ("vary_all", "fix_embedding", "fix_mlp", "fix_split")
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 #: Settings that may change when a checkpoint is resumed.
 _RESUMABLE = ("steps", "checkpoint", "checkpoint_every", "resume", "progress")
 #: On CPU, runs are processed in chunks whose hidden activations fit in about this many
@@ -114,110 +115,6 @@ def run_seeds(design: str, seeds: Sequence[int], init_seed: int) -> list[RunSeed
     return out
 
 
-def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}; got {value!r} ({type(value).__name__})."
-        )
-    return int(value)
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}.")
-    return str(value)
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"`{name}` must be True or False; got {value!r}.")
-    return bool(value)
-
-
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not low <= number <= high:
-        raise ValueError(f"`{name}` must be a number in [{low}, {high}]; got {value!r}.")
-    return number
-
-
-def _device(device: str) -> torch.device:
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"`device` must be 'cpu' or 'cuda[:i]'; got {device!r}.") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"`device` {device!r} was asked for, but CUDA is not available. Use 'cpu'."
-        )
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"`device` must be 'cpu' or 'cuda[:i]'; got {device!r}.")
-    return dev
-
-
-def _config(**kw: Any) -> dict[str, Any]:
-    """Validate every setting and return the configuration as JSON-ready values."""
-    seeds = kw["seeds"]
-    if isinstance(seeds, int | np.integer):
-        seeds = [int(seeds)]
-    try:
-        seeds = [int(s) for s in seeds]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"`seeds` must be a list of integers; got {kw['seeds']!r}.") from exc
-    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise ValueError(
-            f"`seeds` must be a non-empty list of distinct non-negative integers; got {seeds!r}."
-        )
-    p = _positive_int("p", kw["p"], 3)
-    steps = _positive_int("steps", kw["steps"], 0)
-    snapshots = sorted({int(s) for s in kw["snapshot_steps"]})
-    if snapshots and (snapshots[0] < 0 or snapshots[-1] > steps):
-        raise ValueError(
-            f"`snapshot_steps` must lie in [0, steps={steps}]; got {snapshots!r}. "
-            "Drop the steps outside the run."
-        )
-    betas = tuple(float(b) for b in kw["betas"])
-    if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-        raise ValueError(f"`betas` must be two numbers in [0, 1); got {kw['betas']!r}.")
-    log_every = _positive_int("log_every", kw["log_every"])
-    eval_every = kw["eval_every"]
-    fraction = _number("train_fraction", kw["train_fraction"], 1.0 / p**2, 1.0)
-    if int(p * p * fraction) >= p * p:
-        raise ValueError(
-            f"`train_fraction` must leave at least one test pair; got {kw['train_fraction']!r}."
-        )
-    config: dict[str, Any] = {
-        "producer": "modadd",
-        "p": p,
-        "d_embed": _positive_int("d_embed", kw["d_embed"]),
-        "width": _positive_int("width", kw["width"]),
-        "depth": _positive_int("depth", kw["depth"]),
-        "activation": _choice("activation", kw["activation"], list(ACTIVATIONS)),
-        "combine": _choice("combine", kw["combine"], ["concat", "sum"]),
-        "optimizer": _choice("optimizer", kw["optimizer"], OPTIMIZERS),
-        "lr": _number("lr", kw["lr"], 0.0, 1e3),
-        "weight_decay": _number("weight_decay", kw["weight_decay"], 0.0, 1e6),
-        "betas": list(betas),
-        "eps": _number("eps", kw["eps"], 0.0, 1.0),
-        "train_fraction": fraction,
-        "dtype": _choice("dtype", kw["dtype"], list(_DTYPES)),
-        "device": str(_device(kw["device"])),
-        "steps": steps,
-        "seeds": seeds,
-        "design": _choice("design", kw["design"], DESIGNS),
-        "init_seed": _positive_int("init_seed", kw["init_seed"], 0),
-        "log_every": log_every,
-        "eval_every": log_every if eval_every is None else _positive_int("eval_every", eval_every),
-        "snapshot_steps": snapshots,
-        "checkpoint_every": _positive_int("checkpoint_every", kw["checkpoint_every"]),
-        "fitness_signals": _flag("fitness_signals", kw["fitness_signals"]),
-    }
-    return config
-
-
 def train(
     *,
     p: int = 59,
@@ -246,6 +143,7 @@ def train(
     resume: bool = True,
     progress: bool | None = None,
     fitness_signals: bool = True,
+    threads: int | None = None,
 ) -> xr.Dataset:
     """Train modular-addition MLPs, one run per seed, and return their circle strengths.
 
@@ -298,6 +196,10 @@ def train(
     fitness_signals : bool
         Also log, at every logged step, the loss gradient's push on each circle
         (``loss_push``) and its size (``grad_strength``); see the variables below.
+    threads : int, optional
+        CPU threads: the runs' chunks are trained on ``min(threads, chunks)`` worker threads
+        with one torch thread each. Default: ``OMP_NUM_THREADS`` if set, else every available
+        core (see `lvdyn.producers._threads`). The results do not depend on it.
 
     Returns
     -------
@@ -326,25 +228,28 @@ def train(
         eval_every=eval_every, snapshot_steps=snapshot_steps,
         checkpoint_every=checkpoint_every, fitness_signals=fitness_signals,
     )  # fmt: skip
+    budget = thread_budget(threads)
     ckpt = None if checkpoint is None else check_writable(checkpoint, argument="checkpoint")
-    trainer = _new_trainer(config)
-    if ckpt is not None and resume and ckpt.exists():
-        _resume(trainer, ckpt, config)
-    steps = config["steps"]
-    description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
-    with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
-        bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
-        finished = trainer.run_until(
-            steps, stop=stop, progress=bar, checkpoint=ckpt,
-            checkpoint_every=config["checkpoint_every"], config=config,
-        )  # fmt: skip
-    if not finished:
-        partial = build_traces(trainer, config) if trainer.rows else None
-        raise TrainingInterrupted(partial, ckpt, trainer.step)
-    return build_traces(trainer, config)
+    # one torch thread throughout on CPU, set-up included (see lvdyn.producers._threads)
+    with torch_threads(1 if config["device"] == "cpu" else None):
+        trainer = _new_trainer(config, budget)
+        if ckpt is not None and resume and ckpt.exists():
+            _resume(trainer, ckpt, config)
+        steps = config["steps"]
+        description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
+        with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
+            bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
+            finished = trainer.run_until(
+                steps, stop=stop, progress=bar, checkpoint=ckpt,
+                checkpoint_every=config["checkpoint_every"], config=config,
+            )  # fmt: skip
+        if not finished:
+            partial = build_traces(trainer, config) if trainer.rows else None
+            raise TrainingInterrupted(partial, ckpt, trainer.step)
+        return build_traces(trainer, config)
 
 
-def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
+def _new_trainer(config: dict[str, Any], threads: int = 1) -> EnsembleTrainer:
     arch = Architecture(
         p=config["p"],
         d_embed=config["d_embed"],
@@ -355,7 +260,7 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
     )
     runs = run_seeds(config["design"], config["seeds"], config["init_seed"])
     device = torch.device(config["device"])
-    params = stack_runs(arch, runs, dtype=_DTYPES[config["dtype"]], device=device)
+    params = stack_runs(arch, runs, dtype=torch_dtype(config["dtype"]), device=device)
     optimizer = BatchedOptimizer(
         kind=config["optimizer"],
         lr=config["lr"],
@@ -364,8 +269,10 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
         eps=config["eps"],
     )
     n_train = int(config["p"] ** 2 * config["train_fraction"])
-    per_run = n_train * config["width"] * _DTYPES[config["dtype"]].itemsize
+    per_run = n_train * config["width"] * torch_dtype(config["dtype"]).itemsize
+    # The chunk size depends on the problem only, never on `threads`: the results must not.
     chunk = len(runs) if device.type != "cpu" else max(1, _CPU_CHUNK_BYTES // per_run)
+    workers = 1 if device.type != "cpu" else min(threads, -(-len(runs) // chunk))
     return EnsembleTrainer(
         arch=arch,
         runs=runs,
@@ -377,6 +284,7 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
         snapshot_steps=tuple(config["snapshot_steps"]),
         device=device,
         chunk_size=chunk,
+        workers=workers,
         fitness=config["fitness_signals"],
     )
 
@@ -433,9 +341,10 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         component=components,
         run=[_run_label(config, s) for s in seeds],
         source=f"lvdyn.producers.modadd {__version__}",
-        producer_config=config,
+        producer_config=producer_config(config),
         dc_strength=(("run", "step"), strengths[:, :, 0]),
         strength_mean_all=(("run", "step"), strengths.mean(axis=2)),
+        mean_all_weight=2.0 / p,
         early_gradient=(("run", "component"), early_gradient[:, components]),
         train_loss=rows[:, :, p],
         train_acc=rows[:, :, p + 1],
@@ -466,5 +375,13 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
     for name, (long_name, units) in _VARIABLE_ATTRS.items():
         if name in ds:
             ds[name].attrs.update(long_name=long_name, units=units)
+    # the paper's survivors: above twice the mean over all p DFT rows, the DC row included;
+    # each stored S_k stands for rows k and p - k, so it moves that mean by 2 / p per unit
+    ds = set_survival_rule(
+        ds, "2x-mean", baseline="strength_mean_all", baseline_weight="mean_all_weight"
+    )
+    ds["mean_all_weight"].attrs.update(
+        long_name="change of strength_mean_all per unit of one stored S_k (2 / p)", units="1"
+    )
     ds = add_history(ds, f"modadd.train(steps={trainer.step}, runs={len(seeds)})")
     return validate_traces(ds)

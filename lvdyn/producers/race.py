@@ -1,16 +1,30 @@
 """The neural race: gated parallel pathways, and the diagonal linear network.
 
 **Gated pathways** (after Saxe, Sodhani, Lewallen 2022). ``P`` two-layer linear pathways
-share input and output; in context ``c`` (probability ``P(c)``) pathway ``p`` is gated by
-``g[p, c]``, and the output is ``sum_p g[p, c] W2_p W1_p``. Plain full-batch gradient descent
-on ``1/2 sum_c P(c) ||s_c u v^T - output_c||_F^2`` (whitened inputs) makes the pathway
+share input and output but no layer (each has private weights: the reduction's parallel
+case; pathways that share layers are `lvdyn.producers.routing`); in context ``c``
+(probability ``P(c)``) pathway ``p`` is gated by ``g[p, c]``, and the output is
+``sum_p g[p, c] W2_p W1_p``. Plain full-batch gradient descent on
+``1/2 sum_c P(c) ||s_c u v^T - output_c||_F^2`` (whitened inputs) makes the pathway
 strengths ``x_p = u^T W2_p W1_p v`` race to explain the same mode. From aligned, balanced
 initialisation they follow the exact map ``sqrt(x[k+1]/x[k]) - 1 = lr (b - G x[k])``, a
 Lotka-Volterra system with
 
 * ``true_r = 2 lr b``, ``b_p = sum_c P(c) g[p, c] s_c`` (gate frequency times target),
 * ``true_A = -2 lr G``, ``G_pq = sum_c P(c) g[p, c] g[q, c]`` (gate co-activation),
-* ``true_equilibrium`` = the non-negative least-squares solution (when it is unique).
+* ``lv_equilibrium`` = the stable equilibrium of that law, the non-negative least-squares
+  solution (when it is unique).
+
+The law holds only while every strength stays positive. A strength ``u^T W2 W1 v`` is not a
+square: it can change sign, and where the least-squares point has a negative entry the
+non-negative point is a saddle of the network, not its end. Rounding (aligned start) or the
+random initial weights grow a component that carries the losing pathway through zero to the
+network's minimum, the unconstrained least-squares point, stored as ``true_equilibrium``
+(unique when ``G`` is invertible). In the ``"exclusion"`` race the traces sit near
+``(5/3, 5/3, 0)`` and then go to ``(2, 2, -1)``, with zero loss: from aligned initialisation
+pathway 2 turns negative between steps 4500 and 4510, from random initialisation
+(``init_scale=3e-3``, 4 seeds) it is there by steps 2690-2790 (within 1e-3). Only the
+diagonal network, whose weights are squares, really goes extinct at the non-negative point.
 
 **Diagonal linear network** (`diagonal`): regression ``y ~ X beta`` with ``beta = u * u``,
 trained by gradient descent on ``1/(2n) ||y - X beta||^2``. Then
@@ -27,6 +41,9 @@ Examples
 [2.0, 1.0, 1.0]
 >>> ds.true_equilibrium.values.round(6).tolist()
 [2.0, 1.0, 1.0]
+>>> ex = race.train(**race.canonical_case("exclusion"), steps=10)
+>>> ex.true_equilibrium.values.round(6).tolist(), ex.lv_equilibrium.values.round(6).tolist()
+([2.0, 2.0, -1.0], [1.666667, 1.666667, 0.0])
 """
 
 from __future__ import annotations
@@ -37,17 +54,17 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
+from lvdyn.core._checks import check_int
 from lvdyn.producers._diagonal import diagonal
 from lvdyn.producers._ground_truth import (
     EXACT_MAP,
     Schedule,
-    check_positive_int,
     finish_traces,
     init_scales,
     nnls_equilibrium,
 )
 
-__all__ = ["CASES", "canonical_case", "diagonal", "train"]
+__all__ = ["CASES", "canonical_case", "diagonal", "network_minimum", "train"]
 
 Init = Literal["aligned", "random"]
 
@@ -67,7 +84,8 @@ CASES: dict[str, dict[str, Any]] = {
         init_scale=[1e-2, 1e-2, 1e-2],
     ),
     # The interior gates with a weak third context: pathway 2's NNLS share is 0, its
-    # invasion rate at the boundary equilibrium (5/3, 5/3, 0) is -4/9 lr.
+    # invasion rate at the boundary equilibrium (5/3, 5/3, 0) is -4/9 lr; the network goes
+    # on through it, pathway 2 changing sign, to its zero-loss minimum (2, 2, -1).
     "exclusion": dict(
         gates=[[1, 1, 0], [1, 0, 1], [0, 1, 1]],
         strengths=[4.0, 1.0, 1.0],
@@ -80,8 +98,9 @@ def canonical_case(name: str) -> dict[str, Any]:
     """Keyword arguments of `train` for one of the canonical races.
 
     ``"interior"`` (stable interior equilibrium (2, 1, 1)), ``"degenerate"`` (a shared and two
-    private pathways; a line of equilibria, the shared pathway wins) or ``"exclusion"`` (one
-    pathway is driven extinct).
+    private pathways; a line of equilibria, the shared pathway wins) or ``"exclusion"`` (the
+    Lotka-Volterra law drives one pathway to zero, a saddle; the network carries it on to a
+    negative strength).
 
     Examples
     --------
@@ -167,13 +186,15 @@ def train(
     -------
     xarray.Dataset
         Traces with ``strength`` (run, step, component = pathway), ``train_loss``,
-        ``true_r``, ``true_A`` and ``true_equilibrium`` (NaN where the NNLS solution is not
-        unique, as in the degenerate race, whose equilibria form a line).
+        ``true_r``, ``true_A``, ``true_equilibrium`` (the network's minimum, signs allowed) and
+        ``lv_equilibrium`` (the non-negative point the positive Lotka-Volterra law settles
+        at); each NaN where it is not unique, as in the degenerate race, whose equilibria
+        form a line.
     """
     g, s, prob = _race_system(gates, strengths, context_probs)
     n_path = g.shape[0]
     width, n_in, n_out = (
-        check_positive_int(n, v) for n, v in (("width", width), ("n_in", n_in), ("n_out", n_out))
+        check_int(n, v) for n, v in (("width", width), ("n_in", n_in), ("n_out", n_out))
     )
     schedule = Schedule.check(lr=lr, steps=steps, log_every=log_every, seeds=seeds)
     lr = schedule.lr
@@ -214,7 +235,8 @@ def train(
                 W1 - lr * np.swapaxes(W2, 1, 2) @ grad_path,
                 W2 - lr * grad_path @ np.swapaxes(W1, 1, 2),
             )
-    equilibrium = _equilibrium_if_unique(factor, nnls_equilibrium(factor, target))
+    lv_point = _equilibrium_if_unique(factor, nnls_equilibrium(factor, target))
+    network_point = network_minimum(factor, target)
     return finish_traces(
         strength,
         schedule=schedule,
@@ -233,7 +255,8 @@ def train(
         truth={
             "true_r": 2.0 * lr * b,
             "true_A": -2.0 * lr * G,
-            "true_equilibrium": equilibrium,
+            "true_equilibrium": network_point,
+            "lv_equilibrium": (("component",), lv_point),
         },
         long_name="pathway strength u^T W2_p W1_p v",
         history=f"race.train(pathways={n_path}, contexts={g.shape[1]}, init={init!r}, "
@@ -241,6 +264,22 @@ def train(
         loss=loss,
         exact_map=EXACT_MAP if init == "aligned" else None,
     )
+
+
+def network_minimum(factor: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Where gradient descent on the pathways ends: ``argmin_x ||F x - t||`` over all real
+    ``x`` (a pathway's strength can take either sign), NaN unless ``F`` has full column rank.
+
+    Examples
+    --------
+    >>> F = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]) / np.sqrt(3)
+    >>> network_minimum(F, np.array([4.0, 1.0, 1.0]) / np.sqrt(3)).round(6).tolist()
+    [2.0, 2.0, -1.0]
+    """
+    solution, _, rank, _ = np.linalg.lstsq(factor, target, rcond=None)
+    if rank < factor.shape[1]:
+        return np.full(factor.shape[1], np.nan)
+    return np.asarray(solution, dtype=np.float64)
 
 
 def _equilibrium_if_unique(factor: np.ndarray, candidate: np.ndarray) -> np.ndarray:

@@ -19,28 +19,33 @@ Examples
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
-from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
 from lvdyn._version import __version__
+from lvdyn.core._checks import check_int, check_number
 from lvdyn.core._errors import FitError
-from lvdyn.producers._ground_truth import check_number, check_positive_int
+from lvdyn.models._integrate import integrate_log_lotka_volterra
+from lvdyn.producers._common import producer_config
+from lvdyn.producers._studies import SAMPLINGS, glv_study, random_glv
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
+from lvdyn.traces._rules import DEFAULT_FRACTION, DEFAULT_RULE, set_survival_rule
 
 __all__ = [
+    "SAMPLINGS",
     "LinearSystem",
     "LotkaVolterraSystem",
     "exclusion_lotka_volterra",
+    "glv_study",
     "linear",
     "lotka_volterra",
     "oscillatory_linear",
+    "random_glv",
     "stable_linear",
     "stable_lotka_volterra",
 ]
@@ -100,7 +105,7 @@ def _initial_states(x0: Any, n: int) -> np.ndarray:
 
 def _check_common(steps: Any, dt: Any, noise: Any) -> tuple[int, float, float]:
     return (
-        check_positive_int("steps", steps),
+        check_int("steps", steps),
         check_number("dt", dt),
         check_number("noise", noise, strict=False),
     )
@@ -149,7 +154,7 @@ def _finish(
         observed,
         step=np.arange(n_step, dtype=np.int64),
         source=f"lvdyn.producers.synthetic.{producer} {__version__}",
-        producer_config=json.dumps(config),
+        producer_config=producer_config(config),
         **truth,
     )
     ds = ds.assign_coords(time=("step", np.arange(n_step) * dt))
@@ -159,6 +164,8 @@ def _finish(
     if noise > 0:
         ds["clean_strength"] = (("run", "step", "component"), clean)
         ds["clean_strength"].attrs.update(long_name="strength before observation noise", units="1")
+    # an excluded component decays towards zero: read survival against the strongest one
+    ds = set_survival_rule(ds, DEFAULT_RULE, value=DEFAULT_FRACTION)
     return add_history(
         ds,
         f"synthetic.{producer}(K={clean.shape[2]}, runs={clean.shape[0]}, "
@@ -215,23 +222,10 @@ def lotka_volterra(
     n_steps, dt_, noise_ = _check_common(steps, dt, noise)
     times = np.arange(n_steps + 1) * dt_
 
-    def log_rhs(_t: float, log_x: np.ndarray) -> np.ndarray:
-        return r_ + A_ @ np.exp(log_x)
-
-    runs = []
-    for state in states:
-        sol = solve_ivp(
-            log_rhs,
-            (0.0, times[-1]),
-            np.log(state),
-            method="DOP853",
-            t_eval=times,
-            rtol=rtol,
-            atol=atol,
-        )
-        if not sol.success or sol.y.shape[1] != times.size:
-            raise FitError(f"the Lotka-Volterra simulation failed: {sol.message}")
-        runs.append(np.exp(sol.y.T))
+    runs = [
+        integrate_log_lotka_volterra(r_, A_, state, times, method="DOP853", rtol=rtol, atol=atol)
+        for state in states
+    ]
     return _finish(
         np.stack(runs),
         producer="lotka_volterra",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from lvdyn.core._checks import check_int
+
 __all__ = ["SweepConfig", "SweepTask", "inside_folder", "is_path_param", "load_config"]
 
 ALLOWED_KEYS = ("producer", "entry", "params", "grid", "seeds", "chunk_size", "combined", "retries")
@@ -131,14 +133,6 @@ def _check_entry(value: Any) -> str:
     return value
 
 
-def _check_int(value: Any, key: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(
-            f"`{key}` must be an integer >= {minimum}; got {value!r} ({type(value).__name__})."
-        )
-    return value
-
-
 def _check_seeds(value: Any) -> tuple[int, ...]:
     if isinstance(value, Mapping):
         unknown = sorted(set(value) - set(_SEED_RANGE_KEYS))
@@ -148,12 +142,12 @@ def _check_seeds(value: Any) -> tuple[int, ...]:
                 f"('stop' required); got keys {sorted(value)}. "
                 "Example: seeds = { start = 0, stop = 50 }."
             )
-        start = _check_int(value.get("start", 0), "seeds.start", minimum=0)
-        stop = _check_int(value["stop"], "seeds.stop", minimum=0)
-        step = _check_int(value.get("step", 1), "seeds.step", minimum=1)
+        start = check_int("seeds.start", value.get("start", 0), minimum=0)
+        stop = check_int("seeds.stop", value["stop"], minimum=0)
+        step = check_int("seeds.step", value.get("step", 1), minimum=1)
         seeds = tuple(range(start, stop, step))
     elif isinstance(value, list | tuple):
-        seeds = tuple(_check_int(s, "seeds[]", minimum=0) for s in value)
+        seeds = tuple(check_int("seeds[]", s, minimum=0) for s in value)
     else:
         raise ValueError(
             "`seeds` must be a list of non-negative integers or a range table "
@@ -296,7 +290,7 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> SweepConf
         params=params,
         grid=grid,
         seeds=seeds,
-        chunk_size=_check_int(raw.get("chunk_size", len(seeds)), "chunk_size", minimum=1),
+        chunk_size=check_int("chunk_size", raw.get("chunk_size", len(seeds)), minimum=1),
         combined=_check_relative(raw.get("combined", "combined.nc"), "combined"),
-        retries=_check_int(raw.get("retries", 2), "retries", minimum=0),
+        retries=check_int("retries", raw.get("retries", 2), minimum=0),
     )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
 import xarray as xr
 from sklearn.base import clone
 
+from lvdyn.analysis import predict_survivors
 from lvdyn.fitting._design import traces_design
 from lvdyn.fitting._fitting import _recipe_window, fit_traces, uses_log_rates
 from lvdyn.traces._history import add_history
@@ -18,13 +18,6 @@ from lvdyn.traces._schema import COMPONENT, COMPONENT_J, RUN, STEP, validate_tra
 FEATURE = "feature"
 
 __all__ = ["fit_runs"]
-
-#: How far past the last observed step the fitted model is simulated to read its survivors,
-#: as a multiple of the observed span of steps.
-HORIZON_FACTOR = 10.0
-#: A component survives the fitted model's simulation if its final strength exceeds this
-#: fraction of the largest final strength (excluded components decay exponentially to 0).
-SURVIVAL_FRACTION = 1e-2
 
 
 def _score(fitted: Any, unit: xr.Dataset, fit_kwargs: dict[str, Any]) -> float:
@@ -69,22 +62,10 @@ def _coefficients(fitted: Any, unit: xr.Dataset) -> xr.Dataset:
 
 
 def _predicted_survivors(fitted: Any, unit: xr.Dataset) -> np.ndarray:
-    """Survivors of the fitted model simulated from the unit's mean initial state."""
-    import lvdyn
-
-    first = unit["strength"].isel({STEP: 0}).values
-    x0 = np.nanmean(first, axis=0)
-    predict: Callable[..., Any] | None = getattr(lvdyn, "predict_survivors", None)
-    if predict is not None:
-        return np.asarray(predict(fitted, x0=x0), dtype=bool)
-    steps = unit[STEP].values
-    horizon = HORIZON_FACTOR * float(max(steps[-1] - steps[0], 1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a blow-up leaves NaN: no survivors
-        final = fitted.simulate(x0, np.array([0.0, horizon]))[-1]
-    if not np.all(np.isfinite(final)):
-        return np.zeros(final.shape, dtype=bool)
-    return np.asarray(final > SURVIVAL_FRACTION * np.abs(final).max())
+    """Survivors of the fitted model (`lvdyn.predict_survivors`) from the unit's mean
+    initial state."""
+    x0 = np.nanmean(unit["strength"].isel({STEP: 0}).values, axis=0)
+    return np.asarray(predict_survivors(fitted, x0=x0), dtype=bool)
 
 
 def _fit_unit(unit: xr.Dataset, model: Any, fit_kwargs: dict[str, Any]) -> xr.Dataset:

@@ -1,0 +1,332 @@
+"""``MeanFieldLV``: Lotka-Volterra competition among exchangeable components.
+
+    dx_i/dt = -lambda z_i + z_i (r_i - a z_i - c sum_j z_j),    z_i = x_i - f
+
+Every component limits itself (``a``) and competes with all others alike (``c``); only the
+growth rate ``r_i`` tells components apart. ``f`` is the floor a component that loses settles
+at (a dead circle of modular addition keeps a noise-level strength instead of going
+extinct); with ``f = 0`` this is an ordinary Lotka-Volterra system with interaction matrix
+``A = -a I - c 1 1^T``.
+
+Components of different runs are exchangeable (frequency 7 of one run has nothing to do
+with frequency 7 of another), so ``a``, ``c`` and ``f`` are shared across runs while each
+run has its own growth rates: `MeanFieldLV.fit` takes ``groups`` (the run of each sample)
+and stores one row of growth rates per group. ``lambda`` is a known decay that acts on
+every component alike (for a network trained with AdamW, the decoupled weight decay's pull
+``lr * weight_decay`` per step), so ``r_i`` is the push that has to beat it.
+
+With ``a > 0`` and ``c >= 0`` (the fit's constraints), ``A + A^T`` is negative definite, so
+the system has exactly one saturated equilibrium, globally stable on the positive orthant
+of ``z``: simulations stay bounded. The equilibrium is known in closed form: components are
+taken in decreasing order of ``r``; the survivors are the largest ``m`` with
+``r_(m) > c Z_m``, where ``Z_m = sum_{i <= m} r_(i) / (a + m c)``, and each survivor sits
+at ``z_i = (r_i - c Z_m) / a``, all with ``r - lambda`` in place of ``r``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize_scalar, nnls
+from sklearn.utils.validation import check_is_fitted
+
+from lvdyn.models._base import AbstractODEModel
+
+__all__ = ["MeanFieldLV", "mean_field_equilibrium"]
+
+
+def mean_field_equilibrium(r: Any, a: float, c: float) -> np.ndarray:
+    """The saturated equilibrium ``z*`` of ``dz_i/dt = z_i (r_i - a z_i - c sum_j z_j)``.
+
+    Parameters
+    ----------
+    r : array_like, shape (..., K)
+        Growth rates (a leading axis evaluates several systems at once).
+    a, c : float
+        Self-limitation (> 0) and competition (>= 0).
+
+    Examples
+    --------
+    >>> mean_field_equilibrium([3.0, 2.0, 0.5], a=1.0, c=0.5).round(3).tolist()
+    [1.75, 0.75, 0.0]
+    """
+    rates = np.asarray(r, dtype=np.float64)
+    if not a > 0 or not c >= 0:
+        raise ValueError(f"`a` must be > 0 and `c` >= 0; got a={a!r}, c={c!r}.")
+    order = np.argsort(-rates, axis=-1, kind="stable")
+    ranked = np.take_along_axis(rates, order, axis=-1)
+    m = np.arange(1, rates.shape[-1] + 1)
+    total = np.cumsum(ranked, axis=-1) / (a + m * c)  # Z_m if the top m survive
+    feasible = ranked > c * total
+    # the top-m set is self-consistent for every m up to the last feasible one (ranked falls,
+    # c * total rises while feasible), so the survivors are the longest feasible prefix
+    n_alive = np.where(feasible.any(axis=-1), feasible.cumprod(axis=-1).sum(axis=-1), 0)
+    z_total = np.where(
+        n_alive > 0,
+        np.take_along_axis(total, np.maximum(n_alive - 1, 0)[..., np.newaxis], axis=-1)[..., 0],
+        0.0,
+    )
+    z = np.maximum((rates - c * z_total[..., np.newaxis]) / a, 0.0)
+    alive_rank = m <= n_alive[..., np.newaxis]
+    alive = np.zeros_like(alive_rank)
+    np.put_along_axis(alive, order, alive_rank, axis=-1)
+    return np.where(alive, z, 0.0)
+
+
+class MeanFieldLV(AbstractODEModel):
+    """Mean-field Lotka-Volterra competition with per-run growth rates (module docstring).
+
+    Parameters
+    ----------
+    floor : float or "fit"
+        The level ``f`` a losing component settles at: a number fixes it, ``"fit"``
+        chooses it by least squares (profiled over ``[0, floor_max]``).
+    floor_max : float, optional
+        Upper bound for a fitted floor (default: the 5th percentile of the states).
+    decay : float
+        ``lambda``, known and fixed (default 0).
+
+    Attributes
+    ----------
+    self_limitation_ : float
+        ``a``.
+    competition_ : float
+        ``c``.
+    floor_ : float
+        ``f``.
+    decay_ : float
+        ``lambda``.
+    growth_rates_ : ndarray of shape (K,)
+        ``r`` of the last group fitted (the only one without ``groups``); see
+        `growth_rates_by_group_` and `with_growth_rates`.
+    growth_rates_by_group_ : ndarray of shape (G, K)
+        One row of growth rates per group, in the order of `groups_`.
+    groups_ : ndarray of shape (G,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> truth = MeanFieldLV.from_params([0.3, 0.2, 0.05], a=0.01, c=0.004, floor=2.0)
+    >>> X = truth.simulate([20.0, 20.0, 20.0], np.arange(0.0, 200.0, 2.0))
+    >>> model = MeanFieldLV(floor=2.0).fit(X, truth.rhs(X))
+    >>> round(model.self_limitation_, 4), round(model.competition_, 4)
+    (0.01, 0.004)
+    >>> model.predict_survivors().tolist()
+    [True, True, False]
+    """
+
+    #: `lvdyn.fit_traces` passes the run of each sample as ``groups``.
+    pooled_by_run = True
+
+    def __init__(
+        self, *, floor: float | str = 0.0, floor_max: float | None = None, decay: float = 0.0
+    ) -> None:
+        self.floor = floor
+        self.floor_max = floor_max
+        self.decay = decay
+
+    @classmethod
+    def from_params(
+        cls, r: Any, *, a: float, c: float, floor: float = 0.0, decay: float = 0.0
+    ) -> MeanFieldLV:
+        """A model with known parameters, behaving as a fitted one."""
+        rates = np.asarray(r, dtype=np.float64)
+        if rates.ndim != 1:
+            raise ValueError(f"`r` must be one growth rate per component; got shape {rates.shape}.")
+        model = cls(floor=float(floor), decay=float(decay))
+        model._set(np.asarray([0]), rates[np.newaxis], float(a), float(c), float(floor))
+        return model
+
+    # --- fitting ---------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, groups: Any = None) -> MeanFieldLV:
+        """Fit ``a``, ``c``, ``f`` (shared) and ``r`` (per group) to states and derivatives.
+
+        Derivative matching in the derivative's own units, ``y_i ~ z_i (r_i - a z_i - c Z)``
+        (no division by small states), with one growth rate per (group, component) profiled
+        out exactly; ``a`` and ``c`` by non-negative least squares.
+
+        Parameters
+        ----------
+        X, y : array_like, shape (n, K)
+            States and their time derivatives.
+        sample_weight : array_like, shape (n,), optional
+        groups : array_like, shape (n,), optional
+            The run of each sample (default: one run).
+        """
+        X, Y, weight = self._validate_fit(X, y, sample_weight)
+        n = X.shape[0]
+        labels = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+        if labels.shape != (n,):
+            raise ValueError(f"`groups` must give one group per sample ({n}); got {labels.shape}.")
+        group_values, index = np.unique(labels, return_inverse=True)
+        w = np.ones(n) if weight is None else weight
+        decay = self._decay()
+        floor = self._fit_floor(X, Y, w, index) if self.floor == "fit" else self._fixed_floor()
+        z = X - floor
+        entry_weight = w[:, np.newaxis] * self._active_cells(z, index)
+        a, c, rates, _ = _solve(z, Y + decay * z, entry_weight, index, len(group_values))
+        self._set(group_values, rates, a, c, floor)
+        return self
+
+    def _active_cells(self, z: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """1 for the (sample, component) entries of components still well above the floor.
+
+        With a decay, a component that has lost sits near the floor at the end of its
+        group's samples (its excess under a quarter of the group's largest): the loss no
+        longer drives it, so it says nothing about how active components limit each other
+        and is left out of the estimate of ``a`` and ``c`` (its growth rate is still
+        fitted). Without decay every component counts.
+        """
+        if self._decay() == 0:
+            return np.ones_like(z)
+        active = np.ones_like(z)
+        for g in np.unique(index):
+            rows = np.flatnonzero(index == g)
+            tail = z[rows[-max(3, rows.size // 10) :]].mean(axis=0)
+            active[rows] = (tail > 0.25 * tail.max()).astype(float)
+        return active
+
+    def _decay(self) -> float:
+        if isinstance(self.decay, bool) or not isinstance(self.decay, int | float):
+            raise ValueError(f"`decay` must be a number >= 0; got {self.decay!r}.")
+        if not self.decay >= 0:
+            raise ValueError(f"`decay` must be a number >= 0; got {self.decay!r}.")
+        return float(self.decay)
+
+    def _fixed_floor(self) -> float:
+        if isinstance(self.floor, bool) or not isinstance(self.floor, int | float):
+            raise ValueError(f"`floor` must be a number or 'fit'; got {self.floor!r}.")
+        return float(self.floor)
+
+    def _fit_floor(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray, index: np.ndarray) -> float:
+        upper = float(np.percentile(X, 5)) if self.floor_max is None else float(self.floor_max)
+        if not upper > 0:
+            return 0.0
+        n_groups = int(index.max()) + 1
+
+        decay = self._decay()
+
+        def loss(f: float) -> float:
+            z = X - f
+            weight = w[:, np.newaxis] * self._active_cells(z, index)
+            return _solve(z, Y + decay * z, weight, index, n_groups)[3]
+
+        found = minimize_scalar(loss, bounds=(0.0, upper), method="bounded",
+                                options={"xatol": 1e-3 * upper})  # fmt: skip
+        return float(found.x)
+
+    def _set(self, groups: np.ndarray, rates: np.ndarray, a: float, c: float, floor: float) -> None:
+        k = rates.shape[1]
+        self.groups_ = np.asarray(groups)
+        self.growth_rates_by_group_ = np.asarray(rates, dtype=np.float64)
+        self.growth_rates_ = self.growth_rates_by_group_[-1].copy()
+        self.self_limitation_, self.competition_, self.floor_ = a, c, floor
+        self.decay_ = self._decay()
+        self.n_features_in_ = k
+
+    # --- growth rates of a new run ---------------------------------------------------------
+
+    def estimate_growth_rates(self, X: Any, y: Any, sample_weight: Any = None) -> np.ndarray:
+        """Growth rates of one run from its states and derivatives, ``a``, ``c``, ``f`` fixed.
+
+        The least-squares ``r_i`` of ``y_i = z_i (r_i - a z_i - c Z)`` over the samples given
+        (for example the last steps of a run's prefix).
+        """
+        check_is_fitted(self)
+        states = self._states(X)
+        Y = np.atleast_2d(np.asarray(y, dtype=np.float64))
+        if Y.shape != np.atleast_2d(states).shape:
+            raise ValueError(f"`y` must have the shape of `X`, {states.shape}; got {Y.shape}.")
+        z = np.atleast_2d(states) - self.floor_
+        w = np.ones(z.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+        a, c = self.self_limitation_, self.competition_
+        target = Y + self.decay_ * z + a * z**2 + c * z * z.sum(axis=1, keepdims=True)
+        denom = (w[:, np.newaxis] * z**2).sum(axis=0)
+        return np.asarray((w[:, np.newaxis] * z * target).sum(axis=0) / np.maximum(denom, 1e-300))
+
+    def with_growth_rates(self, r: Any) -> MeanFieldLV:
+        """The same shared parameters with the growth rates ``r`` of one run."""
+        check_is_fitted(self)
+        return MeanFieldLV.from_params(
+            r, a=self.self_limitation_, c=self.competition_, floor=self.floor_, decay=self.decay_
+        )
+
+    # --- the model -------------------------------------------------------------------------
+
+    def _rhs(self, X: np.ndarray) -> np.ndarray:
+        check_is_fitted(self)
+        z = X - self.floor_
+        return z * (
+            self.growth_rates_
+            - self.decay_
+            - self.self_limitation_ * z
+            - self.competition_ * z.sum(axis=1, keepdims=True)
+        )
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        z = x - self.floor_
+        a, c = self.self_limitation_, self.competition_
+        per_capita = self.growth_rates_ - self.decay_ - a * z - c * z.sum()
+        return np.diag(per_capita - a * z) - c * z[:, np.newaxis] * np.ones((1, z.size))
+
+    def equilibrium(self) -> np.ndarray:
+        """The globally stable saturated equilibrium in state units (``f + z*``)."""
+        check_is_fitted(self)
+        z = mean_field_equilibrium(
+            self.growth_rates_ - self.decay_, self.self_limitation_, self.competition_
+        )
+        return self.floor_ + z
+
+    def interaction_matrix(self) -> np.ndarray:
+        """``A = -a I - c 1 1^T``: the Lotka-Volterra form ``dz/dt = z (r - lambda + A z)``."""
+        check_is_fitted(self)
+        k = int(self.n_features_in_)
+        return -self.self_limitation_ * np.eye(k) - self.competition_ * np.ones((k, k))
+
+    def predict_survivors(self) -> np.ndarray:
+        """Which components sit above the floor at the equilibrium."""
+        check_is_fitted(self)
+        z = mean_field_equilibrium(
+            self.growth_rates_ - self.decay_, self.self_limitation_, self.competition_
+        )
+        return z > 0
+
+
+def _solve(
+    z: np.ndarray, Y: np.ndarray, w: np.ndarray, index: np.ndarray, n_groups: int
+) -> tuple[float, float, np.ndarray, float]:
+    """Least squares for ``Y = z (r[group] - a z - c Z)``: ``(a, c, r, residual sum)``.
+
+    ``w`` weighs each (sample, component) entry. For fixed ``a`` and ``c`` each
+    ``r[g, i]`` is a one-variable regression of ``Y + a z^2 + c z Z`` on ``z``; projecting
+    ``z`` out within each (group, component) leaves a two-column regression for ``(a, c)``,
+    solved with ``a, c >= 0``. Growth rates use every entry of their cell (weights only
+    choose which entries inform ``a`` and ``c``).
+    """
+    k = z.shape[1]
+    total = z.sum(axis=1, keepdims=True)
+    columns = (-(z**2), -z * total)  # coefficients a and c
+    cell = (index[:, np.newaxis] * k + np.arange(k)).ravel()  # (group, component) of entries
+
+    def slopes(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        zz = np.bincount(cell, (weight * z * z).ravel(), n_groups * k)
+        zv = np.bincount(cell, (weight * z * values).ravel(), n_groups * k)
+        return zv / np.maximum(zz, 1e-300)
+
+    def project_out(values: np.ndarray) -> np.ndarray:
+        return values - slopes(values, w)[cell].reshape(z.shape) * z
+
+    sw = np.sqrt(w)
+    design = np.stack([(sw * project_out(col)).ravel() for col in columns], axis=1)
+    target = (sw * project_out(Y)).ravel()
+    scale = np.maximum(np.linalg.norm(design, axis=0), 1e-300)
+    coef, _ = nnls(design / scale, target)
+    a, c = (coef / scale).tolist()
+    a = max(a, 1e-12)  # strictly self-limiting: a unique, globally stable equilibrium
+    every = np.ones_like(z) * (w.sum(axis=1, keepdims=True) > 0)
+    rates = slopes(Y - a * columns[0] - c * columns[1], every).reshape(n_groups, k)
+    fitted = z * (rates[index] - a * z - c * total)
+    rss = float((w * (Y - fitted) ** 2).sum())
+    return a, c, rates, rss
