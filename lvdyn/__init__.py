@@ -40,6 +40,7 @@ from lvdyn.fitting._scores import score_traces as score_traces
 from lvdyn.fitting._simulate import simulate_traces as simulate_traces
 from lvdyn.models import LinearODE as LinearODE
 from lvdyn.models import LotkaVolterra as LotkaVolterra
+from lvdyn.models import MeanFieldLV as MeanFieldLV
 from lvdyn.models import SINDy as SINDy
 from lvdyn.prediction._prediction import (
     evaluate_survival_prediction as evaluate_survival_prediction,
@@ -80,6 +81,7 @@ __all__ = [
     # models
     "LinearODE",
     "LotkaVolterra",
+    "MeanFieldLV",
     "SINDy",
     # fitting
     "FiniteDifference",
