@@ -21,7 +21,7 @@ import time
 import torch
 
 from lvdyn.producers import clockpizza
-from lvdyn.producers._clockpizza_model import ClockPizzaNet
+from lvdyn.producers._clockpizza_model import PaperTransformer
 from lvdyn.producers._threads import available_cores
 
 P, D = 59, 128
@@ -31,17 +31,17 @@ def before(steps: int, threads: int) -> float:
     """Seconds per step of the previous trainer's loop on ``threads`` torch threads."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = ClockPizzaNet(P, D, architecture="transformer", alpha=1.0, n_heads=4, mlp_width=4 * D)
+    model = PaperTransformer(P, D, alpha=1.0, n_heads=4)
     pairs = torch.cartesian_prod(torch.arange(P), torch.arange(P))[: int(0.8 * P * P)]
     labels = pairs.sum(1) % P
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.98), weight_decay=2.0)
 
     def step() -> None:
         optimiser.zero_grad()
-        x = model.tokens(pairs) + model.pos
-        x = x + model.attn(x)  # every position, as before
-        x = x + model.mlp(x)
-        logits = (x[:, -1] @ model.unembed).double()
+        x = model.tokens(pairs) + model.pos_embed.W_pos
+        for block in model.blocks:
+            x = block(x)  # every position, as before
+        logits = (x[:, -1] @ model.unembed.W_U).double()
         torch.nn.functional.cross_entropy(logits, labels).backward()
         optimiser.step()
 

@@ -124,6 +124,8 @@ __all__ = [
     "lambdify_rhs",
     "to_latex",
     "to_sympy",
+    # traces from checkpoints (lazy: reading .pt files imports torch)
+    "traces_from_checkpoints",
     # fitting results
     "interaction_sign_score",
     "score_traces",
@@ -138,16 +140,21 @@ __all__ = [
 ]
 
 _SYMBOLIC = ("equations", "lambdify_rhs", "to_latex", "to_sympy")
+_CHECKPOINTS = ("traces_from_checkpoints",)
 
 
 def __getattr__(name: str) -> object:
-    """Import the symbolic readout (and sympy) only when one of its names is used."""
+    """Import the symbolic readout (sympy) and the checkpoint reader only when used."""
     if name in _SYMBOLIC:
         from lvdyn import symbolic
 
         return getattr(symbolic, name)
+    if name in _CHECKPOINTS:
+        from lvdyn.producers import checkpoints
+
+        return getattr(checkpoints, name)
     raise AttributeError(f"module 'lvdyn' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SYMBOLIC))
+    return sorted(set(globals()) | set(_SYMBOLIC) | set(_CHECKPOINTS))

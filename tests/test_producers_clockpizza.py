@@ -69,20 +69,19 @@ def test_pizza_and_clock_are_told_apart() -> None:
 
 
 def test_read_out_shortcut_is_the_whole_transformer_block() -> None:
-    """``forward`` computes only the read-out position and gathers precomputed projections;
-    it must be the same function, with the same gradients, as the whole two-position block."""
-    from lvdyn.producers._clockpizza_model import ClockPizzaNet
+    """The last block computes only the read-out position; it must be the same function,
+    with the same gradients, as every position through every block."""
+    from lvdyn.producers._clockpizza_model import PaperTransformer
 
     torch.manual_seed(0)
-    model = ClockPizzaNet(7, 8, architecture="transformer", alpha=0.5, n_heads=2, mlp_width=16)
-    model = model.double()
+    model = PaperTransformer(7, 8, alpha=0.5, n_layers=2, n_heads=2).double()
     pairs = torch.cartesian_prod(torch.arange(7), torch.arange(7))
 
     def whole_block() -> torch.Tensor:
-        x = model.tokens(pairs) + model.pos
-        x = x + model.attn(x)  # every position, as a plain transformer computes it
-        x = x + model.mlp(x)
-        return x[:, -1] @ model.unembed
+        x = model.tokens(pairs) + model.pos_embed.W_pos
+        for block in model.blocks:
+            x = block(x)  # every position, as a plain transformer computes it
+        return x[:, -1] @ model.unembed.W_U
 
     grads = []
     for logits in (whole_block, lambda: model(pairs)):

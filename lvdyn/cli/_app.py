@@ -136,6 +136,7 @@ def _register_commands() -> None:
         "_demo",
         "_train",
         "_import",
+        "_import_checkpoints",
         "_fit",
         "_analyze",
         "_plot",
