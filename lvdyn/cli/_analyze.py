@@ -76,7 +76,7 @@ def analyze(
 def predict(
     traces_path: Annotated[Path, typer.Argument(help="A traces file (netCDF).")],
     prefix: Annotated[int, typer.Option(help="Last training step that may be used.")],
-    method: Annotated[str, typer.Option(help="Prediction method (see the docs).")] = "classifier",
+    method: Annotated[str, typer.Option(help="Prediction method (see the docs).")] = "mean-field",
     rule: RuleOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
@@ -92,14 +92,18 @@ def predict(
     The survivors (actual, and those a predicted state leads to) are read by the rule
     stored in the traces, else fraction-of-max:0.1; `--rule` chooses another.
     """
-    from lvdyn.prediction._prediction import PREDICTION_METHODS, predict_leave_one_run_out
+    from lvdyn.prediction._prediction import (
+        OPTIONAL_TRAINING,
+        PREDICTION_METHODS,
+        predict_leave_one_run_out,
+    )
     from lvdyn.traces._io import open_traces
     from lvdyn.traces._survival import survivors
 
     if method not in PREDICTION_METHODS:
         raise ValueError(f"`--method` must be one of {sorted(PREDICTION_METHODS)}; got {method!r}.")
     ds = open_traces(traces_path)
-    if PREDICTION_METHODS[method][1] and ds.sizes["run"] < 2:
+    if PREDICTION_METHODS[method][1] and method not in OPTIONAL_TRAINING and ds.sizes["run"] < 2:
         raise ValueError(f"`--method {method}` learns from other runs; the file has only one run.")
     name, value = parse_rule(rule)
     predicted = predict_leave_one_run_out(ds, prefix, method, rule=name, value=value)
