@@ -114,4 +114,4 @@ def test_train_routing_decoupled_stores_the_reduction(tmp_path, capsys) -> None:
 def test_train_routing_rejects_unknown_layer(tmp_path, capsys) -> None:
     argv = ["train", "routing", "--layers", "input,middle", "--out", str(tmp_path / "r.nc")]
     assert main(argv) == 2
-    assert "`layers` must be two or more" in capsys.readouterr().err
+    assert "`--layers` must be two or more" in capsys.readouterr().err

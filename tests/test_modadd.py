@@ -210,12 +210,17 @@ def test_progress_bar_shows_the_live_circle_count(capsys, monkeypatch) -> None:
     final = ds.isel(step=-1, run=0)
     assert final.dc_strength > 2 * final.strength_mean_all  # k = 0 would count if included
     assert _survivors(ds, ds.run.values[0]) == {2, 5}
-    shown = re.findall(r"circles (\S+)", err)
-    assert shown and shown[-1] == "2.0", f"progress shows {shown[-1:]} live circles, expected 2.0"
+    shown = re.findall(r"circles alive (\S+)", err)
+    assert shown and float(shown[-1]) == 2.0, f"progress shows {shown[-1:]} live circles, expected 2"
 
 
-def test_progress_is_silent_off_a_terminal(capsys) -> None:
+def test_progress_off_a_terminal_is_one_plain_line_per_update(capsys) -> None:
+    """Off a terminal (pytest's capture) ``progress=None`` prints plain lines, never a bar;
+    ``progress=False`` prints nothing."""
     modadd.train(**{**SMALL, "progress": None}, steps=5, seeds=[0])
+    err = capsys.readouterr().err
+    assert "step 5/5 (100%)" in err and "\x1b[" not in err  # no terminal control codes
+    modadd.train(**{**SMALL, "progress": False}, steps=5, seeds=[0])
     assert capsys.readouterr().err == ""
 
 
