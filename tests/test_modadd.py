@@ -211,7 +211,7 @@ def test_progress_bar_shows_the_live_circle_count(capsys, monkeypatch) -> None:
     assert final.dc_strength > 2 * final.strength_mean_all  # k = 0 would count if included
     assert _survivors(ds, ds.run.values[0]) == {2, 5}
     shown = re.findall(r"circles alive (\S+)", err)
-    assert shown and float(shown[-1]) == 2.0, f"progress shows {shown[-1:]} live circles, expected 2"
+    assert shown and float(shown[-1]) == 2.0, f"progress shows {shown[-1:]} live circles, not 2"
 
 
 def test_progress_off_a_terminal_is_one_plain_line_per_update(capsys) -> None:
