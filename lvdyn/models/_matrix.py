@@ -10,13 +10,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from lvdyn.models._base import AbstractODEModel
 from lvdyn.models._constraints import matrix_bounds
-from lvdyn.models._stability import check_stability, dissipative_fit, symmetric_top
 from lvdyn.models._solvers import (
     Regression,
     check_iterations,
     check_penalty,
     solve_regression,
 )
+from lvdyn.models._stability import check_stability, dissipative_fit, symmetric_top
 
 __all__ = ["MatrixODEModel"]
 

@@ -188,8 +188,9 @@ def dissipative_fit(
     g[total == 0] = 0.0
     step = 1.0 / max(float(np.linalg.eigvalsh(H)[:, -1].max()), 1e-300)
     A = _make_feasible(_prox(start, eps, 0.0, lower, upper), eps, lower, upper)
-    Z, t, converged, it = A.copy(), 1.0, False, 0
-    for it in range(1, max_iter + 1):
+    Z, t, converged, n_iter = A.copy(), 1.0, False, 0
+    while n_iter < max_iter:
+        n_iter += 1
         gradient = np.einsum("kij,kj->ki", H, Z) - g
         new = _prox(Z - step * gradient, eps, step * l1, lower, upper)
         change = float(np.abs(new - A).max())
@@ -204,4 +205,4 @@ def dissipative_fit(
     A = _make_feasible(A, eps, lower, upper)
     intercept = y_mean - np.einsum("ki,ki->k", x_mean, A)
     intercept[total == 0] = 0.0
-    return DissipativeFit(A, intercept, it, converged)
+    return DissipativeFit(A, intercept, n_iter, converged)
