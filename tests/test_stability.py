@@ -168,9 +168,8 @@ def test_penalties_bounds_and_equation_weights_keep_the_guarantee() -> None:
 
 
 def test_save_load_round_trips_the_option() -> None:
-    model = lvdyn.fit_traces(
-        lvdyn.LotkaVolterra(stability="dissipative", stability_margin=0.01), _stable_lv(), time="time"
-    )
+    estimator = lvdyn.LotkaVolterra(stability="dissipative", stability_margin=0.01)
+    model = lvdyn.fit_traces(estimator, _stable_lv(), time="time")
     path = tempfile.mkdtemp() + "/model.nc"
     lvdyn.save_model(model, path)
     loaded = lvdyn.load_model(path)
