@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
 
 import lvdyn
 from lvdyn.models._stability import symmetric_top
@@ -198,3 +199,13 @@ def test_trajectory_method_is_checked() -> None:
         lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, method="shooting")
     with pytest.raises(ValueError, match="need `method='trajectory'`"):
         lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, trajectory={"max_nfev": 5})
+
+
+def test_an_unconverged_solve_warns_and_still_meets_the_constraint() -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(100, 3))
+    Y = X @ np.array([[0.5, 1.0, 0.0], [-0.4, 0.2, 0.3], [0.0, 0.1, 0.4]]).T
+    with pytest.warns(ConvergenceWarning, match="stability-constrained solve"):
+        model = lvdyn.LinearODE(stability="dissipative", max_iter=1).fit(X, Y)
+    assert not model.converged_.any()
+    assert symmetric_top(model.A_) <= -model.stability_margin_

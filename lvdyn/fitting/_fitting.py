@@ -241,8 +241,9 @@ def fit_traces(
     converged = getattr(model, "converged_", None)
     if converged is not None and not np.all(converged):
         warnings.warn(
-            f"{type(model).__name__}: coordinate descent did not converge in "
-            f"{model.get_params()['max_iter']} sweeps for the equations of components "
+            f"{type(model).__name__}: the solver (coordinate descent, or the constrained "
+            f"solve of `stability`) did not converge in {model.get_params()['max_iter']} "
+            f"iterations for the equations of components "
             f"{labels[~np.asarray(converged)].tolist()}; their coefficients are not optimal. "
             "Increase `max_iter` or `tol`, or use a larger `alpha`.",
             ConvergenceWarning,

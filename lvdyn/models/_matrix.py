@@ -90,6 +90,7 @@ class MatrixODEModel(AbstractODEModel):
             np.ones(n, dtype=bool) if result.converged is None else result.converged.copy()
         )
         self.stability_margin_ = None
+        solver = "coordinate descent"
         if stability is not None:
             start = result.coef.T
             norm = float(np.linalg.norm(start, 2))
@@ -112,11 +113,12 @@ class MatrixODEModel(AbstractODEModel):
                     tol=tol,
                 )
                 result = Regression(fit.A.T.copy(), fit.intercept, fit.n_iter)
+                solver = "the stability-constrained solve (its matrix still meets the constraint)"
                 self.n_iter_ = fit.n_iter
                 self.converged_ = np.full(n, fit.converged)
         if not self.converged_.all():
             warnings.warn(
-                f"coordinate descent did not converge in {max_iter} sweeps for the equations "
+                f"{solver} did not converge in {max_iter} iterations for the equations "
                 f"of components {np.flatnonzero(~self.converged_).tolist()} (by position); "
                 "increase `max_iter` or `tol`, or use a larger `alpha`. `converged_` says which.",
                 ConvergenceWarning,
