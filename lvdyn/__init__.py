@@ -12,6 +12,8 @@ from lvdyn import _accessor  # noqa: F401  (registers ds.lvdyn)
 from lvdyn._version import __version__ as __version__
 from lvdyn.analysis import MultistabilityWarning as MultistabilityWarning
 from lvdyn.analysis import find_equilibria as find_equilibria
+from lvdyn.analysis import growth_rates as growth_rates
+from lvdyn.analysis import interaction_matrix as interaction_matrix
 from lvdyn.analysis import interaction_table as interaction_table
 from lvdyn.analysis import keystoneness as keystoneness
 from lvdyn.analysis import predict_survivors as predict_survivors
@@ -19,9 +21,14 @@ from lvdyn.analysis import settle_step as settle_step
 from lvdyn.analysis import solve_lcp as solve_lcp
 from lvdyn.analysis import stability as stability
 from lvdyn.analysis import survivors as survivors
+from lvdyn.core._errors import DataError as DataError
+from lvdyn.core._errors import DegenerateFitWarning as DegenerateFitWarning
 from lvdyn.core._errors import DivergenceWarning as DivergenceWarning
 from lvdyn.core._errors import FitError as FitError
+from lvdyn.core._errors import FitSettingsWarning as FitSettingsWarning
 from lvdyn.core._errors import IllConditionedWarning as IllConditionedWarning
+from lvdyn.core._errors import MissingValuesWarning as MissingValuesWarning
+from lvdyn.core._errors import NumericalError as NumericalError
 from lvdyn.core._errors import SchemaError as SchemaError
 from lvdyn.fitting._bootstrap import bootstrap_traces as bootstrap_traces
 from lvdyn.fitting._coefficients import coefficients as coefficients
@@ -40,6 +47,7 @@ from lvdyn.fitting._scores import score_traces as score_traces
 from lvdyn.fitting._simulate import simulate_traces as simulate_traces
 from lvdyn.models import LinearODE as LinearODE
 from lvdyn.models import LotkaVolterra as LotkaVolterra
+from lvdyn.models import MeanFieldLV as MeanFieldLV
 from lvdyn.models import SINDy as SINDy
 from lvdyn.prediction._prediction import (
     evaluate_survival_prediction as evaluate_survival_prediction,
@@ -64,8 +72,13 @@ from lvdyn.traces._tables import (
 
 __all__ = [
     "__version__",
-    # errors
+    # errors and warnings
+    "DataError",
+    "DegenerateFitWarning",
     "FitError",
+    "FitSettingsWarning",
+    "MissingValuesWarning",
+    "NumericalError",
     "SchemaError",
     # traces
     "SCHEMA_VERSION",
@@ -80,6 +93,7 @@ __all__ = [
     # models
     "LinearODE",
     "LotkaVolterra",
+    "MeanFieldLV",
     "SINDy",
     # fitting
     "FiniteDifference",
@@ -92,6 +106,8 @@ __all__ = [
     # analysis
     "MultistabilityWarning",
     "find_equilibria",
+    "growth_rates",
+    "interaction_matrix",
     "interaction_table",
     "keystoneness",
     "predict_survivors",
@@ -108,6 +124,8 @@ __all__ = [
     "lambdify_rhs",
     "to_latex",
     "to_sympy",
+    # traces from checkpoints (lazy: reading .pt files imports torch)
+    "traces_from_checkpoints",
     # fitting results
     "interaction_sign_score",
     "score_traces",
@@ -122,16 +140,21 @@ __all__ = [
 ]
 
 _SYMBOLIC = ("equations", "lambdify_rhs", "to_latex", "to_sympy")
+_CHECKPOINTS = ("traces_from_checkpoints",)
 
 
 def __getattr__(name: str) -> object:
-    """Import the symbolic readout (and sympy) only when one of its names is used."""
+    """Import the symbolic readout (sympy) and the checkpoint reader only when used."""
     if name in _SYMBOLIC:
         from lvdyn import symbolic
 
         return getattr(symbolic, name)
+    if name in _CHECKPOINTS:
+        from lvdyn.producers import checkpoints
+
+        return getattr(checkpoints, name)
     raise AttributeError(f"module 'lvdyn' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SYMBOLIC))
+    return sorted(set(globals()) | set(_SYMBOLIC) | set(_CHECKPOINTS))

@@ -28,6 +28,7 @@ import numpy as np
 import sympy
 
 from lvdyn.analysis._models import component_labels, family, linear_params, lv_params
+from lvdyn.traces._symbols import symbol_names
 
 __all__ = ["SymbolicModel", "equations", "lambdify_rhs", "to_latex", "to_sympy"]
 
@@ -64,16 +65,6 @@ class SymbolicModel:
     features: tuple[sympy.Expr, ...] = ()
 
 
-def _symbol_names(labels: np.ndarray) -> list[str]:
-    names = []
-    for label in labels.tolist():
-        text = str(label)
-        names.append(text if re.fullmatch(r"[A-Za-z]\w*", text) else f"x_{text}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"`labels` must be distinct after conversion to names; got {names}.")
-    return names
-
-
 def _number(value: float, precision: int | None, rational: bool) -> sympy.Expr:
     if precision is not None:
         if int(precision) != precision or precision < 1:
@@ -101,6 +92,13 @@ def _matrix(values: np.ndarray, precision: int | None, rational: bool) -> sympy.
 
 
 def _feature_terms(model: Any, symbols: list[sympy.Symbol], names: list[str]) -> list[sympy.Expr]:
+    powers = getattr(model, "powers_", None)
+    if powers is not None and np.shape(powers) == (len(model.feature_names_), len(symbols)):
+        # Exact terms from the exponents (no parsing, no clash between labels and x0, x1).
+        return [
+            sympy.Mul(*[s ** int(e) for s, e in zip(symbols, row, strict=True) if e])
+            for row in np.asarray(powers)
+        ]
     local: dict[str, Any] = {f"x{i}": s for i, s in enumerate(symbols)}
     local.update(dict(zip(names, symbols, strict=True)))
     terms = []
@@ -155,8 +153,9 @@ def to_sympy(
         `LinearODE`, `LotkaVolterra`, or a library model with ``coef_`` and
         ``feature_names_`` (SINDy; names such as ``x0``, ``x0^2``, ``x0 x1``).
     labels : array_like, optional
-        Component labels for the symbols (default ``feature_names_in_`` or 0..K-1); labels
-        that are not identifiers become ``x_<label>``.
+        Component labels for the symbols (default the model's ``component_labels_``, which
+        `fit_traces` and `load_model` set, else 0..K-1); labels that are not identifiers
+        become ``x_<label>`` (see `lvdyn.traces.symbol_names`).
     precision : int, optional
         Round every coefficient to this many significant digits (display only).
     rational : bool
@@ -181,7 +180,7 @@ def to_sympy(
     -u + v/2 + 1
     """
     kind = family(model)
-    names = _symbol_names(component_labels(model, labels))
+    names = symbol_names(component_labels(model, labels).tolist())
     symbols = [sympy.Symbol(name, real=True) for name in names]
     state = sympy.Matrix(symbols)
     fields: dict[str, Any] = {}

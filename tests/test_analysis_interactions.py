@@ -133,3 +133,28 @@ def test_keystoneness_of_a_linear_model() -> None:
     assert ks.survives_after.sel(removed=1).values.tolist() == [False, False, False]
     assert ks.n_lost.values.tolist() == [0, 1, 1]
     assert ks.was_survivor.values.tolist() == [True, False, False]
+
+
+def test_labelled_tables_of_a_fitted_model() -> None:
+    """interaction_matrix / growth_rates / predict_survivors carry the traces' labels."""
+    import lvdyn
+    from lvdyn.producers import synthetic
+
+    r, A = [1.0, 0.9, 0.5], [[-1.0, -0.3, -0.2], [-0.2, -1.0, -0.3], [-1.5, -1.5, -1.0]]
+    ds = synthetic.lotka_volterra(
+        r=r, A=A, x0=[[0.1, 0.1, 0.1], [0.3, 0.2, 0.1]], steps=300, dt=0.1
+    )
+    ds = ds.assign_coords(component=["alpha", "beta", "gamma"])
+    ds = ds.assign_coords(component_j=["alpha", "beta", "gamma"])
+    model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time", derivative="central4")
+    table = lvdyn.interaction_matrix(model).to_pandas()
+    assert list(table.index) == ["alpha", "beta", "gamma"] == list(table.columns)
+    # noise-free, dt = 0.1, fourth-order differences: A is recovered to well under 1e-2
+    assert abs(table.loc["gamma", "alpha"] - (-1.5)) < 1e-2
+    assert lvdyn.growth_rates(model).to_pandas().index.tolist() == ["alpha", "beta", "gamma"]
+    alive = lvdyn.predict_survivors(model)
+    assert alive.dims == ("component",)
+    assert alive.component.values[alive.values].tolist() == ["alpha", "beta"]
+    assert isinstance(lvdyn.predict_survivors(model, as_array=True), np.ndarray)
+    with pytest.raises(ValueError, match="no interaction matrix"):
+        lvdyn.interaction_matrix(lvdyn.SINDy().fit(ds.strength.values[0], ds.strength.values[0]))

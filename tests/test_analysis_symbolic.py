@@ -118,3 +118,36 @@ def test_symbolic_names_load_lazily() -> None:
     assert "to_latex" in dir(lvdyn)
     with pytest.raises(AttributeError, match="no attribute 'to_pandas'"):
         lvdyn.to_pandas  # noqa: B018
+
+
+def test_readouts_use_the_stored_component_labels(tmp_path):
+    """Equations, LaTeX, equilibria, stability and SINDy's own readout all name components by
+    the labels `fit_traces` stored, and a saved model reads back identically."""
+    import lvdyn
+
+    model = lvdyn.LotkaVolterra.from_params([1.0, 0.5], [[-1.0, -0.2], [-0.1, -1.0]])
+    model.component_labels_ = np.array([3, 7])
+    assert lvdyn.equations(model, precision=2)[0].startswith("dx_3/dt = x_3*(")
+    model.component_labels_ = np.array(["alpha", "beta"])
+    lines = lvdyn.equations(model, precision=2)
+    assert lines[0] == "dalpha/dt = alpha*(1.0 - 1.0*alpha - 0.2*beta)"
+    assert r"\alpha" in lvdyn.to_latex(model)
+    assert lvdyn.find_equilibria(model).component.values.tolist() == ["alpha", "beta"]
+    path = tmp_path / "m.nc"
+    lvdyn.save_model(model, path)
+    assert lvdyn.equations(lvdyn.load_model(path), precision=2) == lines
+    X = np.random.default_rng(0).uniform(0.1, 1.0, size=(40, 2))
+    sindy = lvdyn.SINDy(library="lotka_volterra", threshold=0.05).fit(X, model.rhs(X))
+    sindy.component_labels_ = np.array(["x1", "foo"])  # 'x1' must not be read as component 1
+    first = lvdyn.equations(sindy, precision=2)[0]
+    assert first.startswith("dx1/dt = ") and "foo" in first
+    assert sindy.equations(precision=2)[0].startswith("dx1/dt = 1 x1")
+
+
+def test_symbol_names_of_awkward_labels():
+    from lvdyn.traces import symbol_mapping, symbol_names
+
+    assert symbol_names(["species A", "2b", 5]) == ["species_A", "x_2b", "x_5"]
+    assert symbol_mapping(["species A", "beta"]) == "species_A = 'species A'"
+    with pytest.raises(ValueError, match="distinct"):
+        symbol_names(["a b", "a_b"])

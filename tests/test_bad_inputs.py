@@ -112,6 +112,11 @@ def _twin_c() -> xr.DataArray:
     return strength
 
 
+def _rows_logged(*steps: int) -> xr.DataArray:
+    """True on the given step positions of `_traces` (the rest become NaN with ``where``)."""
+    return xr.DataArray(np.isin(np.arange(12), steps), dims="step")
+
+
 def _csv(folder: Path, text: str, name: str = "table.csv") -> Path:
     path = folder / name
     path.write_text(text)
@@ -278,19 +283,19 @@ API_CASES = [
     Case(
         "fit: zero strength for Lotka-Volterra",
         lambda d: _fit(lvdyn.LotkaVolterra(), _with_zero(), zeros="raise"),
-        lvdyn.FitError,
+        lvdyn.DataError,
         ("strength <= 0", "step 30", "component 'b'", "zeros='raise'"),
     ),
     Case(
         "fit: negative strength for Lotka-Volterra",
         lambda d: _fit(lvdyn.LotkaVolterra(), _with_negative()),
-        lvdyn.FitError,
+        lvdyn.DataError,
         ("strength <= 0", "negative", "step 50", "component 'c'"),
     ),
     Case(
         "fit: fewer steps than the derivative needs",
         lambda d: _fit(lvdyn.LinearODE(), _traces().isel(step=slice(0, 3)), derivative="central4"),
-        lvdyn.FitError,
+        lvdyn.DataError,
         ("`derivative`", "5 samples in a row", "at most 3"),
     ),
     Case(
@@ -300,7 +305,7 @@ API_CASES = [
             _traces().where(xr.DataArray(np.arange(12) % 2 == 0, dims="step")),
             derivative="central",
         ),
-        lvdyn.FitError,
+        lvdyn.DataError,
         ("`derivative`", "3 samples in a row", "at most 1"),
     ),
     Case(
@@ -314,6 +319,28 @@ API_CASES = [
         lambda d: _fit(lvdyn.LinearODE(), _traces().assign(strength=_twin_c())),
         lvdyn.IllConditionedWarning,
         ("[('a', 'c')] have identical trajectories",),
+    ),
+    Case(
+        "fit: SINDy threshold above every derivative (warns, dx/dt = 0)",
+        lambda d: _fit(lvdyn.SINDy(threshold=10.0)),
+        lvdyn.DegenerateFitWarning,
+        ("0 nonzero terms", "`threshold` 10 cut every term", "for example threshold="),
+    ),
+    Case(
+        "fit: a penalty that zeroes A (warns)",
+        lambda d: _fit(lvdyn.LinearODE(penalty="lasso", alpha=100.0), derivative="central"),
+        lvdyn.DegenerateFitWarning,
+        ("lasso penalty", "set all 9 entries of A to zero", "smaller alpha"),
+    ),
+    Case(
+        "fit: many missing values (warns)",
+        lambda d: _fit(
+            lvdyn.LinearODE(),
+            _traces().where(_rows_logged(0, 1, 2, 3, 4, 5, 6)),
+            derivative="central",
+        ),
+        lvdyn.MissingValuesWarning,
+        ("30 of the 72 selected strengths (42%) are missing",),
     ),
     Case(
         "fit: window outside the data",
@@ -375,6 +402,36 @@ API_CASES = [
         lambda d: _fit(lvdyn.LotkaVolterra(penalty="lasso", alpha="big")),
         ValueError,
         ("`alpha` must be a non-negative number", "got 'big' (str)"),
+    ),
+    Case(
+        "hyper: negative alpha without a penalty (checked even though unused)",
+        lambda d: _fit(lvdyn.LotkaVolterra(alpha=-1.0)),
+        ValueError,
+        ("`alpha` must be a non-negative number", "got -1.0 (float)"),
+    ),
+    Case(
+        "hyper: alpha a string without a penalty",
+        lambda d: _fit(lvdyn.LotkaVolterra(alpha="big")),
+        ValueError,
+        ("`alpha` must be a non-negative number", "got 'big' (str)"),
+    ),
+    Case(
+        "hyper: l1_ratio out of range without elasticnet",
+        lambda d: _fit(lvdyn.LinearODE(l1_ratio=-0.5)),
+        ValueError,
+        ("`l1_ratio` must be a number in [0, 1]", "got -0.5"),
+    ),
+    Case(
+        "hyper: SINDy degree unused by the lotka_volterra library",
+        lambda d: _fit(lvdyn.SINDy(library="lotka_volterra", degree=0)),
+        ValueError,
+        ("`degree` must be a positive integer", "got 0"),
+    ),
+    Case(
+        "hyper: SINDy relax_coeff_nu unused by stlsq",
+        lambda d: _fit(lvdyn.SINDy(relax_coeff_nu=-1.0)),
+        ValueError,
+        ("`relax_coeff_nu` must be a positive number", "got -1.0"),
     ),
     Case(
         "hyper: l1_ratio out of range",
@@ -447,7 +504,7 @@ API_CASES = [
         "predict: prefix longer than the run",
         lambda d: lambda: lvdyn.predict_survivors_from_prefix(_traces(), 500, "last-value"),
         ValueError,
-        ("`prefix` must lie within the logged steps", "(0..109)", "got 500"),
+        ("`prefix` must lie within the logged steps", "(0..110)", "got 500"),
     ),
     Case(
         "predict: prefix of the wrong type",
@@ -661,7 +718,7 @@ CLI_CASES = [
     CliCase(
         "fit: window outside the data",
         lambda d: ["fit", str(_saved(d)), "--window", "500:900", "--out", _out(d)],
-        ("`window` (500, 900) selects no steps",),
+        ("`--window` (500, 900) selects no steps",),
     ),
     CliCase(
         "fit: negative strength for LV",
@@ -671,12 +728,12 @@ CLI_CASES = [
     CliCase(
         "fit: unknown derivative",
         lambda d: ["fit", str(_saved(d)), "--derivative", "nope", "--out", _out(d)],
-        ("`derivative` must be one of", "'nope'"),
+        ("`--derivative` must be one of", "'nope'"),
     ),
     CliCase(
         "fit: unknown penalty",
         lambda d: ["fit", str(_saved(d)), "--penalty", "l0", "--out", _out(d)],
-        ("`penalty` must be", "'l0'"),
+        ("`--penalty` must be", "'l0'"),
     ),
     CliCase(
         "fit: out in a missing folder",
@@ -687,6 +744,64 @@ CLI_CASES = [
         "fit: out is a folder",
         lambda d: ["fit", str(_saved(d)), "--out", str(d)],
         ("`--out` must be a file path",),
+    ),
+    CliCase(
+        "fit: too few steps names the flags, not keywords",
+        lambda d: [
+            "fit",
+            str(_saved(d, _traces().isel(step=slice(0, 3)))),
+            "--derivative",
+            "central4",
+            "--out",
+            _out(d),
+        ],
+        ("`--derivative` 'central4' needs 5 samples", "`--window`", "--derivative midpoint"),
+    ),
+    CliCase(
+        "fit: diagonal for SINDy",
+        lambda d: [
+            "fit",
+            str(_saved(d)),
+            "--model",
+            "sindy",
+            "--diagonal",
+            "nonpositive",
+            "--out",
+            _out(d),
+        ],
+        ("`--diagonal` constrains linear and lv fits",),
+    ),
+    CliCase(
+        "fit: unknown diagonal",
+        lambda d: ["fit", str(_saved(d)), "--diagonal", "negative", "--out", _out(d)],
+        ("`--diagonal` must be", "'negative'"),
+    ),
+    CliCase(
+        "fit: time axis the traces lack",
+        lambda d: ["fit", str(_saved(d)), "--time", "time", "--out", _out(d)],
+        ("`--time` must be 'step'", "Coordinates available: none"),
+    ),
+    CliCase(
+        "import: value column misnamed names the flags",
+        lambda d: [
+            "import",
+            str(_csv(d, "step,component,strength\n0,a,1\n")),
+            "--value",
+            "val",
+            "--out",
+            _out(d),
+        ],
+        ("missing columns ['val']", "--component and --value"),
+    ),
+    CliCase(
+        "plot: a single logged step",
+        lambda d: [
+            "plot",
+            str(_saved(d, _traces().isel(step=[0]))),
+            "--out",
+            str(d / "one.png"),
+        ],
+        ("has 1 logged step", "at least 2"),
     ),
     CliCase(
         "import: empty CSV",
@@ -716,7 +831,7 @@ CLI_CASES = [
     CliCase(
         "predict: prefix longer than the run",
         lambda d: ["predict", str(_saved(d)), "--prefix", "5000", "--method", "last-value"],
-        ("`prefix` must lie within the logged steps", "got 5000"),
+        ("`--prefix` must lie within the logged steps", "got 5000"),
     ),
     CliCase(
         "predict: a single logged step",
@@ -811,3 +926,14 @@ def test_cli_bad_input_in_a_real_process_prints_one_line(tmp_path: Path) -> None
 def test_catalogue_size() -> None:
     # The catalogue is the specification of the error policy; keep it broad.
     assert len(API_CASES) + len(CLI_CASES) >= 40
+
+
+def test_data_errors_are_value_errors_and_fit_errors() -> None:
+    """scikit-learn users catch ValueError for bad input; FitError still catches it too."""
+    for ds in (_with_negative(), _traces().isel(step=slice(0, 2))):
+        with pytest.raises(ValueError) as caught:
+            lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, derivative="central4")
+        assert isinstance(caught.value, lvdyn.FitError)
+        assert isinstance(caught.value, lvdyn.DataError)
+    assert not issubclass(lvdyn.NumericalError, ValueError)
+    assert issubclass(lvdyn.NumericalError, lvdyn.FitError)

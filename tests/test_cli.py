@@ -32,6 +32,11 @@ def test_demo_quick_writes_traces_figures_and_report(tmp_path, capsys) -> None:
     actual = lvdyn.survivors(ds)
     first = str(ds.run.values[0])
     assert summary["survivors"][first] == ds.component.values[actual.isel(run=0).values].tolist()
+    # the pooled fits are saved, and say what they were fitted with
+    lv = lvdyn.load_model(tmp_path / "models" / "lv.nc")
+    assert lv.fit_info_["fit_penalty"] == "ridge"
+    assert lv.fit_info_["fit_constraints"] == "diagonal=nonpositive"
+    assert "A separate fit, not the pooled one above" in report
 
 
 def test_help_lists_commands(capsys) -> None:

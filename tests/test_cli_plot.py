@@ -80,7 +80,7 @@ def test_plot_circles_from_embedding_snapshots(tmp_path) -> None:
         (["{lv}", "--kind", "fit", "--out", "{folder}/x.png"], "needs a traces file"),
         (["{traces}", "--kind", "circles", "--out", "{folder}/x.png"], "embedding snapshots"),
         (["{traces}", "{traces}", "--out", "{folder}/x.png"], "at most one traces file"),
-        (["{traces}", "--run", "9", "--out", "{folder}/x.png"], "`run` must be one of"),
+        (["{traces}", "--run", "9", "--out", "{folder}/x.png"], "`--run` must be one of"),
         (["{folder}/missing.nc", "--out", "{folder}/x.png"], "no file at"),
         (["{traces}", "--out", "{folder}/no/x.png"], "--out"),
     ],
@@ -98,3 +98,21 @@ def test_plot_fit_rejects_a_model_of_other_components(files, tmp_path, capsys) -
     path = lvdyn.save_traces(other, tmp_path / "other.nc")
     assert main(["plot", str(path), files["lv"], "--out", str(tmp_path / "f.png")]) == 2
     assert "traces' components" in capsys.readouterr().err
+
+
+def test_plot_reuses_the_stored_window_and_warns_when_told_otherwise(tmp_path, capsys) -> None:
+    """A model fitted on steps 100.. is drawn from step 100 by default; another window warns
+    on one line naming the flag, never with a Python source path."""
+    ds = race.train(**race.canonical_case("interior"), steps=400, log_every=4, seeds=(0,))
+    traces = lvdyn.save_traces(ds, tmp_path / "race.nc")
+    model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, window=(100, None))
+    assert model.fit_info_["fit_window"] == [100, int(ds.step.values[-1])]
+    path = lvdyn.save_model(model, tmp_path / "lv.nc")
+    assert lvdyn.load_model(path).fit_info_["fit_window"] == [100, int(ds.step.values[-1])]
+    out = tmp_path / "fit.png"
+    assert main(["plot", str(traces), str(path), "--out", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["plot", str(traces), str(path), "--window", "0:", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "lvdyn: warning: the LotkaVolterra was fitted on steps 100.." in err
+    assert "`--window` (0, None)" in err and "FitSettingsWarning" in err and ".py" not in err

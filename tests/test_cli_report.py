@@ -54,7 +54,7 @@ def test_report_traces_only_quiet(files, capsys) -> None:
         (["{traces}", "{traces}"], "exactly one traces file"),
         (["{traces}", "{lv}", "{lv}"], "distinct names"),
         (["{traces}", "--prefixes", "1,x"], "--prefixes"),
-        (["{traces}", "--methods", "nope", "--prefixes", "100"], "`methods` must be"),
+        (["{traces}", "--methods", "nope", "--prefixes", "100"], "`--methods` must be"),
         (["{folder}/none.nc"], "no file at"),
     ],
 )

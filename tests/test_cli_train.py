@@ -68,7 +68,7 @@ def test_train_clockpizza_small(tmp_path) -> None:
         (["train", "race", "--gates", "1,1;1", "--strengths", "2,2"], "--gates"),
         (["train", "race", "--gates", "1,1;1,0"], "--strengths"),
         (["train", "dln", "--singular-values", "5,x"], "--singular-values"),
-        (["train", "dln", "--lr", "-1"], "`lr` must be a positive number"),
+        (["train", "dln", "--lr", "-1"], "`--lr` must be a positive number"),
         (["train", "dln", "--seeds", "a-b"], "--seeds"),
         (["train", "clockpizza", "--p", "10", "--steps", "2"], "p"),
     ],

@@ -232,6 +232,8 @@ def test_fit_traces_raises_only_documented_errors(problem: tuple[Any, xr.Dataset
     with warnings.catch_warnings():
         # Documented warnings: the fit proceeds and says what is wrong.
         warnings.simplefilter("ignore", lvdyn.IllConditionedWarning)
+        warnings.simplefilter("ignore", lvdyn.DegenerateFitWarning)
+        warnings.simplefilter("ignore", lvdyn.MissingValuesWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             fitted = lvdyn.fit_traces(model, ds, **options)

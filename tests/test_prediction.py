@@ -54,7 +54,7 @@ def test_trained_methods_need_other_runs(exclusion_runs) -> None:
         lvdyn.predict_survivors_from_prefix(ds, 20, "oracle")
 
 
-@pytest.mark.parametrize("prefix", [0, 300, 10_000, 2.5])
+@pytest.mark.parametrize("prefix", [0, 301, 10_000, 2.5])  # 300, the last step, is allowed
 def test_prefix_outside_the_data_is_rejected(exclusion_runs, prefix) -> None:
     ds, _ = exclusion_runs
     with pytest.raises(ValueError, match="`prefix`"):
@@ -97,3 +97,18 @@ def test_trained_predictions_do_not_see_the_test_run(founder_runs) -> None:
     predicted = lvdyn.predict_survivors_from_prefix(test, 4, "classifier", train=train)
     truth = lvdyn.survivors(test).transpose("run", "component").values
     assert (predicted.values == truth).mean() >= 0.9
+
+
+def test_a_run_in_progress_can_be_predicted_at_its_last_logged_step() -> None:
+    """Traces that end at the prefix (a run still training) are predicted; only a prefix
+    beyond the data is refused."""
+    import lvdyn
+
+    x = np.exp(np.linspace(0, 1, 40))[:, None] * np.array([1.0, 3.0, 0.2])
+    ds = lvdyn.make_traces(x, step=np.arange(0, 400, 10))
+    head = ds.sel(step=slice(None, 300))
+    predicted = lvdyn.predict_survivors_from_prefix(head, prefix=300, method="last-value")
+    expected = lvdyn.predict_survivors_from_prefix(ds, prefix=300, method="last-value")
+    assert predicted.values.tolist() == expected.values.tolist()
+    with pytest.raises(ValueError, match=r"within the logged steps \(0\.\.300\); got 310"):
+        lvdyn.predict_survivors_from_prefix(head, prefix=310, method="last-value")

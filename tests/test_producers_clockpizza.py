@@ -66,3 +66,31 @@ def test_pizza_and_clock_are_told_apart() -> None:
     # measured GS 0.99 / 0.65 and DI 0.54 / 0.81; the paper's exemplars 0.99 / 0.33, 0.17 / 0.85
     assert pizza.grad_symmetricity > 0.95 > 0.85 > clock.grad_symmetricity
     assert clock.distance_irrelevance - pizza.distance_irrelevance > 0.15
+
+
+def test_read_out_shortcut_is_the_whole_transformer_block() -> None:
+    """The last block computes only the read-out position; it must be the same function,
+    with the same gradients, as every position through every block."""
+    from lvdyn.producers._clockpizza_model import PaperTransformer
+
+    torch.manual_seed(0)
+    model = PaperTransformer(7, 8, alpha=0.5, n_layers=2, n_heads=2).double()
+    pairs = torch.cartesian_prod(torch.arange(7), torch.arange(7))
+
+    def whole_block() -> torch.Tensor:
+        x = model.tokens(pairs) + model.pos_embed.W_pos
+        for block in model.blocks:
+            x = block(x)  # every position, as a plain transformer computes it
+        return x[:, -1] @ model.unembed.W_U
+
+    grads = []
+    for logits in (whole_block, lambda: model(pairs)):
+        model.zero_grad()
+        out = logits()
+        (out * torch.linspace(-1, 1, out.numel()).view_as(out).double()).sum().backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    # float64: the same sums in another order agree to ~1e-16 relative; 1e-12 leaves margin
+    with torch.no_grad():
+        torch.testing.assert_close(model(pairs), whole_block(), rtol=1e-12, atol=1e-12)
+    for new, old in zip(grads[1], grads[0], strict=True):
+        torch.testing.assert_close(new, old, rtol=1e-12, atol=1e-12)

@@ -209,3 +209,13 @@ def test_an_unconverged_solve_warns_and_still_meets_the_constraint() -> None:
         model = lvdyn.LinearODE(stability="dissipative", max_iter=1).fit(X, Y)
     assert not model.converged_.any()
     assert symmetric_top(model.A_) <= -model.stability_margin_
+
+
+def test_the_model_file_records_the_method_and_the_constraint() -> None:
+    estimator = lvdyn.LotkaVolterra(stability="dissipative")
+    model = lvdyn.fit_traces(estimator, _stable_lv(), time="time", method="trajectory")
+    path = tempfile.mkdtemp() + "/model.nc"
+    lvdyn.save_model(model, path)
+    info = lvdyn.load_model(path).fit_info_
+    assert info["fit_method"] == "trajectory"
+    assert "stability=dissipative" in info["fit_constraints"]

@@ -12,7 +12,9 @@ from lvdyn.analysis._lcp import solve_lcp as solve_lcp
 from lvdyn.analysis._stability import classify_spectrum as classify_spectrum
 from lvdyn.analysis._stability import stability as stability
 from lvdyn.analysis._survivors import MultistabilityWarning as MultistabilityWarning
-from lvdyn.analysis._survivors import predict_survivors as predict_survivors
+from lvdyn.analysis._tables import growth_rates as growth_rates
+from lvdyn.analysis._tables import interaction_matrix as interaction_matrix
+from lvdyn.analysis._tables import predict_survivors as predict_survivors
 from lvdyn.traces._survival import settle_step as settle_step
 from lvdyn.traces._survival import survivors as survivors
 
@@ -21,6 +23,8 @@ __all__ = [
     "MultistabilityWarning",
     "classify_spectrum",
     "find_equilibria",
+    "growth_rates",
+    "interaction_matrix",
     "interaction_table",
     "keystoneness",
     "predict_survivors",

@@ -53,11 +53,15 @@ def linear_params(model: FittedODEModel) -> tuple[np.ndarray, np.ndarray]:
 
 
 def component_labels(model: FittedODEModel, labels: ArrayLike | None = None) -> np.ndarray:
-    """Component labels: ``labels`` if given, else ``feature_names_in_``, else 0..K-1."""
+    """Component labels: ``labels`` if given, else the ``component_labels_`` that
+    `fit_traces` and `load_model` store, else ``feature_names_in_``, else 0..K-1."""
     n = int(model.n_features_in_)
     if labels is None:
-        names = getattr(model, "feature_names_in_", None)
-        return np.asarray(names) if names is not None else np.arange(n)
+        for attribute in ("component_labels_", "feature_names_in_"):
+            stored = getattr(model, attribute, None)
+            if stored is not None and np.shape(stored) == (n,):
+                return np.asarray(stored)
+        return np.arange(n)
     array = np.asarray(labels)
     if array.shape != (n,):
         raise ValueError(

@@ -86,10 +86,16 @@ def score_cell(value: Any) -> str:
 
 
 def run_demo(
-    out: str | Path, settings: DemoSettings | None = None, progress: bool | None = None
+    out: str | Path,
+    settings: DemoSettings | None = None,
+    progress: bool | None = None,
+    threads: int | None = None,
 ) -> DemoResult:
-    """Run the whole demo and write ``traces.nc``, figures and ``report.html`` into ``out``."""
-    from lvdyn.fitting import fit_traces
+    """Run the whole demo and write ``traces.nc``, figures and ``report.html`` into ``out``.
+
+    ``threads`` is passed to `lvdyn.producers.modadd.train` (default: every available core).
+    """
+    from lvdyn.fitting import fit_traces, save_model
     from lvdyn.models import LinearODE, LotkaVolterra, SINDy
     from lvdyn.prediction import evaluate_survival_prediction
     from lvdyn.producers import modadd
@@ -105,6 +111,7 @@ def run_demo(
         log_every=settings.log_every,
         snapshot_steps=[0, settings.steps],
         progress=progress,
+        threads=threads,
     )
     traces_path = save_traces(ds, folder / "traces.nc")
     actual = survivors(ds)
@@ -116,6 +123,9 @@ def run_demo(
         SINDy(library="lotka_volterra", threshold=1e-5, alpha=1e-4, normalize_columns=True),
         window,
     )
+    models_folder = ensure_folder(folder / "models", argument="--out")
+    for name, fitted in (("linear", linear), ("lv", lv), ("sindy", sindy)):
+        save_model(fitted, models_folder / f"{name}.nc")
     scores = [
         _scores("linear  dx/dt = A x + b", linear, window),
         _scores("Lotka-Volterra", lv, window),
@@ -229,6 +239,18 @@ def _sections(
         ),
         ReportSection(
             "Lotka-Volterra among the surviving circles of the first run",
+            paragraphs=[
+                (
+                    "A separate fit, not the pooled one above: a Lotka-Volterra model (no penalty, "
+                    "diagonal A_ii <= 0) fitted to run 0 only, on its surviving circles only "
+                    f"(steps 0-{settings.fit_window}). Self-terms the fit pins at zero drop out "
+                    "of the printed equations. The pooled fits above are saved beside this page "
+                    "as models/linear.nc, models/lv.nc and models/sindy.nc (lvdyn analyze reads "
+                    "them); the pooled Lotka-Volterra fit uses ridge alpha 1e-6 and "
+                    "diagonal='nonpositive' (lvdyn fit --model lv --penalty ridge --alpha 1e-6 "
+                    "--diagonal nonpositive)."
+                )
+            ],
             preformatted=["\n".join(lv_equations)],
         ),
         prediction_section(prediction, figures["prediction"]),

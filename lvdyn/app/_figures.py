@@ -146,7 +146,7 @@ def fit_figure(
     model: AbstractODEModel,
     *,
     run: Any = None,
-    time: str = "step",
+    time: str | None = None,
     window: tuple[int | None, int | None] | None = None,
     max_panels: int = 8,
     title: str = "",
@@ -154,10 +154,15 @@ def fit_figure(
     """The model simulated from the run's first state (lines) against the traces (points).
 
     ``window`` (first, last step; either may be None) restricts the traces first, so the
-    simulation starts where a windowed fit started. The panels show the ``max_panels``
-    components with the largest values over the last 5 % of the steps.
+    simulation starts where a windowed fit started; by default the steps and the time axis
+    stored with the fit (a different one warns, `lvdyn.FitSettingsWarning`). The panels
+    show the ``max_panels`` components with the largest values over the last 5 % of the
+    steps.
     """
+    from lvdyn.fitting._provenance import fit_settings
     from lvdyn.fitting._simulate import simulate_traces
+
+    window, time = fit_settings(model, window=window, time=time, what="the fit figure")
 
     labels = _labels(model, ds)
     if len(labels) != ds.sizes["component"] or [str(v) for v in labels] != [

@@ -18,12 +18,16 @@ class ModelSummary:
     """The analysis of one fitted model (plain Python values, ready for JSON)."""
 
     model: str
+    labels: list[Any]
+    symbols: str | None
     equations: list[str]
     equilibria_status: str
     settled_state: list[float] | None
     stability: str | None
     max_real_eigenvalue: float | None
     survivors: list[Any] | None
+    parameters: dict[str, Any]
+    fit: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a dict (for ``--json``)."""
@@ -34,8 +38,30 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _parameters(model: Any) -> dict[str, Any]:
+    """The fitted parameters as nested lists (rows follow ``labels``)."""
+    from lvdyn.analysis._models import family, linear_params, lv_params
+
+    kind = family(model)
+    if kind == "lotka_volterra":
+        r, A = lv_params(model)
+        return {"r": r.tolist(), "A": A.tolist()}
+    if kind == "linear":
+        A, b = linear_params(model)
+        return {"A": A.tolist(), "b": b.tolist()}
+    if hasattr(model, "coef_") and hasattr(model, "feature_names_"):
+        return {
+            "coef": np.asarray(model.coef_, dtype=np.float64).tolist(),
+            "terms": [str(t) for t in model.feature_names_],
+        }
+    return {}
+
+
 def summarize_model(model: FittedODEModel, *, precision: int = 3) -> ModelSummary:
     """Equations, the settled state, its stability and the predicted survivors of ``model``.
+
+    Components are named by the model's ``component_labels_`` (as in `lvdyn.equations`);
+    ``symbols`` says which symbol stands for which label where they differ.
 
     Examples
     --------
@@ -47,11 +73,12 @@ def summarize_model(model: FittedODEModel, *, precision: int = 3) -> ModelSummar
     """
     from lvdyn.analysis import find_equilibria, predict_survivors, stability
     from lvdyn.analysis._equilibria import settled_state
+    from lvdyn.analysis._models import component_labels
     from lvdyn.symbolic import equations
+    from lvdyn.traces._symbols import symbol_mapping
 
-    labels = getattr(model, "component_labels_", None)
-    names = None if labels is None else [f"x_{v}" for v in np.asarray(labels).tolist()]
-    lines = equations(model, precision=precision, labels=names)
+    label_list = [_plain(v) for v in component_labels(model).tolist()]
+    lines = equations(model, precision=precision)
     equilibria = find_equilibria(model)
     state = settled_state(equilibria)
     spectrum = stability(model, state) if state is not None else None
@@ -59,9 +86,10 @@ def summarize_model(model: FittedODEModel, *, precision: int = 3) -> ModelSummar
         alive = np.asarray(predict_survivors(model), dtype=bool)
     except (ValueError, RuntimeError):
         alive = None
-    label_list = list(labels) if labels is not None else list(range(model.n_features_in_))
     return ModelSummary(
         model=type(model).__name__,
+        labels=label_list,
+        symbols=symbol_mapping(label_list),
         equations=lines,
         equilibria_status=str(equilibria.attrs.get("status", "")),
         settled_state=None if state is None else state.tolist(),
@@ -71,5 +99,7 @@ def summarize_model(model: FittedODEModel, *, precision: int = 3) -> ModelSummar
         else float(np.max(spectrum["eigenvalue_real"].values)),
         survivors=None
         if alive is None
-        else [_plain(label) for label, a in zip(label_list, alive, strict=True) if a],
+        else [label for label, a in zip(label_list, alive, strict=True) if a],
+        parameters=_parameters(model),
+        fit=dict(getattr(model, "fit_info_", None) or {}),
     )

@@ -175,7 +175,7 @@ def traces_report(
     *,
     title: str = "lvdyn report",
     run: Any = None,
-    time: str = "step",
+    time: str | None = None,
     window: tuple[int | None, int | None] | None = None,
     prefixes: Sequence[int] = (),
     methods: Sequence[str] | None = None,
@@ -186,7 +186,8 @@ def traces_report(
     """Write ``folder/report.html`` about ``ds`` and the fitted ``models`` (name -> model).
 
     The figures are written beside the page (PNG embedded in it, SVG linked). The models
-    are scored and simulated on the steps of ``window`` (first, last), as they were fitted. With
+    are scored and simulated on the steps of ``window`` (first, last) and the ``time`` axis,
+    by default those stored with each fit (`lvdyn.FitSettingsWarning` when told others). With
     ``prefixes``, a section scores survival predictors (``methods``, default all) at those
     prefix lengths. ``rule`` and ``value`` choose the survival rule (default: the traces'
     own, see `lvdyn.survivors`). ``status`` is told what is being done (for a progress
@@ -196,6 +197,7 @@ def traces_report(
     from lvdyn.app import _figures
     from lvdyn.app._report import write_report
     from lvdyn.core._atomic import ensure_folder
+    from lvdyn.fitting._provenance import fit_settings
     from lvdyn.traces._survival import survivors as read_survivors
 
     target = ensure_folder(folder, argument="--out")
@@ -209,7 +211,14 @@ def traces_report(
     sections = [traces_section(ds, save_figures(target, draw), survivors=actual)]
     for name, model in (models or {}).items():
         status(f"analysing {name}")
-        draw = {"fit": partial(_figures.fit_figure, ds, model, run=run, time=time, window=window)}
+        fitted_window, fitted_time = fit_settings(
+            model, window=window, time=time, what=f"the report of {name}"
+        )
+        draw = {
+            "fit": partial(
+                _figures.fit_figure, ds, model, run=run, time=fitted_time, window=fitted_window
+            )
+        }
         if family(model) != "generic":
             draw["interactions"] = partial(_figures.interactions_figure, model)
         draw["spectrum"] = partial(_figures.spectrum_figure, model)
@@ -227,8 +236,8 @@ def traces_report(
                 model,
                 ds,
                 {key: figures[f"{name}-{key}"] for key in draw if f"{name}-{key}" in figures},
-                time=time,
-                window=window,
+                time=fitted_time,
+                window=fitted_window,
             )
         )
     if prefixes:

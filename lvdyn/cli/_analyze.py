@@ -19,8 +19,12 @@ from lvdyn.cli._inputs import RuleOption, parse_rule
 def analyze(
     model_path: Annotated[Path, typer.Argument(help="A model file written by `lvdyn fit`.")],
     precision: Annotated[int, typer.Option(help="Significant digits in the equations.")] = 3,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
 ) -> None:
     """Equations, where the fitted system settles, its stability and its survivors.
 
@@ -33,15 +37,38 @@ def analyze(
     if as_json:
         print(json.dumps(summary))
         return
-    console = Console(quiet=quiet)
-    console.print(f"[bold]{summary['model']}[/bold] from {model_path}")
+    console = Console(quiet=quiet, soft_wrap=True)
+    console.print(f"[bold]{summary['model']}[/bold] from {model_path}", highlight=False)
     for line in summary["equations"]:
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False, highlight=False)
+    if summary["symbols"]:
+        console.print(f"  symbols: {summary['symbols']}", markup=False, highlight=False)
+    info = summary["fit"]
+    if info:
+        first, last = info["fit_window"]
+        console.print(
+            f"  fitted on steps {first}..{last} of {info['source_traces']}, rates per "
+            f"{info['fit_time']}, derivative {info['fit_derivative']}, penalty "
+            f"{info['fit_penalty']}, constraints {info['fit_constraints']}",
+            markup=False,
+            highlight=False,
+        )
     table = Table(title="Where it settles")
     table.add_column("quantity")
     table.add_column("value")
-    for key in ("equilibria_status", "stability", "max_real_eigenvalue", "survivors"):
-        table.add_row(key.replace("_", " "), str(summary[key]))
+    state = summary["settled_state"]
+    pairs = zip(summary["labels"], state or [], strict=False)
+    settled = "none" if state is None else ", ".join(f"{k}: {v:.4g}" for k, v in pairs)
+    eigenvalue = summary["max_real_eigenvalue"]
+    rows = {
+        "equilibria status": str(summary["equilibria_status"]),
+        "settled state": settled,
+        "stability": str(summary["stability"]),
+        "max real eigenvalue": "none" if eigenvalue is None else f"{eigenvalue:.4g}",
+        "survivors": str(summary["survivors"]),
+    }
+    for key, value in rows.items():
+        table.add_row(key, value)
     console.print(table)
 
 
@@ -49,9 +76,11 @@ def analyze(
 def predict(
     traces_path: Annotated[Path, typer.Argument(help="A traces file (netCDF).")],
     prefix: Annotated[int, typer.Option(help="Last training step that may be used.")],
-    method: Annotated[str, typer.Option(help="Prediction method (see the docs).")] = "classifier",
+    method: Annotated[str, typer.Option(help="Prediction method (see the docs).")] = "mean-field",
     rule: RuleOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
+    ] = False,
 ) -> None:
     """Predict each run's surviving components from the steps up to PREFIX.
 
@@ -63,14 +92,18 @@ def predict(
     The survivors (actual, and those a predicted state leads to) are read by the rule
     stored in the traces, else fraction-of-max:0.1; `--rule` chooses another.
     """
-    from lvdyn.prediction._prediction import PREDICTION_METHODS, predict_leave_one_run_out
+    from lvdyn.prediction._prediction import (
+        OPTIONAL_TRAINING,
+        PREDICTION_METHODS,
+        predict_leave_one_run_out,
+    )
     from lvdyn.traces._io import open_traces
     from lvdyn.traces._survival import survivors
 
     if method not in PREDICTION_METHODS:
         raise ValueError(f"`--method` must be one of {sorted(PREDICTION_METHODS)}; got {method!r}.")
     ds = open_traces(traces_path)
-    if PREDICTION_METHODS[method][1] and ds.sizes["run"] < 2:
+    if PREDICTION_METHODS[method][1] and method not in OPTIONAL_TRAINING and ds.sizes["run"] < 2:
         raise ValueError(f"`--method {method}` learns from other runs; the file has only one run.")
     name, value = parse_rule(rule)
     predicted = predict_leave_one_run_out(ds, prefix, method, rule=name, value=value)

@@ -8,10 +8,13 @@ on stderr, never a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 
+from lvdyn.cli._wording import cli_wording, flags_of
 from lvdyn.core._errors import FitError, SchemaError
 
 app = typer.Typer(
@@ -49,12 +52,41 @@ def one_line(error: BaseException | str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    Errors and warnings raised under a command are printed as one line each, with the
+    library's keywords written as the command's flags (`lvdyn.cli._wording`).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
     _register_commands()
+    with warnings.catch_warnings():
+        # --quiet prints only errors; otherwise each warning is one line on stderr.
+        warnings.simplefilter("ignore" if {"--quiet", "-q"} & set(args) else "default")
+        warnings.showwarning = _warning_printer(args)
+        return _run(args)
+
+
+def _flags(args: list[str]) -> dict[str, str]:
     try:
-        result = app(
-            args=list(argv) if argv is not None else None, prog_name="lvdyn", standalone_mode=False
-        )
+        return flags_of(typer.main.get_command(app), args)
+    except Exception:
+        return {}
+
+
+def _warning_printer(args: list[str]) -> Any:
+    """A ``warnings.showwarning`` that prints ``lvdyn: warning: ...`` on one line."""
+
+    def show(message: Any, category: Any, *_: Any, **__: Any) -> None:
+        text = cli_wording(one_line(message), _flags(args))
+        print(f"lvdyn: warning: {text} ({category.__name__})", file=sys.stderr)
+
+    return show
+
+
+def _run(args: list[str]) -> int:
+    argv = args
+    try:
+        result = app(args=args, prog_name="lvdyn", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.TyperException as exc:  # usage errors: bad option, missing argument
@@ -74,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("lvdyn: interrupted", file=sys.stderr)
         return 130
     except USER_ERRORS as exc:
-        print(f"lvdyn: error: {one_line(exc)}", file=sys.stderr)
+        # In a schema error `step` and `component` are the dataset's variables, not flags.
+        text = cli_wording(one_line(exc), _flags(args), quoted=not isinstance(exc, SchemaError))
+        print(f"lvdyn: error: {text}", file=sys.stderr)
         return 2
     return int(result) if isinstance(result, int) else 0
 
@@ -92,14 +126,22 @@ def _given_value(param: object, argv: Sequence[str] | None) -> str | None:
 
 
 def _register_commands() -> None:
-    """Import the command modules; each decorates a function with ``@app.command``."""
-    from lvdyn.cli import (
-        _analyze,  # noqa: F401
-        _demo,  # noqa: F401
-        _fit,  # noqa: F401
-        _import,  # noqa: F401
-        _plot,  # noqa: F401
-        _report,  # noqa: F401
-        _sweep,  # noqa: F401
-        _train,  # noqa: F401
-    )
+    """Import the command modules; each decorates a function with ``@app.command``.
+
+    The order is the workflow's, which is the order ``lvdyn --help`` lists them in.
+    """
+    import importlib
+
+    for name in (
+        "_demo",
+        "_train",
+        "_import",
+        "_import_checkpoints",
+        "_fit",
+        "_analyze",
+        "_plot",
+        "_report",
+        "_sweep",
+        "_experiment",
+    ):
+        importlib.import_module(f"lvdyn.cli.{name}")

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lvdyn.cli._app import app
+from lvdyn.cli._train import ThreadsOption
 
 
 def _finite(value: object) -> object:
@@ -32,12 +33,26 @@ def demo(
         "lvdyn-demo"
     ),
     quick: Annotated[
-        bool, typer.Option("--quick", help="A small version (p=23, d=32): seconds, not minutes.")
+        bool,
+        typer.Option(
+            "--quick", metavar="", help="A small version (p=23, d=32): seconds, not minutes."
+        ),
     ] = False,
-    seeds: Annotated[int | None, typer.Option(help="Number of runs (default 8).")] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            help="Number of runs, seeds 0..N-1 (default 8). A count, where `lvdyn train "
+            "--seeds` takes a list such as 0-7."
+        ),
+    ] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps (default 1500).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    threads: ThreadsOption = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
+    ] = False,
 ) -> None:
     """Train modular-addition runs, fit linear, Lotka-Volterra and SINDy models, predict the
     survivors from early training, and write figures and an HTML report.
@@ -66,10 +81,12 @@ def demo(
         settings = replace(settings, steps=steps, fit_window=min(settings.fit_window, steps))
     console = Console(quiet=quiet or as_json)
     console.print(
-        f"[bold]lvdyn demo[/bold]: training {settings.seeds} runs "
+        f"[bold]lvdyn demo[/bold]: training {settings.seeds} run{'s' * (settings.seeds != 1)} "
         f"(p={settings.p}, d={settings.d_embed}, {settings.steps} steps)"
     )
-    result = run_demo(out, settings, progress=None if not (quiet or as_json) else False)
+    result = run_demo(
+        out, settings, progress=None if not (quiet or as_json) else False, threads=threads
+    )
     if as_json:
         summary = {
             "traces": str(result.traces_path),
@@ -95,9 +112,14 @@ def demo(
     for row in result.model_scores:
         table.add_row(*[score_cell(v) for v in row.values()])
     console.print(table)
-    console.print("[bold]Lotka-Volterra among the survivors of the first run[/bold]")
+    console.print(
+        "[bold]Lotka-Volterra among the survivors of the first run[/bold] (a separate fit: "
+        "run 0 only, its surviving circles only, A_ii <= 0; the pooled fits are in "
+        f"{result.traces_path.parent / 'models'})",
+        soft_wrap=True,
+    )
     for line in result.lv_equations:
-        console.print(f"  {line}")
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     pred = result.predicted_at_prefix
     table = Table(
         title=f"Survivors predicted at step {result.prefix} "

@@ -44,12 +44,14 @@ def _window(text: str | None) -> tuple[int | None, int | None] | None:
 
 
 def _model(
-    name: ModelName, penalty: str | None, alpha: float, threshold: float
+    name: ModelName, penalty: str | None, alpha: float, threshold: float, diagonal: str | None
 ) -> AbstractODEModel:
     if name is ModelName.linear:
-        return LinearODE(penalty=penalty, alpha=alpha)
+        return LinearODE(penalty=penalty, alpha=alpha, diagonal=diagonal)
     if name is ModelName.lv:
-        return LotkaVolterra(penalty=penalty, alpha=alpha)
+        return LotkaVolterra(penalty=penalty, alpha=alpha, diagonal=diagonal)
+    if diagonal is not None:
+        raise ValueError("`--diagonal` constrains linear and lv fits; SINDy has no diagonal.")
     return SINDy(threshold=threshold)
 
 
@@ -69,23 +71,38 @@ def fit(
         str | None, typer.Option(help="linear/lv: ridge, lasso or elasticnet.")
     ] = None,
     alpha: Annotated[float, typer.Option(help="Regularisation strength.")] = 1.0,
+    diagonal: Annotated[
+        str | None,
+        typer.Option(help="linear/lv: sign of A's diagonal, nonpositive (self-limiting)."),
+    ] = None,
     threshold: Annotated[float, typer.Option(help="sindy: STLSQ threshold.")] = 0.1,
     recipe: Annotated[
         str | None, typer.Option(help="Published recipe (ding2024; with --model linear).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
 ) -> None:
     """Fit a linear, Lotka-Volterra or SINDy model to traces and save it.
 
-    Example: lvdyn fit traces.nc --model lv --time time --out model.nc
+    The model file records what the fit was made from (steps, time axis, derivative,
+    penalty, source file and checksum); plot and report reuse it. Examples:
+
+        lvdyn fit traces.nc --model lv --window 150: --out model.nc
+
+        lvdyn fit traces.nc --model lv --penalty ridge --alpha 1e-6 --diagonal nonpositive
+
+    Traces with a time coordinate (lvdyn.producers.synthetic writes `time`): --time time.
     """
     check_writable(out, argument="--out")  # fail before the work, not after it
     ds = open_traces(traces)
     estimator = (
         LinearODE.paper_recipe()
         if recipe is not None and model is ModelName.linear
-        else _model(model, penalty, alpha, threshold)
+        else _model(model, penalty, alpha, threshold, diagonal)
     )
     fitted = fit_traces(
         estimator, ds, window=_window(window), derivative=derivative, time=time, recipe=recipe
@@ -116,8 +133,9 @@ def fit(
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    console = Console(quiet=quiet)
-    table = Table(title=f"lvdyn fit: {summary['model']} -> {path}")
+    console = Console(quiet=quiet, soft_wrap=True)
+    console.print(f"lvdyn fit: {summary['model']} -> {path}", markup=False, highlight=False)
+    table = Table()
     table.add_column("quantity")
     table.add_column("value", justify="right")
     for key in ("n_samples", "n_parameters", "r2_derivative", "aic", "bic"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 
@@ -27,7 +28,9 @@ def import_table(
     step: Annotated[str, typer.Option("--step", help="Training-step column.")] = "step",
     component: Annotated[str, typer.Option("--component", help="Component column.")] = "component",
     value: Annotated[str, typer.Option("--value", help="Strength column.")] = "strength",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
 ) -> None:
     """Import traces from a long table written by another framework.
 
@@ -38,4 +41,18 @@ def import_table(
     ds = read_traces_table(table, run=run, step=step, component=component, value=value)
     path = save_traces(ds, out, argument="--out")
     sizes = ", ".join(f"{k}={v}" for k, v in ds.strength.sizes.items())
-    Console(quiet=quiet).print(f"[bold]lvdyn import[/bold]: wrote {path} ({sizes})")
+    values = ds.strength.values
+    missing = int(np.isnan(values).sum())
+    share = f" ({100 * missing / values.size:.1f}%)" if missing else ""
+    console = Console(quiet=quiet, soft_wrap=True)
+    console.print(f"[bold]lvdyn import[/bold]: wrote {path} ({sizes})", highlight=False)
+    console.print(
+        f"  missing values: {missing} of {values.size} strengths{share}"
+        + (
+            " (empty or NA cells, and (run, step, component) rows the table lacks); "
+            "fits drop the samples with a missing component"
+            if missing
+            else ""
+        ),
+        highlight=False,
+    )

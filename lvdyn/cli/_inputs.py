@@ -20,12 +20,14 @@ from lvdyn.traces._schema import validate_traces
 #: Options shared by the commands that draw traces against fitted models.
 RunOption = Annotated[str | None, typer.Option(help="Run to draw (default: the first).")]
 TimeOption = Annotated[
-    str, typer.Option(help="'step' or the time coordinate the models were fitted on.")
+    str | None,
+    typer.Option(help="'step' or a time coordinate (default: the one stored with the fit)."),
 ]
 WindowOption = Annotated[
-    str | None, typer.Option(help="Steps FIRST:LAST the models were fitted on (as in lvdyn fit).")
+    str | None,
+    typer.Option(help="Steps FIRST:LAST (default: those stored with the fit; ':' for all)."),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")]
 RuleOption = Annotated[
     str | None,
     typer.Option(

@@ -48,7 +48,7 @@ def plot(
         ),
     ] = None,
     run: RunOption = None,
-    time: TimeOption = "step",
+    time: TimeOption = None,
     window: WindowOption = None,
     title: Annotated[
         str, typer.Option(help="Figure title (default: one that says what it is).")
@@ -65,7 +65,7 @@ def plot(
 
         lvdyn plot traces.nc --kind circles --out circles.svg
 
-        lvdyn plot traces.nc model.nc --window 150: --out fit.png
+        lvdyn plot traces.nc model.nc --out fit.png    (on the steps stored with the fit)
 
         lvdyn plot model.nc --kind spectrum --out spectrum.pdf
     """

@@ -30,7 +30,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="Folder for report.html and its figures.")],
     title: Annotated[str, typer.Option(help="Title of the page.")] = "lvdyn report",
     run: RunOption = None,
-    time: TimeOption = "step",
+    time: TimeOption = None,
     window: WindowOption = None,
     prefixes: Annotated[
         str, typer.Option(help="Also score survival predictions at these prefixes: 50,100,200.")

@@ -25,7 +25,9 @@ def sweep(
         int | None,
         typer.Option("--workers", min=1, help="Worker processes of the local cluster."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
+    ] = False,
 ) -> None:
     """Run every chunk of seeds of a sweep as one task, then combine the parts.
 

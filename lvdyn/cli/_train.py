@@ -45,9 +45,20 @@ PRODUCER_COMMANDS: dict[str, str] = {
 OutOption = Annotated[Path, typer.Option("--out", help="Traces file to write (netCDF).")]
 SeedsOption = Annotated[str, typer.Option(help="Seeds, one run each: 0,1,2 or 0-7.")]
 QuietOption = Annotated[
-    bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; only errors.")
+    bool,
+    typer.Option("--quiet", "-q", metavar="", help="No progress bar and no summary; only errors."),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", metavar="", help="Print a JSON summary on stdout.")
+]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="CPU threads (worker threads with one torch thread each); "
+        "default: OMP_NUM_THREADS, else all available cores.",
+    ),
+]
 
 
 def parse_int_list(text: str, *, option: str) -> list[int]:

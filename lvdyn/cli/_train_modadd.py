@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from lvdyn.cli._train import (
@@ -13,6 +14,7 @@ from lvdyn.cli._train import (
     OutOption,
     QuietOption,
     SeedsOption,
+    ThreadsOption,
     parse_int_list,
     train_app,
     write_trained,
@@ -53,10 +55,20 @@ def train_modadd(
         Path | None, typer.Option(help="Checkpoint file; an existing one is resumed.")
     ] = None,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
-    resume: Annotated[bool, typer.Option(help="Resume from --checkpoint if it exists.")] = True,
-    threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 1,
+    resume: Annotated[
+        bool, typer.Option(metavar="", help="Resume from --checkpoint if it exists.")
+    ] = True,
+    initial_embedding: Annotated[
+        Path | None,
+        typer.Option(help="Starting embedding(s): a .npy of shape (p, d) or (run, p, d)."),
+    ] = None,
+    freeze_embedding: Annotated[
+        bool, typer.Option(help="Keep the embedding fixed; train the MLP only.")
+    ] = False,
+    freeze_mlp: Annotated[bool, typer.Option(help="Keep the MLP fixed; train E only.")] = False,
+    threads: ThreadsOption = None,
     progress: Annotated[
-        bool | None, typer.Option(help="Progress bar (default: only on a terminal).")
+        bool | None, typer.Option(metavar="", help="Progress bar (default: only on a terminal).")
     ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -65,12 +77,18 @@ def train_modadd(
 
     Example: lvdyn train modadd --steps 2000 --seeds 0-7 --d-embed 128 --out runs.nc
     """
-    import torch
-
     from lvdyn.producers import modadd
 
     check_writable(out, argument="--out")
-    torch.set_num_threads(threads)
+    given = None
+    if initial_embedding is not None:
+        try:  # allow_pickle=False: a .npy file never runs code
+            given = np.load(initial_embedding, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"`--initial-embedding`: {str(initial_embedding)!r} is not a readable .npy "
+                f"array ({exc}). Save it with numpy.save."
+            ) from exc
     try:
         ds = modadd.train(
             p=p, d_embed=d_embed, width=width, depth=depth, activation=activation,
@@ -80,7 +98,8 @@ def train_modadd(
             init_seed=init_seed, log_every=log_every, eval_every=eval_every,
             snapshot_steps=parse_int_list(snapshot_steps, option="--snapshot-steps"),
             checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-            progress=False if quiet or as_json else progress,
+            initial_embedding=given, freeze_embedding=freeze_embedding, freeze_mlp=freeze_mlp,
+            progress=False if quiet or as_json else progress, threads=threads,
         )  # fmt: skip
     except modadd.TrainingInterrupted as stopped:
         if stopped.traces is not None:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["DivergenceWarning", "FitError", "IllConditionedWarning", "SchemaError"]
+__all__ = [
+    "DataError",
+    "DegenerateFitWarning",
+    "DivergenceWarning",
+    "FitError",
+    "FitSettingsWarning",
+    "IllConditionedWarning",
+    "MissingValuesWarning",
+    "NumericalError",
+    "SchemaError",
+]
 
 
 class SchemaError(ValueError):
@@ -29,7 +39,32 @@ class SchemaError(ValueError):
 
 
 class FitError(RuntimeError):
-    """A model could not be fitted or simulated (for example, all samples were NaN)."""
+    """A model could not be fitted or simulated.
+
+    The base of two kinds: `DataError` (the input cannot be fitted as given: states <= 0
+    for Lotka-Volterra, no samples left in the window; also a `ValueError`, which is what
+    scikit-learn users catch for bad input) and `NumericalError` (the computation failed on
+    valid input: a simulation overflowed, an ODE solver gave up). ``except FitError`` still
+    catches both.
+
+    Examples
+    --------
+    >>> issubclass(DataError, ValueError), issubclass(DataError, FitError)
+    (True, True)
+    >>> issubclass(NumericalError, ValueError)
+    False
+    """
+
+
+class DataError(FitError, ValueError):
+    """The data cannot be fitted as given (states <= 0 for Lotka-Volterra, too few samples).
+
+    The message says which run, step and component, and how to fix the data or the call.
+    """
+
+
+class NumericalError(FitError):
+    """A computation failed on valid input: a simulation overflowed or a solver gave up."""
 
 
 class IllConditionedWarning(UserWarning):
@@ -48,3 +83,20 @@ class DivergenceWarning(RuntimeWarning):
     stop are NaN, and `lvdyn.simulate_traces` records the status per run in
     ``simulation_status``. Pass ``on_divergence="raise"`` to get a `FitError` instead.
     """
+
+
+class DegenerateFitWarning(UserWarning):
+    """A fit finished but its result says nothing: every coefficient is zero (a penalty or a
+    threshold removed every term), or the model diverges when simulated on its own training
+    data. The message gives the number and the fix (a smaller ``threshold`` or ``alpha``,
+    another window)."""
+
+
+class MissingValuesWarning(UserWarning):
+    """Many of the values a fit or an import used are missing (NaN); the message gives the
+    count and the share, and how the samples were dropped."""
+
+
+class FitSettingsWarning(UserWarning):
+    """A fitted model is used with another window or time axis than it was fitted on (as
+    stored in its file); the message names both and how to use the stored ones."""

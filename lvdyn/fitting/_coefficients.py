@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from lvdyn.core._errors import SchemaError
+from lvdyn.fitting._provenance import FIT_KEYS, parameter_units
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
 from lvdyn.traces._history import add_history
 from lvdyn.traces._io import open_netcdf, save_netcdf
@@ -63,7 +64,11 @@ def coefficients(model: AbstractODEModel, ds: xr.Dataset | None = None) -> xr.Da
     xarray.Dataset
         `LinearODE`: ``A`` (component, component_j) and ``b`` (component). `LotkaVolterra`:
         ``r`` and ``A``. `SINDy`: ``coef`` (component, term) and ``powers`` (term,
-        component_j). Attributes ``model`` (class name) and ``params`` (JSON).
+        component_j); each with ``units`` (per step unless fitted on another time axis).
+        Attributes ``model`` (class name), ``params`` (JSON) and, for a model from
+        `fit_traces`, what the fit was made from (``fit_window``, ``fit_time``,
+        ``fit_derivative``, ``fit_penalty``, ``source_traces``, ``source_traces_sha256``,
+        ``lvdyn_version``, ...; see `lvdyn.fitting._provenance.FIT_KEYS`).
 
     Examples
     --------
@@ -108,6 +113,15 @@ def coefficients(model: AbstractODEModel, ds: xr.Dataset | None = None) -> xr.Da
         raise ValueError(
             f"`model` must be a LinearODE, LotkaVolterra or SINDy; got {type(model).__name__}."
         )
+    info = dict(getattr(model, "fit_info_", None) or {})
+    units = parameter_units(
+        type(model).__name__,
+        str(info.get("fit_time_units", "step")),
+        str(info.get("fit_strength_units", "strength")),
+    )
+    for name, (_, _, attrs) in data.items():
+        if name in units:
+            attrs["units"] = units[name]
     out = xr.Dataset(
         {
             name: xr.Variable(
@@ -120,6 +134,7 @@ def coefficients(model: AbstractODEModel, ds: xr.Dataset | None = None) -> xr.Da
             "model": type(model).__name__,
             "params": _json_params(model),
             "lvdyn_model_version": MODEL_FORMAT_VERSION,
+            **{key: info[key] for key in FIT_KEYS if key in info},
         },
     )
     return add_history(out, f"coefficients({type(model).__name__})")
@@ -142,7 +157,11 @@ def save_model(
 
 
 def load_model(path: str | os.PathLike[str]) -> AbstractODEModel:
-    """Read a model written by `save_model`; it behaves as a fitted model."""
+    """Read a model written by `save_model`; it behaves as a fitted model.
+
+    ``component_labels_`` holds the traces' component labels and ``fit_info_`` (for a model
+    from `fit_traces`) what the fit was made from.
+    """
     ds = open_netcdf(path)
     name = ds.attrs.get("model")
     if name not in _MODELS or "params" not in ds.attrs:
@@ -167,7 +186,17 @@ def load_model(path: str | os.PathLike[str]) -> AbstractODEModel:
         model.feature_names_ = [str(t) for t in ds["term"].values]
         model.n_features_in_ = int(labels.size)
     model.component_labels_ = labels
+    info = {key: _plain_attr(ds.attrs[key]) for key in FIT_KEYS if key in ds.attrs}
+    if info:
+        model.fit_info_ = info
     return model
+
+
+def _plain_attr(value: Any) -> Any:
+    """A netCDF attribute as a plain Python value (arrays become lists)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def model_params(ds: xr.Dataset) -> dict[str, Any]:

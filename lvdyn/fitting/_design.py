@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn.core._errors import FitError
+from lvdyn.core._errors import DataError
 from lvdyn.fitting._derivatives import (
     DERIVATIVE_METHODS,
     DerivativeMethod,
@@ -300,14 +300,14 @@ def _refuse(sub: xr.Dataset, strength: np.ndarray, zeros: str) -> None:
                     if j == 0
                     else f"Fit the steps before it with `window=(None, {first - 1})`"
                 )
-                raise FitError(
+                raise DataError(
                     f"{where}; Lotka-Volterra fits need positive states and this one is "
                     f"negative. {hint}, set those samples to NaN, or fit the signed traces with "
                     "a LinearODE or SINDy; a deep linear pathway's strength is not a square of "
                     "weights, so flooring it (ds.strength.clip(min=1e-12)) would hide the sign "
                     "change."
                 )
-            raise FitError(
+            raise DataError(
                 f"{where} and `zeros='raise'` refuses zeros. With zeros='extinct' (the default) "
                 "Lotka-Volterra reads them as extinctions: each equation then drops only the "
                 "samples its own component lacks."
@@ -378,7 +378,7 @@ def traces_design(
         )
     if not parts:
         longest = _longest_stretch(np.where(strength > 0, strength, np.nan) if log else strength)
-        raise FitError(
+        raise DataError(
             f"no samples to fit: `derivative` {_describe(method)!r} needs {min_samples(method)} "
             f"samples in a row of one component without NaN{' or zeros' if log else ''}; the "
             f"selected runs have at most {longest}. Widen `window`, select other `runs`, or "

@@ -12,9 +12,11 @@ from sklearn.exceptions import ConvergenceWarning
 from lvdyn.core._errors import IllConditionedWarning
 from lvdyn.fitting._bridge import refit_bridged
 from lvdyn.fitting._conditioning import check_conditioning
+from lvdyn.fitting._degenerate import check_fit
 from lvdyn.fitting._derivatives import DerivativeMethod, Midpoint
 from lvdyn.fitting._design import Design, Window, select_traces, traces_design
 from lvdyn.fitting._penalty import choose_penalty, coefficient_stderr, ill_posed
+from lvdyn.fitting._provenance import fit_record
 from lvdyn.fitting._refine import refine_trajectories
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
@@ -31,7 +33,8 @@ MAX_RELATIVE_STDERR = 0.5
 #: Named published recipes: the derivative method, the window length in steps, the estimator.
 RECIPES: dict[str, dict[str, Any]] = {
     # Ding, Guo, Michaud, Liu, Tegmark 2024 (circle-survival analysis/odes/ode_fit.py): Lasso
-    # (alpha 0.01, intercept) on raw one-step forward differences of the first 1000 steps.
+    # (alpha 0.01, intercept) on raw one-step forward differences at steps 0..999 (1000
+    # samples; the last difference uses step 1000).
     "ding2024": {
         "derivative": "forward",
         "n_steps": 1000,
@@ -87,7 +90,9 @@ def _recipe_window(ds: xr.Dataset, name: str, window: Window, model: Any) -> tup
     if window is not None:
         raise ValueError(f"`recipe={name!r}` fixes the window; do not pass `window` with it.")
     first = int(ds[STEP].values[0])
-    return (first, first + recipe["n_steps"] - 1), recipe["derivative"]
+    # states at steps first..first + n_steps - 1, each with its forward difference, which
+    # needs the step after: ode_fit.py regresses S[1:n+1] - S[:n] on S[:n], n = 1000
+    return (first, first + recipe["n_steps"]), recipe["derivative"]
 
 
 def fit_traces(
@@ -170,6 +175,9 @@ def fit_traces(
     (entries more than two standard errors from zero); these describe the derivative fit.
     Every model gets ``method_`` (``"derivative"`` or ``"trajectory"``); with
     ``"trajectory"`` also ``refine_cost_`` and ``refine_converged_``.
+    ``model.fit_info_`` holds what the fit was made from (steps, runs, time axis and units,
+    derivative, method, penalty and constraints, source traces and checksums, lvdyn
+    version), which `save_model` writes into the model file.
 
     Warns
     -----
@@ -179,6 +187,11 @@ def fit_traces(
         equations without samples; or, with ``"midpoint"``/``"integral"`` derivatives (short
         series), a median standard error of the matrix entries above half their RMS size
         (the data do not identify the matrix).
+    DegenerateFitWarning
+        When the fitted model is all zero (a penalty or SINDy's threshold removed every
+        term) or blows up when simulated from the first state of a training run.
+    MissingValuesWarning
+        When more than 10% of the selected strengths are missing.
     sklearn.exceptions.ConvergenceWarning
         When coordinate descent (the L1 penalties) stops at ``max_iter`` before meeting
         ``tol``, naming the components whose equations did not converge.
@@ -238,6 +251,11 @@ def fit_traces(
     model.method_ = method
     if method == "trajectory":
         _refine_in_place(model, ds, window=window, runs=runs, time=time, options=trajectory)
+    sub = select_traces(ds, runs=runs, window=window)
+    model.fit_info_ = fit_record(
+        model, ds, sub, derivative=derivative, time=time, n_samples=design.X.shape[0]
+    )
+    check_fit(model, sub, design, time)
     converged = getattr(model, "converged_", None)
     if converged is not None and not np.all(converged):
         warnings.warn(

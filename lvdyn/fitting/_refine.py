@@ -28,7 +28,7 @@ import xarray as xr
 from scipy.optimize import least_squares
 from sklearn.exceptions import ConvergenceWarning
 
-from lvdyn.core._errors import FitError
+from lvdyn.core._errors import DataError
 from lvdyn.fitting._design import Window, select_traces, trace_times
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._constraints import matrix_bounds
@@ -269,7 +269,7 @@ def refine_trajectories(
     times = trace_times(sub, time)
     strength = sub["strength"].transpose(RUN, STEP, COMPONENT).values.astype(np.float64)
     if np.isnan(strength).any():
-        raise FitError(
+        raise DataError(
             "refine_trajectories needs runs without NaN inside the window; select a window "
             "or runs where every component is finite."
         )
@@ -277,7 +277,7 @@ def refine_trajectories(
     if log:
         if np.any(strength <= 0):
             run, row, col = np.argwhere(strength <= 0)[0]
-            raise FitError(
+            raise DataError(
                 "Lotka-Volterra refinement needs positive strengths; run "
                 f"{sub[RUN].values[run].item()!r} has {strength[run, row, col]:g} at step "
                 f"{sub[STEP].values[row].item()}, component {sub[COMPONENT].values[col].item()!r}. "

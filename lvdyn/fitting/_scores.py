@@ -12,6 +12,7 @@ import xarray as xr
 from lvdyn.fitting._derivatives import DerivativeMethod
 from lvdyn.fitting._design import Design, Window, select_traces, trace_times
 from lvdyn.fitting._fitting import model_design
+from lvdyn.fitting._provenance import fit_settings
 from lvdyn.fitting._simulate import initial_states
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
 from lvdyn.traces._history import add_history
@@ -89,10 +90,10 @@ def score_traces(
     model: AbstractODEModel,
     ds: xr.Dataset,
     *,
-    window: Window = None,
+    window: Window | str = "fit",
     runs: Any = None,
-    derivative: str | DerivativeMethod = "auto",
-    time: str = "step",
+    derivative: str | DerivativeMethod | None = None,
+    time: str | None = None,
     simulate: bool = True,
 ) -> xr.Dataset:
     """Score a fitted model on traces: usually held-out runs (``runs``) or steps (``window``).
@@ -103,7 +104,10 @@ def score_traces(
     ds : xarray.Dataset
         Traces.
     window, runs, derivative, time
-        As in `fit_traces`; use the same ``derivative`` and ``time`` as the fit.
+        As in `fit_traces`. By default the steps, derivative method and time axis stored with
+        the fit (``model.fit_info_``, kept in its file); ``window=None`` scores every step
+        and a window of held-out steps scores those. A ``time`` other than the fitted one
+        warns (`lvdyn.FitSettingsWarning`): the rates would be in another unit.
     simulate : bool
         Also simulate each run from its first sample in the window and score the trajectory.
 
@@ -129,6 +133,18 @@ def score_traces(
     >>> round(float(scores.r2_trajectory_pooled), 6), round(float(scores.r2_derivative_pooled), 6)
     (1.0, 1.0)
     """
+    info = getattr(model, "fit_info_", None) or {}
+    if isinstance(window, str):
+        if window != "fit":
+            raise ValueError(
+                f"`window` must be 'fit', None, a (first_step, last_step) pair or a slice; "
+                f"got {window!r}."
+            )
+        window = tuple(info["fit_window"]) if "fit_window" in info else None
+    if derivative is None:
+        stored = info.get("fit_derivative")
+        derivative = stored if isinstance(stored, str) and "(" not in stored else "auto"
+    _, time = fit_settings(model, window=None, time=time, what="score_traces")
     design = model_design(model, ds, window=window, runs=runs, derivative=derivative, time=time)
     scores = derivative_scores(model, design)
     labels = ds[COMPONENT].values

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from lvdyn.core._errors import DivergenceWarning, FitError
+from lvdyn.core._errors import DivergenceWarning, NumericalError
 from lvdyn.fitting._design import trace_times
 from lvdyn.models import AbstractODEModel
 from lvdyn.traces._history import add_history
@@ -60,7 +60,8 @@ def simulate_traces(
         With initial states: time per step.
     on_divergence : {"warn", "raise", "nan"}
         When a run blows up or its solver fails: warn once with `lvdyn.DivergenceWarning`,
-        raise `lvdyn.FitError`, or only record it in the status coordinates.
+        raise `lvdyn.NumericalError` (a `lvdyn.FitError`), or only record it in the status
+        coordinates.
 
     Returns
     -------
@@ -124,7 +125,7 @@ def simulate_traces(
             "`simulation_status` and `simulation_message` coordinates."
         )
         if on_divergence == "raise":
-            raise FitError(text)
+            raise NumericalError(text)
         if on_divergence == "warn":
             warnings.warn(text, DivergenceWarning, stacklevel=2)
     sim = make_traces(

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lvdyn.core._errors import DivergenceWarning, FitError
+from lvdyn.core._errors import DivergenceWarning, NumericalError
 from lvdyn.models._integrate import Trajectory, integrate_rhs
 
 __all__ = ["AbstractODEModel", "Trajectory"]
@@ -232,8 +232,9 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             extremely stiff system) stops with status ``"failed"`` instead of hanging.
         on_divergence : {"warn", "raise", "nan"}
             When the model blows up or the solver fails: warn with `lvdyn.DivergenceWarning`
-            (saying when and which components), raise `lvdyn.FitError`, or return the NaN
-            rows silently (use `integrate` to get the status instead).
+            (saying when and which components), raise `lvdyn.NumericalError` (a
+            `lvdyn.FitError`), or return the NaN rows silently (use `integrate` to get the
+            status instead).
 
         Returns
         -------
@@ -256,7 +257,7 @@ class AbstractODEModel(RegressorMixin, BaseEstimator):
             labels = getattr(self, "component_labels_", None)
             text = f"the simulation {run.describe(labels)}; later rows are NaN."
             if on_divergence == "raise":
-                raise FitError(text)
+                raise NumericalError(text)
             if on_divergence == "warn":
                 warnings.warn(text, DivergenceWarning, stacklevel=2)
         return run.states

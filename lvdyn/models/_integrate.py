@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from lvdyn.core._errors import FitError
+from lvdyn.core._errors import NumericalError
 
 __all__ = ["Trajectory", "integrate_log_lotka_volterra", "integrate_rhs"]
 
@@ -188,7 +188,7 @@ def integrate_log_lotka_volterra(
 
     Raises
     ------
-    FitError
+    NumericalError
         The solver failed or the state left the floating-point range.
 
     Examples
@@ -220,7 +220,9 @@ def integrate_log_lotka_volterra(
             **({"jac": jac} if implicit else {}),
         )
     if not sol.success or sol.y.shape[1] != len(times) or not np.all(np.isfinite(sol.y)):
-        raise FitError(f"the Lotka-Volterra simulation (in log coordinates) failed: {sol.message}")
+        raise NumericalError(
+            f"the Lotka-Volterra simulation (in log coordinates) failed: {sol.message}"
+        )
     out = np.zeros((len(times), x0.size))
     out[:, alive] = np.exp(sol.y.T)
     return out

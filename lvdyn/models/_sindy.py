@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from lvdyn.models._base import AbstractODEModel
+from lvdyn.traces._symbols import symbol_names
 
 __all__ = ["SINDy"]
 
@@ -26,6 +27,10 @@ OPTIMIZERS: dict[str, tuple[str, str | None]] = {
     "stable_linear_sr3": ("StableLinearSR3", "cvxpy"),
     "trapping_sr3": ("TrappingSR3", "cvxpy"),
 }
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
 def _import_pysindy() -> Any:
@@ -84,7 +89,7 @@ class SINDy(AbstractODEModel):
     >>> y = np.stack([X[:, 0] - X[:, 0] ** 2, -0.5 * X[:, 1] * X[:, 0]], axis=1)
     >>> model = SINDy(library="lotka_volterra", threshold=0.05).fit(X, y)
     >>> model.equations()
-    ['dx0/dt = 1 x0 - 1 x0^2', 'dx1/dt = -0.5 x0 x1']
+    ['dx_0/dt = 1 x_0 - 1 x_0^2', 'dx_1/dt = -0.5 x_0 x_1']
     """
 
     def __init__(
@@ -117,10 +122,13 @@ class SINDy(AbstractODEModel):
             raise ValueError(
                 f"`library` must be 'polynomial' or 'lotka_volterra'; got {self.library!r}."
             )
-        if self.library == "lotka_volterra":
-            return ps.PolynomialLibrary(degree=2, include_bias=False)
+        # Every hyperparameter is checked, used or not (scikit-learn's convention).
         if not isinstance(self.degree, int | np.integer) or self.degree < 1:
             raise ValueError(f"`degree` must be a positive integer; got {self.degree!r}.")
+        if not isinstance(self.include_bias, bool | np.bool_):
+            raise ValueError(f"`include_bias` must be True or False; got {self.include_bias!r}.")
+        if self.library == "lotka_volterra":
+            return ps.PolynomialLibrary(degree=2, include_bias=False)
         return ps.PolynomialLibrary(degree=int(self.degree), include_bias=bool(self.include_bias))
 
     def _make_optimizer(self, ps: Any) -> Any:
@@ -134,8 +142,23 @@ class SINDy(AbstractODEModel):
                 f"`optimizer={self.optimizer!r}` uses pysindy.{name}, which needs the optional "
                 f"dependency {extra}; install it with: pip install 'pysindy[{extra}]'."
             )
-        if not np.isfinite(self.threshold) or self.threshold < 0:
-            raise ValueError(f"`threshold` must be a non-negative number; got {self.threshold!r}.")
+        for name in ("threshold", "alpha"):
+            value = getattr(self, name)
+            if not _is_number(value) or not np.isfinite(value) or value < 0:
+                raise ValueError(f"`{name}` must be a non-negative number; got {value!r}.")
+        nu = self.relax_coeff_nu
+        if not _is_number(nu) or not np.isfinite(nu) or nu <= 0:
+            raise ValueError(f"`relax_coeff_nu` must be a positive number; got {nu!r}.")
+        if (
+            isinstance(self.max_iter, bool)
+            or not isinstance(self.max_iter, int | np.integer)
+            or self.max_iter < 1
+        ):
+            raise ValueError(f"`max_iter` must be a positive integer; got {self.max_iter!r}.")
+        if not isinstance(self.normalize_columns, bool | np.bool_):
+            raise ValueError(
+                f"`normalize_columns` must be True or False; got {self.normalize_columns!r}."
+            )
         common = dict(max_iter=int(self.max_iter), normalize_columns=bool(self.normalize_columns))
         if self.optimizer == "stlsq":
             return ps.STLSQ(threshold=float(self.threshold), alpha=float(self.alpha), **common)
@@ -188,7 +211,7 @@ class SINDy(AbstractODEModel):
     def equations(self, precision: int = 3, names: Any = None) -> list[str]:
         """Readable equations, one per component, using ``names`` or the component labels.
 
-        Integer labels ``k`` are written ``xk``.
+        Labels become symbol names as in `lvdyn.equations` (integer ``k`` -> ``x_k``).
 
         Terms whose coefficient rounds to zero at ``precision`` decimals are left out (as in
         ``pysindy.SINDy.print``).
@@ -198,7 +221,7 @@ class SINDy(AbstractODEModel):
         if names is None:
             labels = getattr(self, "component_labels_", None)
             labels = range(k) if labels is None else labels
-            names = [v if isinstance(v, str) else f"x{v}" for v in labels]
+            names = symbol_names(labels)
         names = [str(n) for n in names]
         out = []
         for i in range(k):

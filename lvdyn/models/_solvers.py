@@ -52,16 +52,16 @@ def check_penalty(penalty: object, alpha: object, l1_ratio: object) -> tuple[str
             f"got {penalty!r} ({type(penalty).__name__})."
         )
     name = "ols" if penalty is None else str(penalty)
-    if name != "ols":
-        if not isinstance(alpha, int | float | np.number) or not np.isfinite(alpha) or alpha < 0:
-            raise ValueError(
-                f"`alpha` must be a non-negative number; got {alpha!r} ({type(alpha).__name__})."
-            )
-    if name == "elasticnet":
-        if not isinstance(l1_ratio, int | float | np.number) or not 0 <= float(l1_ratio) <= 1:
-            raise ValueError(f"`l1_ratio` must be a number in [0, 1]; got {l1_ratio!r}.")
-    alpha_ = float(alpha) if isinstance(alpha, int | float | np.number) else 0.0
-    ratio = float(l1_ratio) if isinstance(l1_ratio, int | float | np.number) else 0.5
+    # Checked whether or not the penalty uses them (as scikit-learn does at fit), so a typo
+    # such as alpha=-1.0 or alpha="big" is never silently ignored.
+    alpha_ = float(alpha) if isinstance(alpha, int | float | np.number) else np.nan
+    if isinstance(alpha, bool) or not np.isfinite(alpha_) or alpha_ < 0:
+        raise ValueError(
+            f"`alpha` must be a non-negative number; got {alpha!r} ({type(alpha).__name__})."
+        )
+    ratio = float(l1_ratio) if isinstance(l1_ratio, int | float | np.number) else np.nan
+    if isinstance(l1_ratio, bool) or not 0 <= ratio <= 1:
+        raise ValueError(f"`l1_ratio` must be a number in [0, 1]; got {l1_ratio!r}.")
     return name, alpha_, ratio
 
 

@@ -8,7 +8,19 @@ from matplotlib.figure import Figure
 
 from lvdyn.plots._figure import finish, new_axes
 
-__all__ = ["plot_prediction_scores"]
+__all__ = ["PREFIX_FREE", "plot_prediction_scores"]
+
+#: Baselines that read only the first steps (initial signal, early gradient): the prefix
+#: does not change them, so they are drawn dashed and marked in the legend.
+PREFIX_FREE = ("signal", "gradient")
+
+
+def _label(method: object) -> str:
+    return f"{method} (ignores prefix)" if method in PREFIX_FREE else str(method)
+
+
+def _style(method: object) -> str:
+    return "--" if method in PREFIX_FREE else "-"
 
 
 def plot_prediction_scores(
@@ -17,7 +29,8 @@ def plot_prediction_scores(
     """``metric`` (mean across runs, with the spread as a band) against prefix length per method.
 
     ``scores`` has dims (predictor, prefix[, run]) and a variable named ``metric``; if it has a
-    ``run`` dim, the band is the interquartile range across runs.
+    ``run`` dim, the band is the interquartile range across runs (the legend says so). The
+    baselines that read only the first steps (`PREFIX_FREE`) are dashed and marked.
 
     Examples
     --------
@@ -43,12 +56,13 @@ def plot_prediction_scores(
             mean = one.mean("run").values
             lo = one.quantile(0.25, dim="run").values
             hi = one.quantile(0.75, dim="run").values
-            (line,) = ax.plot(prefix, mean, marker="o", label=str(method))
+            (line,) = ax.plot(prefix, mean, marker="o", label=_label(method), ls=_style(method))
             ax.fill_between(prefix, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
         else:
-            ax.plot(prefix, one.values, marker="o", label=str(method))
+            ax.plot(prefix, one.values, marker="o", label=_label(method), ls=_style(method))
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), title="method")
+    legend_title = "method" + ("\n(band: middle 50% of runs)" if "run" in data.dims else "")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), title=legend_title)
     return finish(
         ax,
         xlabel="prefix length (steps)",

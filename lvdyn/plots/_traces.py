@@ -70,13 +70,20 @@ def plot_traces(
     4
     """
     one = _run_slice(ds, run)
+    if one.sizes["step"] < 2:
+        raise ValueError(
+            f"`ds` has {one.sizes['step']} logged step (step {one.step.values.tolist()}); a "
+            "traces figure needs at least 2. Log more steps, or import the whole run."
+        )
     mask = _survivor_mask(one, survivors)
     ax = new_axes(ax)
     steps = one.step.values.astype(float)
+    xlabel = "training step"
     if log_step and steps.size > 1 and steps[0] <= 0:
         positive = steps[steps > 0]
         steps = steps.copy()
         steps[steps <= 0] = positive[0] / 2 if positive.size else 1.0
+        xlabel = f"training step (log axis; step 0 drawn at {steps[0]:g})"
     order = np.argsort(mask)  # grey first, so survivors are drawn on top
     colour_index = 0
     for k in order:
@@ -95,7 +102,7 @@ def plot_traces(
     run_label = one.run.values.item()
     return finish(
         ax,
-        xlabel="training step",
+        xlabel=xlabel,
         ylabel="strength",
         title=title or f"Component strengths, run {run_label}",
     )

@@ -19,12 +19,14 @@ from lvdyn.core import FitError
 from lvdyn.core._types import LotkaVolterraLike, SimulatingODEModel
 from lvdyn.fitting import fit_traces
 from lvdyn.models import LinearODE, LotkaVolterra
+from lvdyn.prediction._mean_field import predict_mean_field
 from lvdyn.prediction._prefix_features import FEATURE_NAMES, prefix_features, truncate
 from lvdyn.traces._history import add_history
 from lvdyn.traces._rules import SurvivalRule, survival_rule
 from lvdyn.traces._survival import settle_step, survivors
 
 __all__ = [
+    "OPTIONAL_TRAINING",
     "PREDICTION_METHODS",
     "evaluate_survival_prediction",
     "predict_leave_one_run_out",
@@ -209,13 +211,17 @@ PREDICTION_METHODS: dict[str, tuple[Callable[..., np.ndarray], bool]] = {
     "gradient": (_threshold_method("early_gradient"), True),
     "growth": (_threshold_method("total_growth"), True),
     "classifier": (_classifier, True),
+    "mean-field": (predict_mean_field, True),
 }
+
+#: Methods that learn from other runs when given them, and run without (on one run alone).
+OPTIONAL_TRAINING = frozenset({"mean-field"})
 
 
 def predict_survivors_from_prefix(
     ds: xr.Dataset,
     prefix: int,
-    method: str = "classifier",
+    method: str = "mean-field",
     *,
     train: xr.Dataset | None = None,
     horizon: int | None = None,
@@ -237,7 +243,11 @@ def predict_survivors_from_prefix(
         equilibrium), ``"lv-simulate"`` / ``"linear-simulate"`` (fit, then simulate to
         ``horizon``), the paper's baselines ``"signal"`` (initial signal) and ``"gradient"``
         (early gradient) with a threshold learned on ``train``, ``"growth"``, and
-        ``"classifier"`` (logistic regression on all prefix features, trained on ``train``).
+        ``"classifier"`` (logistic regression on all prefix features, trained on ``train``),
+        and ``"mean-field"`` (the default: `lvdyn.MeanFieldLV` with its shared parameters
+        fitted on ``train``, or without ``train`` the coefficients shipped for modular
+        addition; each run's growth rates from its own prefix; the survivors are the
+        support of the model's globally stable equilibrium).
     train : xarray.Dataset, optional
         Other runs, with their full length, for the trained methods.
     horizon : int, optional
@@ -272,7 +282,8 @@ def predict_leave_one_run_out(
     ds: xr.Dataset, prefix: int, method: str, *, rule: str | None = None, value: float | None = None
 ) -> xr.DataArray:
     """Predictions for each run by ``method``, trained (if it learns) on the other runs."""
-    if not PREDICTION_METHODS[method][1]:
+    alone = ds.sizes["run"] == 1 and method in OPTIONAL_TRAINING
+    if not PREDICTION_METHODS[method][1] or alone:
         return predict_survivors_from_prefix(ds, prefix, method, rule=rule, value=value)
     parts = [
         predict_survivors_from_prefix(

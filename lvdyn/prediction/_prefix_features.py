@@ -21,11 +21,12 @@ FEATURE_NAMES = (
 )
 
 
-def truncate(ds: xr.Dataset, prefix: int, *, allow_last: bool = False) -> xr.Dataset:
-    """The steps ``<= prefix`` of ``ds``; raise if the prefix is outside the data.
+def truncate(ds: xr.Dataset, prefix: int, *, allow_last: bool = True) -> xr.Dataset:
+    """The steps ``<= prefix`` of ``ds``; raise if the prefix is beyond the data.
 
-    A prefix at the last logged step is refused unless ``allow_last`` (predicting the
-    survivors from the final state is not a prediction).
+    A prefix at the last logged step is allowed: a run still in progress ends at its
+    prefix, and predicting its survivors from there is a prediction. ``allow_last=False``
+    refuses it (where the survivors are read from the same final step).
     """
     steps = ds.step.values
     if isinstance(prefix, bool) or not isinstance(prefix, int | np.integer):
@@ -37,10 +38,11 @@ def truncate(ds: xr.Dataset, prefix: int, *, allow_last: bool = False) -> xr.Dat
             f"`ds` must have at least 2 logged steps to predict from a prefix; got "
             f"{steps.size} (step {steps.tolist()}). Log more steps."
         )
-    if prefix < steps[0] or prefix > steps[-1] or (prefix == steps[-1] and not allow_last):
+    last = steps[-1] if allow_last else steps[-1] - 1
+    if prefix < steps[0] or prefix > last:
         raise ValueError(
-            f"`prefix` must lie within the logged steps and before the last one "
-            f"({steps[0]}..{steps[-1] - 1}); got {prefix}. Use a shorter prefix."
+            f"`prefix` must lie within the logged steps ({steps[0]}..{last}); got {prefix}. "
+            "Use a shorter prefix."
         )
     out = ds.sel(step=slice(None, prefix))
     if out.sizes["step"] < 2:
@@ -69,7 +71,7 @@ def prefix_features(ds: xr.Dataset, prefix: int) -> xr.DataArray:
     >>> f.dims, f.sel(feature="rank").values.round(2).tolist()
     (('run', 'component', 'feature'), [[0.5, 0.0, 1.0]])
     """
-    head = truncate(ds, prefix, allow_last=True)
+    head = truncate(ds, prefix)
     S = head.strength.values  # (run, step, component)
     floor = np.nanmax(S) * 1e-12 if np.isfinite(S).any() else 1e-12
     logS = np.log(np.maximum(S, floor))

@@ -1,8 +1,19 @@
-"""The networks of the Clock-and-Pizza producer (PyTorch): a one-layer transformer with an
-attention rate, and the two MLP-only variants. Imported only by `lvdyn.producers.clockpizza`.
+"""The networks of the Clock-and-Pizza producer, in the layout of the paper's code.
 
-Every network maps the token embeddings ``(batch, 2, d)`` of ``[a, b]`` to logits over the
-``p`` classes, so the metrics can differentiate with respect to ``E_a`` and ``E_b``.
+Parameter names and shapes are those of ``code/train-main.py`` (the transformer) and
+``code/train-linear.py`` (the MLP-only models) of Zhong et al. (2023), so the released state
+dicts load with ``load_state_dict``:
+
+* `PaperTransformer`: ``embed.W_E`` (d, vocab), ``pos_embed.W_pos`` (n_ctx, d), per block
+  ``blocks.{i}.attn.W_Q/W_K/W_V`` (heads, d_head, d), ``blocks.{i}.attn.W_O``
+  (d, heads * d_head), the unused ``blocks.{i}.attn.mask`` buffer, ``blocks.{i}.mlp.W_in``
+  (4d, d), ``b_in``, ``W_out`` (d, 4d), ``b_out``, and ``unembed.W_U`` (d, vocab);
+* `PaperMLP`: ``embed.weight`` (p, d_embed), ``l1`` (and ``l2`` for the paper's model B)
+  ``nn.Linear`` layers, ``unembed.weight`` (p, hidden), logits ``h @ unembed.weight.T``.
+
+Both follow the `TokenModel` protocol of the metrics: ``tokens(pairs)`` gives the embeddings
+``(batch, 2, d)`` of ``[a, b]`` and ``logits_from_embeddings`` maps them to logits. Imported
+only by `lvdyn.producers.clockpizza`.
 """
 
 from __future__ import annotations
@@ -12,37 +23,108 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["ARCHITECTURES", "ClockPizzaNet"]
+__all__ = ["ACTIVATIONS", "ARCHITECTURES", "PaperMLP", "PaperTransformer"]
 
 ARCHITECTURES = ("transformer", "mlp_sum", "mlp_concat")
+ACTIVATIONS = ("ReLU", "GeLU")
+_ACT = {"ReLU": torch.relu, "GeLU": torch.nn.functional.gelu}
+
+
+def _randn(*shape: int, fan: int) -> nn.Parameter:
+    """``N(0, 1) / sqrt(fan)``, as the paper's code draws its weights."""
+    return nn.Parameter(torch.randn(*shape) / math.sqrt(fan))
+
+
+def _uniform_(tensor: torch.Tensor, fan_in: int) -> None:
+    """The default ``nn.Linear`` draw, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (lvdyn's old init)."""
+    with torch.no_grad():
+        bound = 1.0 / math.sqrt(fan_in)
+        tensor.uniform_(-bound, bound)
+
+
+class _Embed(nn.Module):
+    """Holds ``W_E`` (d, vocab), the paper's ``Embed``."""
+
+    def __init__(self, d: int, vocab: int) -> None:
+        super().__init__()
+        self.W_E = _randn(d, vocab, fan=d)
+
+
+class _PosEmbed(nn.Module):
+    """Holds ``W_pos`` (n_ctx, d), the paper's ``PosEmbed``."""
+
+    def __init__(self, n_ctx: int, d: int) -> None:
+        super().__init__()
+        self.W_pos = _randn(n_ctx, d, fan=d)
+
+
+class _Unembed(nn.Module):
+    """Holds ``W_U`` (d, vocab), the paper's ``Unembed``."""
+
+    def __init__(self, d: int, vocab: int) -> None:
+        super().__init__()
+        self.W_U = _randn(d, vocab, fan=vocab)
 
 
 class _Attention(nn.Module):
-    """Multi-head attention whose pattern is ``alpha * softmax(QK^T / sqrt(d_head)) + (1 -
-    alpha) * J``, with ``J`` the all-ones matrix (no causal mask), as in the reference code."""
+    """Pattern ``alpha * softmax(QK^T / sqrt(d_head)) + (1 - alpha) * J`` (J all ones, no mask)."""
 
-    def __init__(self, d_model: int, n_heads: int, alpha: float) -> None:
+    def __init__(self, d: int, heads: int, d_head: int, n_ctx: int, alpha: float) -> None:
         super().__init__()
-        self.n_heads, self.d_head, self.alpha = n_heads, d_model // n_heads, alpha
-        self.qkv = nn.Linear(d_model, 3 * d_model, bias=False)
-        self.out = nn.Linear(d_model, d_model, bias=False)
+        self.W_K = _randn(heads, d_head, d, fan=d)
+        self.W_Q = _randn(heads, d_head, d, fan=d)
+        self.W_V = _randn(heads, d_head, d, fan=d)
+        self.W_O = _randn(d, heads * d_head, fan=d)
+        self.register_buffer("mask", torch.tril(torch.ones(n_ctx, n_ctx)))  # stored, never used
+        self.alpha, self.d_head = alpha, d_head
+
+    def forward(self, x: torch.Tensor, *, last_only: bool = False) -> torch.Tensor:
+        """Output ``(batch, n, d)``; with ``last_only``, the last position's ``(batch, 1, d)``."""
+        q = torch.einsum("hed,bnd->bhne", self.W_Q, x[:, -1:] if last_only else x)
+        k, v = (torch.einsum("hed,bnd->bhne", w, x) for w in (self.W_K, self.W_V))
+        scores = (q @ k.transpose(-1, -2) / math.sqrt(self.d_head)).softmax(-1)
+        pattern = self.alpha * scores + (1.0 - self.alpha)
+        z = (pattern @ v).transpose(1, 2).flatten(2)  # (batch, n, heads * d_head), head-major
+        return z @ self.W_O.T
+
+
+class _MLP(nn.Module):
+    def __init__(self, d: int, d_mlp: int, activation: str) -> None:
+        super().__init__()
+        self.W_in = _randn(d_mlp, d, fan=d_mlp)
+        self.b_in = nn.Parameter(torch.zeros(d_mlp))
+        self.W_out = _randn(d, d_mlp, fan=d)
+        self.b_out = nn.Parameter(torch.zeros(d))
+        self.act = _ACT[activation]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, n, d = x.shape
-        q, k, v = self.qkv(x).view(batch, n, 3, self.n_heads, self.d_head).unbind(2)
-        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (batch, head, n, d_head)
-        scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)
-        pattern = self.alpha * scores.softmax(-1) + (1.0 - self.alpha)
-        mixed = (pattern @ v).transpose(1, 2).reshape(batch, n, d)
-        return self.out(mixed)
+        return self.act(x @ self.W_in.T + self.b_in) @ self.W_out.T + self.b_out
 
 
-class ClockPizzaNet(nn.Module):
-    """Embedding ``W_E`` (p x d), a body chosen by ``architecture``, unembedding ``W_U``.
+class _Block(nn.Module):
+    def __init__(
+        self, d: int, heads: int, d_head: int, n_ctx: int, alpha: float, width: int, act: str
+    ):
+        super().__init__()
+        self.attn = _Attention(d, heads, d_head, n_ctx, alpha)
+        self.mlp = _MLP(d, width, act)
 
-    ``"transformer"``: learned positions, one attention layer (rate ``alpha``) and one ReLU
-    MLP of width ``4 d``, both residual, no LayerNorm; logits read at the position of ``b``.
-    ``"mlp_sum"``: ``ReLU(W (E_a + E_b))``. ``"mlp_concat"``: ``ReLU(W [E_a; E_b])``.
+    def forward(self, x: torch.Tensor, *, last_only: bool = False) -> torch.Tensor:
+        """The residual block; with ``last_only``, only the last position (the read-out)."""
+        mixed = self.attn(x, last_only=last_only)
+        x = (x[:, -1:] if last_only else x) + mixed
+        return x + self.mlp(x)
+
+
+class PaperTransformer(nn.Module):
+    """The paper's transformer: no LayerNorm, ``n_layers`` blocks, logits at the last position.
+
+    ``d_head`` defaults to ``d_model // n_heads`` (widths need not be divisible by the head
+    count); the MLP width is ``d_mlp`` (default ``4 * d_model``, as in the paper).
+    ``diff_vocab`` gives ``b`` its own tokens ``p..2p-1``; ``eqn_sign`` appends an '=' token
+    (the last of the vocabulary) as a third position. The output has one logit per vocabulary
+    token, as in the paper (the labels are ``0..p-1``). Weights are drawn in the paper's
+    order and at its scales; ``init="legacy"`` redraws them as lvdyn 0.1 did.
     """
 
     def __init__(
@@ -50,40 +132,121 @@ class ClockPizzaNet(nn.Module):
         p: int,
         d_model: int,
         *,
-        architecture: str,
         alpha: float,
-        n_heads: int,
-        mlp_width: int,
+        n_layers: int = 1,
+        n_heads: int = 4,
+        activation: str = "ReLU",
+        diff_vocab: bool = False,
+        eqn_sign: bool = False,
+        d_mlp: int | None = None,
+        d_head: int | None = None,
+        init: str = "paper",
     ) -> None:
         super().__init__()
-        self.architecture = architecture
-        self.embed = nn.Parameter(torch.randn(p, d_model) / math.sqrt(d_model))
-        self.unembed = nn.Parameter(torch.randn(d_model, p) / math.sqrt(d_model))
-        if architecture == "transformer":
-            self.pos = nn.Parameter(torch.randn(2, d_model) / math.sqrt(d_model))
-            self.attn = _Attention(d_model, n_heads, alpha)
-            self.mlp = nn.Sequential(
-                nn.Linear(d_model, mlp_width), nn.ReLU(), nn.Linear(mlp_width, d_model)
-            )
-        else:
-            fan_in = 2 * d_model if architecture == "mlp_concat" else d_model
-            self.mlp = nn.Sequential(nn.Linear(fan_in, mlp_width), nn.ReLU())
-            self.unembed = nn.Parameter(torch.randn(mlp_width, p) / math.sqrt(mlp_width))
+        self.p, self.diff_vocab, self.eqn_sign = p, bool(diff_vocab), bool(eqn_sign)
+        vocab = p * (2 if diff_vocab else 1) + (1 if eqn_sign else 0)
+        n_ctx = 3 if eqn_sign else 2
+        width, head = d_mlp or 4 * d_model, d_head or d_model // n_heads
+        self.embed = _Embed(d_model, vocab)
+        self.pos_embed = _PosEmbed(n_ctx, d_model)
+        self.unembed = _Unembed(d_model, vocab)
+        self.blocks = nn.ModuleList(
+            _Block(d_model, n_heads, head, n_ctx, alpha, width, activation) for _ in range(n_layers)
+        )
+        if init == "legacy":
+            self._legacy_init(d_model)
+
+    def _legacy_init(self, d: int) -> None:
+        with torch.no_grad():
+            self.unembed.W_U.normal_(0.0, d**-0.5)
+            for block in self.blocks:
+                assert isinstance(block, _Block)
+                attn, mlp = block.attn, block.mlp
+                width = int(mlp.W_in.shape[0])
+                fans = [(attn.W_Q, d), (attn.W_K, d), (attn.W_V, d), (attn.W_O, d)]
+                fans += [(mlp.W_in, d), (mlp.b_in, d), (mlp.W_out, width), (mlp.b_out, width)]
+                for tensor, fan_in in fans:
+                    _uniform_(tensor, fan_in)
+
+    def embedding_table(self, operand: int = 0) -> torch.Tensor:
+        """The ``(p, d)`` embedding rows of operand ``a`` (0) or ``b`` (1)."""
+        start = self.p * operand if self.diff_vocab else 0
+        return self.embed.W_E[:, start : start + self.p].T
+
+    def unembedding_table(self) -> torch.Tensor:
+        """The ``(d, p)`` unembedding columns of the answer classes ``0..p-1``."""
+        return self.unembed.W_U[:, : self.p]
 
     def tokens(self, pairs: torch.Tensor) -> torch.Tensor:
-        """Token embeddings ``(batch, 2, d)`` of the pairs ``(batch, 2)``."""
-        return self.embed[pairs]
+        """Token embeddings ``(batch, 2, d)`` of the pairs ``(batch, 2)`` of ``a, b < p``."""
+        offset = torch.tensor([0, self.p if self.diff_vocab else 0], device=pairs.device)
+        return self.embed.W_E.T[pairs + offset]
 
     def logits_from_embeddings(self, emb: torch.Tensor) -> torch.Tensor:
-        """Logits ``(batch, p)`` from token embeddings ``(batch, 2, d)``."""
-        if self.architecture == "transformer":
-            x = emb + self.pos
-            x = x + self.attn(x)
-            x = x + self.mlp(x)
-            return x[:, -1] @ self.unembed
-        if self.architecture == "mlp_sum":
-            return self.mlp(emb[:, 0] + emb[:, 1]) @ self.unembed
-        return self.mlp(emb.flatten(1)) @ self.unembed
+        """Logits ``(batch, vocab)`` from the embeddings ``(batch, 2, d)`` of ``[a, b]``."""
+        if self.eqn_sign:
+            sign = self.embed.W_E[:, -1].expand(emb.shape[0], 1, -1)
+            emb = torch.cat([emb, sign], dim=1)
+        x = emb + self.pos_embed.W_pos
+        for i, block in enumerate(self.blocks):
+            # the last block computes only the read-out position: the same logits, fewer FLOPs
+            x = block(x, last_only=i == len(self.blocks) - 1)
+        return x[:, -1] @ self.unembed.W_U
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        return self.logits_from_embeddings(self.tokens(pairs))
+
+
+class PaperMLP(nn.Module):
+    """The MLP-only models of ``train-linear.py``: ``mlp_sum`` feeds ``E_a + E_b`` (the
+    paper's model A with one hidden layer, model B with two), ``mlp_concat`` ``[E_a; E_b]``
+    (model D). Hidden layers are ``nn.Linear`` + activation; logits ``h @ unembed.weight.T``.
+
+    Paper initialisation: embedding ``N(0, 1) / sqrt(hidden // 2)``, unembedding
+    ``N(0, 1) / sqrt(hidden)``, hidden layers at the ``nn.Linear`` default.
+    """
+
+    def __init__(
+        self,
+        p: int,
+        d_embed: int,
+        *,
+        hidden: int,
+        combine: str = "sum",
+        n_layers: int = 1,
+        activation: str = "ReLU",
+        init: str = "paper",
+    ) -> None:
+        super().__init__()
+        self.p, self.combine, self.act = p, combine, _ACT[activation]
+        self.embed = nn.Embedding(p, d_embed)
+        self.unembed = nn.Embedding(p, hidden)
+        fan_in = 2 * d_embed if combine == "concat" else d_embed
+        self.l1 = nn.Linear(fan_in, hidden)
+        self.l2 = nn.Linear(hidden, hidden) if n_layers == 2 else None
+        with torch.no_grad():
+            self.embed.weight.div_(math.sqrt(hidden // 2 if init == "paper" else d_embed))
+            self.unembed.weight.div_(math.sqrt(hidden))
+
+    def embedding_table(self, operand: int = 0) -> torch.Tensor:
+        """The ``(p, d_embed)`` embedding (shared by both operands)."""
+        return self.embed.weight
+
+    def unembedding_table(self) -> torch.Tensor:
+        """The ``(hidden, p)`` unembedding."""
+        return self.unembed.weight.T
+
+    def tokens(self, pairs: torch.Tensor) -> torch.Tensor:
+        """Token embeddings ``(batch, 2, d_embed)`` of the pairs ``(batch, 2)``."""
+        return self.embed.weight[pairs]
+
+    def logits_from_embeddings(self, emb: torch.Tensor) -> torch.Tensor:
+        """Logits ``(batch, p)`` from the embeddings ``(batch, 2, d_embed)``."""
+        x = emb.flatten(1) if self.combine == "concat" else emb[:, 0] + emb[:, 1]
+        x = self.act(self.l1(x))
+        if self.l2 is not None:
+            x = self.act(self.l2(x))
+        return x @ self.unembed.weight.T
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         return self.logits_from_embeddings(self.tokens(pairs))

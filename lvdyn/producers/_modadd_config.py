@@ -41,9 +41,14 @@ def _config(**kw: Any) -> dict[str, Any]:
         seeds = [int(s) for s in seeds]
     except (TypeError, ValueError) as exc:
         raise ValueError(f"`seeds` must be a list of integers; got {kw['seeds']!r}.") from exc
-    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+    if not seeds or min(seeds) < 0:
         raise ValueError(
-            f"`seeds` must be a non-empty list of distinct non-negative integers; got {seeds!r}."
+            f"`seeds` must be a non-empty list of non-negative integers; got {seeds!r}."
+        )
+    if len(set(seeds)) != len(seeds) and not kw["given_embedding"]:
+        raise ValueError(
+            f"`seeds` must be distinct unless `initial_embedding` tells the runs apart; got "
+            f"{seeds!r}. Drop the repeated seeds, or pass one embedding per run."
         )
     p = check_int("p", kw["p"], minimum=3)
     steps = check_int("steps", kw["steps"], minimum=0)
@@ -88,5 +93,13 @@ def _config(**kw: Any) -> dict[str, Any]:
         "snapshot_steps": snapshots,
         "checkpoint_every": check_int("checkpoint_every", kw["checkpoint_every"]),
         "fitness_signals": check_bool("fitness_signals", kw["fitness_signals"]),
+        "freeze_embedding": check_bool("freeze_embedding", kw["freeze_embedding"]),
+        "freeze_mlp": check_bool("freeze_mlp", kw["freeze_mlp"]),
+        "initial_embedding": None,  # the runs' embedding hashes, filled in by `train`
     }
+    if config["freeze_embedding"] and config["freeze_mlp"]:
+        raise ValueError(
+            "`freeze_embedding` and `freeze_mlp` are both True, so nothing would train. "
+            "Freeze one of them at most."
+        )
     return config

@@ -36,6 +36,7 @@ from lvdyn.producers._fourier import circle_strengths_torch
 from lvdyn.producers._modadd_model import Architecture, RunSeeds, pair_tokens, split_pairs
 from lvdyn.producers._optim import BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
+from lvdyn.producers._threads import WorkerPool, worker_pool
 
 __all__ = ["N_METRICS", "EnsembleTrainer", "StopFlag", "fitness_signals", "stop_on_signals"]
 
@@ -131,7 +132,9 @@ class EnsembleTrainer:
     snapshot_steps: tuple[int, ...]
     device: torch.device
     chunk_size: int = 1
+    workers: int = 1
     fitness: bool = False
+    frozen: tuple[str, ...] = ()
     step: int = 0
     state: dict[str, torch.Tensor] = field(default_factory=dict)
     logged_steps: list[int] = field(default_factory=list)
@@ -149,6 +152,11 @@ class EnsembleTrainer:
             self.early = np.full((len(self.runs), N_EARLY, self.arch.p), np.nan)
         self._pending: list[torch.Tensor] = []
         self._last_step = -1
+        self._pool = WorkerPool(1, None)  # inline; run_until brings the workers
+        # frozen parameters get neither updates nor weight decay, as a torch parameter with
+        # requires_grad=False under torch.optim.AdamW; their gradients are still computed
+        # (the fitness signals need dL/dE)
+        self._trainable = {k: v for k, v in self.params.items() if k not in self.frozen}
 
     # ----- one forward pass ------------------------------------------------------------
     def _chunks(self) -> list[tuple[int, int]]:
@@ -158,11 +166,13 @@ class EnsembleTrainer:
     def _metrics(self, split: _Split, *, backward: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-run mean loss and accuracy; with ``backward``, fill ``self.grads`` too.
 
-        Runs are processed in chunks of ``chunk_size`` so that activations stay in cache;
-        each chunk's gradient is exact for its runs, since runs share nothing.
+        Runs are processed in chunks of ``chunk_size`` so that activations stay in cache,
+        one chunk per task of the worker pool; each chunk's gradient is exact for its runs,
+        since runs share nothing, and lands in its own rows of ``self.grads``.
         """
-        losses, accs = [], []
-        for i, j in self._chunks():
+
+        def chunk(rows: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+            i, j = rows
             with torch.set_grad_enabled(backward):
                 params = {
                     k: v[i:j].detach().requires_grad_(backward) for k, v in self.params.items()
@@ -179,9 +189,21 @@ class EnsembleTrainer:
                 for k, v in params.items():
                     if v.grad is not None:
                         self.grads[k][i:j].copy_(v.grad)
-            losses.append(loss.detach())
-            accs.append((logits.detach().argmax(dim=-1) == y).to(loss.dtype).mean(dim=1))
+            acc = (logits.detach().argmax(dim=-1) == y).to(loss.dtype).mean(dim=1)
+            return loss.detach(), acc
+
+        losses, accs = zip(*self._pool.map(chunk, self._chunks()), strict=True)
         return torch.cat(losses), torch.cat(accs)
+
+    def _update(self) -> None:
+        """One optimiser update of every run, chunk by chunk on the worker pool."""
+        n = self.optimizer.advance(self.state)
+        self._pool.map(
+            lambda rows: self.optimizer.update(
+                self._trainable, self.grads, self.state, n, slice(*rows)
+            ),
+            self._chunks(),
+        )
 
     def _record(self, t: int, train_loss: torch.Tensor, train_acc: torch.Tensor) -> None:
         with torch.no_grad():
@@ -236,7 +258,33 @@ class EnsembleTrainer:
         checkpoint_every: int,
         config: dict[str, Any],
     ) -> bool:
-        """Train up to ``steps``; return False if a signal stopped the loop early."""
+        """Train up to ``steps``; return False if a signal stopped the loop early.
+
+        The chunks of each forward, backward and update pass go to ``workers`` threads, with
+        one torch thread each on CPU (`lvdyn.producers._threads`); the arithmetic of each
+        chunk is the same for any number of workers, so the results are too.
+        """
+        intra_op = 1 if self.device.type == "cpu" else None
+        with worker_pool(self.workers, intra_op_threads=intra_op) as pool:
+            self._pool = pool
+            try:
+                return self._loop(
+                    steps, stop=stop, progress=progress, checkpoint=checkpoint,
+                    checkpoint_every=checkpoint_every, config=config,
+                )  # fmt: skip
+            finally:
+                self._pool = WorkerPool(1, None)
+
+    def _loop(
+        self,
+        steps: int,
+        *,
+        stop: StopFlag,
+        progress: TrainingProgress,
+        checkpoint: Path | None,
+        checkpoint_every: int,
+        config: dict[str, Any],
+    ) -> bool:
         self._last_step = steps
         start = self.step
         while True:
@@ -253,7 +301,7 @@ class EnsembleTrainer:
             self._record(t, loss, acc)
             if t == steps:
                 break
-            self.optimizer.step(self.params, self.grads, self.state)
+            self._update()
             self.step = t + 1
             if progress.enabled and (self.step % 10 == 0 or self.step == steps):
                 acc_now, live = self.latest()

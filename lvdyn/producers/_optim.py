@@ -40,6 +40,11 @@ class BatchedOptimizer:
                 state[f"exp_avg_sq.{name}"] = torch.zeros_like(value, requires_grad=False)
         return state
 
+    def advance(self, state: dict[str, torch.Tensor]) -> int:
+        """Count one more update in ``state``; return its number (1 for the first)."""
+        state["n_updates"] += 1
+        return int(state["n_updates"])
+
     @torch.no_grad()
     def step(
         self,
@@ -48,12 +53,26 @@ class BatchedOptimizer:
         state: dict[str, torch.Tensor],
     ) -> None:
         """Update ``params`` in place from ``grads`` (same keys and shapes); advance ``state``."""
-        state["n_updates"] += 1
-        n = int(state["n_updates"])
+        self.update(params, grads, state, self.advance(state), slice(None))
+
+    @torch.no_grad()
+    def update(
+        self,
+        params: dict[str, torch.Tensor],
+        grads: dict[str, torch.Tensor],
+        state: dict[str, torch.Tensor],
+        n: int,
+        runs: slice,
+    ) -> None:
+        """Apply update number ``n`` to the runs ``runs`` only (in place; see `advance`).
+
+        Runs share nothing, so updating the runs slice by slice (on several threads) is the
+        same arithmetic as one update of all of them.
+        """
         lr, wd = self.lr, self.weight_decay
         if self.kind == "sgd":
             for name, value in params.items():
-                grad = grads[name]
+                value, grad = value[runs], grads[name][runs]
                 if wd != 0:
                     value.mul_(1 - lr * wd)
                 value.add_(grad, alpha=-lr)
@@ -63,8 +82,9 @@ class BatchedOptimizer:
         bias_correction2_sqrt = (1 - beta2**n) ** 0.5
         step_size = lr / bias_correction1
         for name, value in params.items():
-            grad = grads[name]
-            exp_avg, exp_avg_sq = state[f"exp_avg.{name}"], state[f"exp_avg_sq.{name}"]
+            value, grad = value[runs], grads[name][runs]
+            exp_avg = state[f"exp_avg.{name}"][runs]
+            exp_avg_sq = state[f"exp_avg_sq.{name}"][runs]
             if wd != 0:
                 value.mul_(1 - lr * wd)
             exp_avg.lerp_(grad, 1 - beta1)

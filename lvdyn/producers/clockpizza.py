@@ -1,15 +1,19 @@
 """Clock and Pizza: modular addition with an attention rate (Zhong, Liu, Tegmark, Andreas 2023).
 
-A one-layer transformer learns ``(a + b) mod p`` from the tokens ``[a, b]``. Its attention is
+A transformer learns ``(a + b) mod p`` from the tokens ``[a, b]``. Its attention is
 ``alpha * softmax(QK^T / sqrt(d_head)) + (1 - alpha) * J`` with ``J`` the all-ones matrix:
 ``alpha = 1`` is standard attention (the network tends to learn the **Clock**, logits
 ``cos(w (a + b - c))``), ``alpha = 0`` constant attention (the **Pizza**, whose logit
-amplitude depends on ``a - b``). Two MLP-only variants feed ``E_a + E_b`` (``"mlp_sum"``) or
-``[E_a; E_b]`` (``"mlp_concat"``) to one ReLU layer.
+amplitude depends on ``a - b``). The MLP-only models of the paper feed ``E_a + E_b``
+(``"mlp_sum"``: its model A with one hidden layer, B with two) or ``[E_a; E_b]``
+(``"mlp_concat"``, its model D) to ReLU layers.
 
-Defaults follow the paper's reference code: p = 59, d = 128, 4 heads, ReLU MLP of width 4d,
-no LayerNorm, AdamW (lr 1e-3, betas (0.9, 0.98), weight decay 2.0) with a 10-step linear
-warm-up, 80 % of the pairs for training, full batch.
+Defaults follow the paper's code (``faithful=True``): p = 59, d = 128, 4 heads, 1 to 4
+blocks, ReLU or GeLU MLP of width 4d, no LayerNorm, the paper's initialisation, AdamW (lr
+1e-3, betas (0.9, 0.98), weight decay 2.0) with a 10-step warm-up whose first update has
+learning rate 0, 2784 of the 3481 pairs for training (``int(0.8 * p^2)``), full batch; the
+MLP-only models use AdamW's default betas and no warm-up, as ``train-linear.py``.
+`load_checkpoint` builds the paper's released models from their state dicts.
 
 Traces:
 
@@ -36,7 +40,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,48 +63,38 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "lvdyn.producers.clockpizza needs PyTorch; install it with `pip install lvdyn[torch]`."
     ) from exc
 
+from lvdyn.producers._clockpizza_load import load_checkpoint
 from lvdyn.producers._clockpizza_metrics import (
+    TokenModel,
     distance_irrelevance,
     fourier_energy,
     gradient_symmetricity,
     symmetricity_triples,
 )
-from lvdyn.producers._clockpizza_model import ARCHITECTURES, ClockPizzaNet
+from lvdyn.producers._clockpizza_model import PaperMLP, PaperTransformer
+from lvdyn.producers._clockpizza_setup import (
+    build_run,
+    check_architecture,
+    check_variant,
+    warmup_factor,
+)
 from lvdyn.producers._progress import TrainingProgress
+from lvdyn.producers._threads import thread_budget, torch_threads, worker_pool
 
 __all__ = [
+    "PaperMLP",
+    "PaperTransformer",
+    "TokenModel",
     "distance_irrelevance",
     "fourier_energy",
     "gradient_symmetricity",
+    "load_checkpoint",
+    "symmetricity_triples",
     "train",
 ]
 
 
-def _check(p: int, d_model: int, n_heads: int, alpha: float, architecture: str) -> None:
-    if p < 3 or p % 2 == 0 or any(p % q == 0 for q in range(3, int(p**0.5) + 1, 2)):
-        raise ValueError(f"`p` must be an odd prime (>= 3); got {p}.")
-    if architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"`architecture` must be one of {list(ARCHITECTURES)}; got {architecture!r}."
-        )
-    if d_model % n_heads:
-        raise ValueError(
-            f"`d_model` must be divisible by `n_heads`; got d_model={d_model}, n_heads={n_heads}."
-        )
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"`alpha` must be in [0, 1]; got {alpha!r}.")
-
-
-def _split(p: int, train_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"`train_fraction` must be in (0, 1); got {train_fraction!r}.")
-    pairs = np.array([(a, b) for a in range(p) for b in range(p)], dtype=np.int64)
-    order = np.random.default_rng(seed).permutation(len(pairs))
-    n_train = round(train_fraction * len(pairs))
-    return torch.as_tensor(pairs[order[:n_train]]), torch.as_tensor(pairs[order[n_train:]])
-
-
-def _evaluate(model: ClockPizzaNet, pairs: torch.Tensor, p: int) -> tuple[float, float]:
+def _evaluate(model: torch.nn.Module, pairs: torch.Tensor, p: int) -> tuple[float, float]:
     with torch.no_grad():
         logits = model(pairs).double()
         labels = pairs.sum(1) % p
@@ -112,21 +108,27 @@ def train(
     p: int = 59,
     alpha: float = 1.0,
     architecture: str = "transformer",
-    d_model: int = 128,
+    d_model: int | None = None,
     n_heads: int = 4,
+    n_layers: int = 1,
+    activation: str = "ReLU",
+    diff_vocab: bool = False,
+    eqn_sign: bool = False,
     mlp_width: int | None = None,
     steps: int = 20000,
     lr: float = 1e-3,
-    betas: tuple[float, float] = (0.9, 0.98),
+    betas: tuple[float, float] | None = None,
     weight_decay: float = 2.0,
-    warmup: int = 10,
+    warmup: int | None = None,
     train_fraction: float = 0.8,
+    faithful: bool = True,
     seeds: int | Sequence[int] = (0,),
     log_every: int = 10,
     metrics_every: int | None = None,
     incorrect_logit_di: bool = False,
     dtype: str = "float32",
     progress: bool | None = None,
+    threads: int | None = None,
 ) -> xr.Dataset:
     """Train on ``(a + b) mod p`` and trace per-frequency strength and the two metrics.
 
@@ -138,14 +140,38 @@ def train(
         Attention rate in [0, 1] (transformer only): 1 standard attention, 0 constant.
     architecture : {"transformer", "mlp_sum", "mlp_concat"}
         The network (see the module docstring).
-    d_model, n_heads : int
-        Embedding width and number of attention heads.
+    d_model : int, optional
+        Embedding width; default 128 (transformer, ``mlp_concat``) or 256 (``mlp_sum``), the
+        paper's values. Need not be divisible by ``n_heads`` (``d_head = d_model // n_heads``).
+    n_heads : int
+        Attention heads (transformer).
+    n_layers : int
+        Transformer blocks (1 to 4), or hidden layers of ``mlp_sum`` (1, or 2 for the paper's
+        linear model B).
+    activation : {"ReLU", "GeLU"}
+        MLP activation.
+    diff_vocab, eqn_sign : bool
+        Transformer only: ``b`` gets its own tokens; an '=' token is appended (the paper's
+        vocabulary variants).
     mlp_width : int, optional
         Hidden width of the MLP; default ``4 * d_model`` (transformer) or 256 (MLP-only).
-    steps, lr, betas, weight_decay, warmup : training settings
-        Full-batch AdamW with a linear warm-up over ``warmup`` steps.
+    steps, lr, weight_decay : training settings
+        Full-batch AdamW.
+    betas : (float, float), optional
+        AdamW betas; default (0.9, 0.98) for the transformer and, when ``faithful``,
+        torch's default (0.9, 0.999) for the MLP-only models (as ``train-linear.py``).
+    warmup : int, optional
+        Linear warm-up updates; default 10 for the transformer and, when ``faithful``, none
+        for the MLP-only models.
     train_fraction : float
-        Fraction of the ``p^2`` pairs used for training (split drawn from the seed).
+        Fraction of the ``p^2`` pairs used for training.
+    faithful : bool
+        Train as the paper's code does (default): its initialisation (attention weights
+        ``N(0, 1/d)``, MLP biases zero, ``W_in``, ``W_out``, ``W_U`` at its scales), first
+        update at learning rate 0, ``int(fraction * p^2)`` training pairs drawn by
+        ``torch.randperm``, the MLP-only models' betas and warm-up. ``False``: lvdyn 0.1's
+        choices (``nn.Linear`` initialisation, warm-up ``(k + 1) / warmup``, rounded pair
+        count); see docs/reproduce_clockpizza.md.
     seeds : int or sequence of int
         One run per seed (initial weights and split).
     log_every : int
@@ -160,6 +186,10 @@ def train(
     progress : bool, optional
         Show a progress bar on stderr (steps of all runs, test accuracy, number of
         frequencies above twice the mean strength); ``None`` shows it only on a terminal.
+    threads : int, optional
+        CPU threads: the runs train side by side on ``min(threads, runs)`` worker threads,
+        one torch thread each. Default: ``OMP_NUM_THREADS`` if set, else every available
+        core (see `lvdyn.producers._threads`). The results do not depend on it.
 
     Returns
     -------
@@ -167,6 +197,8 @@ def train(
         Traces (see the module docstring).
     """
     parameter_dtype = torch_dtype(dtype)
+    transformer = architecture == "transformer"
+    d_model = d_model or (256 if architecture == "mlp_sum" else 128)
     for name, value in (
         ("p", p),
         ("d_model", d_model),
@@ -175,8 +207,12 @@ def train(
         ("log_every", log_every),
     ):
         check_int(name, value)
-    _check(p, d_model, n_heads, alpha, architecture)
-    width = mlp_width or (4 * d_model if architecture == "transformer" else 256)
+    check_architecture(p, d_model, n_heads, alpha, architecture)
+    check_variant(architecture, n_layers, activation, diff_vocab, eqn_sign)
+    width = mlp_width or (4 * d_model if transformer else 256)
+    linear_defaults = faithful and not transformer
+    betas = betas or ((0.9, 0.999) if linear_defaults else (0.9, 0.98))
+    warmup = (0 if linear_defaults else 10) if warmup is None else warmup
     metrics_every = 10 * log_every if metrics_every is None else metrics_every
     if check_int("metrics_every", metrics_every) % log_every:
         raise ValueError(
@@ -187,71 +223,38 @@ def train(
     if logged[-1] != steps:
         logged = np.append(logged, steps)
     n_freq = (p - 1) // 2
-    triples = symmetricity_triples(p)
-    records: dict[str, Any] = {}
-    bar = TrainingProgress(steps * len(run_seeds), progress, f"clockpizza alpha={alpha:g}")
-    with bar:
-        for run, seed in enumerate(run_seeds):
-            torch.manual_seed(seed)
-            model = ClockPizzaNet(
-                p, d_model, architecture=architecture, alpha=alpha, n_heads=n_heads, mlp_width=width
-            ).to(parameter_dtype)
-            train_pairs, test_pairs = _split(p, train_fraction, seed)
-            labels = train_pairs.sum(1) % p
-            optimiser = torch.optim.AdamW(
-                model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay
-            )
-            schedule = torch.optim.lr_scheduler.LambdaLR(
-                optimiser, lambda k: min(1.0, (k + 1) / max(warmup, 1))
-            )
-            row = 0
-            for step in range(steps + 1):
-                if row < logged.size and step == logged[row]:
-                    with_metrics = step % metrics_every == 0 or step == steps
-                    values = _measure(
-                        model,
-                        p,
-                        train_pairs,
-                        test_pairs,
-                        triples if with_metrics else None,
-                        incorrect_logit_di=incorrect_logit_di,
-                    )
-                    for name, value in values.items():
-                        if name not in records:
-                            records[name] = np.full(
-                                (len(run_seeds), logged.size, *np.shape(value)), np.nan
-                            )
-                        records[name][run, row] = value
-                    row += 1
-                    energy = values["strength"]
-                    bar.update(
-                        run * steps + step,
-                        test_acc=values["test_acc"],
-                        live=float(np.sum(energy > 2 * energy.mean())),
-                        force=step == steps,
-                    )
-                if step == steps:
-                    break
-                optimiser.zero_grad()
-                logits = model(train_pairs).double()
-                torch.nn.functional.cross_entropy(logits, labels).backward()
-                optimiser.step()
-                schedule.step()
+    settings = dict(
+        p=p, alpha=alpha, architecture=architecture, d_model=d_model, n_heads=n_heads,
+        n_layers=n_layers, activation=activation, diff_vocab=bool(diff_vocab),
+        eqn_sign=bool(eqn_sign), mlp_width=width, train_fraction=train_fraction,
+        faithful=bool(faithful),
+    )  # fmt: skip
+    budget = thread_budget(threads)
+    with torch_threads(1):  # the set-up too: one torch thread (lvdyn.producers._threads)
+        per_run = _train_runs(
+            run_seeds, budget, progress, alpha,
+            lambda seed: build_run(settings, seed),
+            _Run(
+                p=p, steps=steps, lr=lr, betas=betas, weight_decay=weight_decay,
+                schedule=warmup_factor(warmup, faithful), dtype=parameter_dtype,
+                logged=logged, metrics_every=metrics_every,
+                triples=symmetricity_triples(p), incorrect_logit_di=incorrect_logit_di,
+            ),
+        )  # fmt: skip
+    records: dict[str, Any] = {
+        name: np.stack([values[name] for values in per_run]) for name in per_run[0]
+    }
     strength = records.pop("strength")
+    if "strength_b" in records:
+        records["strength_b"] = (("run", "step", "component"), records["strength_b"])
     config = dict(
         producer="clockpizza",
-        p=p,
-        alpha=alpha,
-        architecture=architecture,
-        d_model=d_model,
-        n_heads=n_heads,
-        mlp_width=width,
+        **settings,
         steps=steps,
         lr=lr,
         betas=list(betas),
         weight_decay=weight_decay,
         warmup=warmup,
-        train_fraction=train_fraction,
         seeds=run_seeds,
         log_every=log_every,
         metrics_every=metrics_every,
@@ -273,13 +276,107 @@ def train(
     ds = set_survival_rule(ds, "2x-mean")  # as for modular addition, over the stored k
     return add_history(
         ds,
-        f"clockpizza.train(p={p}, alpha={alpha}, "
-        f"architecture={architecture!r}, steps={steps}, runs={len(run_seeds)})",
+        f"clockpizza.train(p={p}, alpha={alpha}, architecture={architecture!r}, "
+        f"n_layers={n_layers}, faithful={bool(faithful)}, steps={steps}, runs={len(run_seeds)})",
     )
 
 
+def _train_runs(
+    seeds: list[int],
+    threads: int,
+    progress: bool | None,
+    alpha: float,
+    new_run: Callable[[int], tuple[torch.nn.Module, torch.Tensor, torch.Tensor]],
+    run: _Run,
+) -> list[dict[str, np.ndarray]]:
+    """Train one run per seed on ``min(threads, runs)`` workers; their traced values."""
+    # Every run's weights and split are drawn here, in seed order, from torch's global
+    # generator (``build_run`` seeds it); the workers then train the runs side by side.
+    models = [new_run(seed) for seed in seeds]
+    bar = TrainingProgress(run.steps * len(seeds), progress, f"clockpizza alpha={alpha:g}")
+    with bar, worker_pool(min(threads, len(seeds))) as pool:
+        run.start(bar, len(seeds))
+        try:
+            return pool.map(run.train, list(enumerate(models)))
+        except BaseException:
+            run.stop.set()  # the other workers stop at their next step
+            raise
+
+
+@dataclass
+class _Run:
+    """The training loop of one run, shared by the worker threads (one run per call)."""
+
+    p: int
+    steps: int
+    lr: float
+    betas: tuple[float, float]
+    weight_decay: float
+    schedule: Callable[[int], float]
+    dtype: torch.dtype
+    logged: np.ndarray
+    metrics_every: int
+    triples: np.ndarray
+    incorrect_logit_di: bool
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self, bar: TrainingProgress, n_runs: int) -> None:
+        """Report to ``bar`` the steps done by all ``n_runs`` runs together."""
+        self._bar, self._done, self._lock = bar, [0] * n_runs, threading.Lock()
+
+    def _report(self, index: int, step: int, values: dict[str, Any]) -> None:
+        energy = values["strength"]
+        with self._lock:
+            self._done[index] = step
+            self._bar.update(
+                sum(self._done),
+                test_acc=values["test_acc"],
+                live=float(np.sum(energy > 2 * energy.mean())),
+                force=step == self.steps,
+            )
+
+    def train(
+        self, job: tuple[int, tuple[torch.nn.Module, torch.Tensor, torch.Tensor]]
+    ) -> dict[str, np.ndarray]:
+        """Train one run ``(index, (model, train pairs, test pairs))``; its traced values."""
+        index, (model, train_pairs, test_pairs) = job
+        model = model.to(self.dtype)
+        p, steps, logged = self.p, self.steps, self.logged
+        labels = train_pairs.sum(1) % p
+        optimiser = torch.optim.AdamW(
+            model.parameters(), lr=self.lr, betas=self.betas, weight_decay=self.weight_decay
+        )
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, self.schedule)
+        records: dict[str, np.ndarray] = {}
+        row = 0
+        for step in range(steps + 1):
+            if self.stop.is_set():
+                raise RuntimeError("stopped: another run failed or was interrupted")
+            if row < logged.size and step == logged[row]:
+                with_metrics = step % self.metrics_every == 0 or step == steps
+                values = _measure(
+                    model, p, train_pairs, test_pairs,
+                    self.triples if with_metrics else None,
+                    incorrect_logit_di=self.incorrect_logit_di,
+                )  # fmt: skip
+                for name, value in values.items():
+                    if name not in records:
+                        records[name] = np.full((logged.size, *np.shape(value)), np.nan)
+                    records[name][row] = value
+                row += 1
+                self._report(index, step, values)
+            if step == steps:
+                break
+            optimiser.zero_grad()
+            logits = model(train_pairs).double()
+            torch.nn.functional.cross_entropy(logits, labels).backward()
+            optimiser.step()
+            schedule.step()
+        return records
+
+
 def _measure(
-    model: ClockPizzaNet,
+    model: Any,
     p: int,
     train_pairs: torch.Tensor,
     test_pairs: torch.Tensor,
@@ -289,9 +386,13 @@ def _measure(
 ) -> dict[str, Any]:
     """The traced quantities at one step; the two metrics only when ``triples`` is given."""
     values: dict[str, Any] = {}
-    embed = model.embed.detach().double().numpy()
+    embed = model.embedding_table().detach().double().numpy()
     values["strength"], values["emb_power_dc"] = fourier_energy(embed, axis=0)
-    values["unembed_strength"], _ = fourier_energy(model.unembed.detach().double().numpy(), 1)
+    if getattr(model, "diff_vocab", False):
+        other = model.embedding_table(1).detach().double().numpy()
+        values["strength_b"], _ = fourier_energy(other, axis=0)
+    unembed = model.unembedding_table().detach().double().numpy()
+    values["unembed_strength"], _ = fourier_energy(unembed, 1)
     values["train_loss"], values["train_acc"] = _evaluate(model, train_pairs, p)
     values["test_loss"], values["test_acc"] = _evaluate(model, test_pairs, p)
     values["grad_symmetricity"] = np.nan
@@ -312,6 +413,7 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "strength": ("Fourier energy of the embedding at frequency k", "|F_k|^2 + |F_{p-k}|^2 of W_E"),
     "unembed_strength": ("Fourier energy of the unembedding at frequency k", "along classes"),
     "emb_power_dc": ("Fourier energy of the embedding at k = 0", "|F_0|^2 of W_E"),
+    "strength_b": ("Fourier energy of operand b's embedding (diff_vocab)", "tokens p..2p-1"),
     "grad_symmetricity": ("gradient symmetricity", "100 triples, random.Random(42) shuffle"),
     "distance_irrelevance": ("distance irrelevance (correct logit)", "mean_j std_i L / std L"),
     "distance_irrelevance_incorrect_logit": (

@@ -38,11 +38,16 @@ from lvdyn.producers._checkpoint import load_checkpoint
 from lvdyn.producers._common import producer_config, torch_dtype
 from lvdyn.producers._fourier import circle_frequencies as circle_frequencies
 from lvdyn.producers._fourier import circle_strengths as circle_strengths
+from lvdyn.producers._interventions import construct_embedding as construct_embedding
+from lvdyn.producers._interventions import intervene as intervene
 from lvdyn.producers._modadd_config import DESIGNS, _config
+from lvdyn.producers._modadd_embeddings import embedding_hash, resolve_initial_embedding
+from lvdyn.producers._modadd_embeddings import seed_embedding as seed_embedding
 from lvdyn.producers._modadd_model import Architecture, RunSeeds, stack_runs
 from lvdyn.producers._modadd_trainer import N_METRICS, EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
+from lvdyn.producers._threads import thread_budget, torch_threads
 from lvdyn.traces._history import add_history
 from lvdyn.traces._make import make_traces
 from lvdyn.traces._rules import set_survival_rule
@@ -54,12 +59,17 @@ __all__ = [
     "build_traces",
     "circle_frequencies",
     "circle_strengths",
+    "construct_embedding",
+    "intervene",
     "run_seeds",
+    "seed_embedding",
     "train",
 ]
 
 #: Settings that may change when a checkpoint is resumed.
 _RESUMABLE = ("steps", "checkpoint", "checkpoint_every", "resume", "progress")
+#: Settings added after checkpoints were first written, with the value they had before.
+_ADDED_SETTINGS = {"freeze_embedding": False, "freeze_mlp": False, "initial_embedding": None}
 #: On CPU, runs are processed in chunks whose hidden activations fit in about this many
 #: bytes (1.5 MiB), so that they stay in cache: at p = 59, width 100, float32 one run per
 #: chunk ran 102 model-steps/s against 88 with 3 runs and 73 with 10 (one core).
@@ -142,6 +152,10 @@ def train(
     resume: bool = True,
     progress: bool | None = None,
     fitness_signals: bool = True,
+    threads: int | None = None,
+    initial_embedding: Any = None,
+    freeze_embedding: bool = False,
+    freeze_mlp: bool = False,
 ) -> xr.Dataset:
     """Train modular-addition MLPs, one run per seed, and return their circle strengths.
 
@@ -171,7 +185,8 @@ def train(
     steps : int
         Number of optimiser updates (full batch each).
     seeds : int or list of int
-        One run per seed.
+        One run per seed. A seed may repeat when ``initial_embedding`` gives the repeats
+        different embeddings (paired runs: same MLP and split, another ``E``).
     design : {"vary_all", "fix_embedding", "fix_mlp", "fix_split"}
         What the run's seed changes; the rest comes from ``init_seed`` (see `run_seeds`).
     init_seed : int
@@ -194,6 +209,10 @@ def train(
     fitness_signals : bool
         Also log, at every logged step, the loss gradient's push on each circle
         (``loss_push``) and its size (``grad_strength``); see the variables below.
+    threads : int, optional
+        CPU threads: the runs' chunks are trained on ``min(threads, chunks)`` worker threads
+        with one torch thread each. Default: ``OMP_NUM_THREADS`` if set, else every available
+        core (see `lvdyn.producers._threads`). The results do not depend on it.
 
     Returns
     -------
@@ -208,6 +227,18 @@ def train(
         the training loss's gradient ``G = dL/dE``: the growth of ``S_k`` per unit learning
         rate that plain gradient descent on the loss would give) and ``grad_strength``
         (``||G_k||``), both (run, step, component).
+    initial_embedding : array_like or callable, optional
+        The runs' starting embedding instead of the seed's draw: an array ``(p, d_embed)``
+        for every run, ``(run, p, d_embed)`` one per seed, or ``f(seed) -> (p, d_embed)``
+        (see `intervene`, `construct_embedding`, `seed_embedding`). The MLP and split still
+        come from the seeds. Each run's embedding is identified by a 16-digit SHA-256 of its
+        float64 values (run coordinate ``embedding_source``, ``"seed"`` or ``"given:HASH"``;
+        the list is in ``producer_config``), which a checkpoint must match to resume.
+    freeze_embedding : bool
+        Keep ``E`` fixed at its starting value (no update, no weight decay): the MLP
+        learns on a fixed embedding, bit for bit (the reference's ``--freeze_embedding``).
+    freeze_mlp : bool
+        Keep the MLP fixed at its initialisation and train only ``E``.
 
     Raises
     ------
@@ -221,26 +252,44 @@ def train(
         seeds=seeds, design=design, init_seed=init_seed, log_every=log_every,
         eval_every=eval_every, snapshot_steps=snapshot_steps,
         checkpoint_every=checkpoint_every, fitness_signals=fitness_signals,
+        given_embedding=initial_embedding is not None, freeze_embedding=freeze_embedding,
+        freeze_mlp=freeze_mlp,
     )  # fmt: skip
+    given = resolve_initial_embedding(
+        initial_embedding, config["seeds"], config["p"], config["d_embed"]
+    )
+    if given is not None:
+        config["initial_embedding"] = [embedding_hash(e) for e in given]
+        keys = list(zip(config["seeds"], config["initial_embedding"], strict=True))
+        if len(set(keys)) != len(keys):
+            raise ValueError(
+                "`seeds` and `initial_embedding` repeat a run (same seed, same embedding). "
+                "Drop the duplicate runs."
+            )
+    budget = thread_budget(threads)
     ckpt = None if checkpoint is None else check_writable(checkpoint, argument="checkpoint")
-    trainer = _new_trainer(config)
-    if ckpt is not None and resume and ckpt.exists():
-        _resume(trainer, ckpt, config)
-    steps = config["steps"]
-    description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
-    with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
-        bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
-        finished = trainer.run_until(
-            steps, stop=stop, progress=bar, checkpoint=ckpt,
-            checkpoint_every=config["checkpoint_every"], config=config,
-        )  # fmt: skip
-    if not finished:
-        partial = build_traces(trainer, config) if trainer.rows else None
-        raise TrainingInterrupted(partial, ckpt, trainer.step)
-    return build_traces(trainer, config)
+    # one torch thread throughout on CPU, set-up included (see lvdyn.producers._threads)
+    with torch_threads(1 if config["device"] == "cpu" else None):
+        trainer = _new_trainer(config, budget, given)
+        if ckpt is not None and resume and ckpt.exists():
+            _resume(trainer, ckpt, config)
+        steps = config["steps"]
+        description = f"modadd p={config['p']} d={config['d_embed']} x{len(config['seeds'])}"
+        with stop_on_signals() as stop, TrainingProgress(steps, progress, description) as bar:
+            bar.update(trainer.step, test_acc=float("nan"), live=float("nan"), force=True)
+            finished = trainer.run_until(
+                steps, stop=stop, progress=bar, checkpoint=ckpt,
+                checkpoint_every=config["checkpoint_every"], config=config,
+            )  # fmt: skip
+        if not finished:
+            partial = build_traces(trainer, config) if trainer.rows else None
+            raise TrainingInterrupted(partial, ckpt, trainer.step)
+        return build_traces(trainer, config)
 
 
-def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
+def _new_trainer(
+    config: dict[str, Any], threads: int = 1, given: np.ndarray | None = None
+) -> EnsembleTrainer:
     arch = Architecture(
         p=config["p"],
         d_embed=config["d_embed"],
@@ -252,6 +301,15 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
     runs = run_seeds(config["design"], config["seeds"], config["init_seed"])
     device = torch.device(config["device"])
     params = stack_runs(arch, runs, dtype=torch_dtype(config["dtype"]), device=device)
+    if given is not None:
+        params["embedding"] = torch.as_tensor(given).to(
+            device=device, dtype=torch_dtype(config["dtype"])
+        )
+    frozen: list[str] = []
+    if config["freeze_embedding"]:
+        frozen = ["embedding"]
+    elif config["freeze_mlp"]:
+        frozen = [name for name in arch.parameter_names() if name != "embedding"]
     optimizer = BatchedOptimizer(
         kind=config["optimizer"],
         lr=config["lr"],
@@ -261,7 +319,9 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
     )
     n_train = int(config["p"] ** 2 * config["train_fraction"])
     per_run = n_train * config["width"] * torch_dtype(config["dtype"]).itemsize
+    # The chunk size depends on the problem only, never on `threads`: the results must not.
     chunk = len(runs) if device.type != "cpu" else max(1, _CPU_CHUNK_BYTES // per_run)
+    workers = 1 if device.type != "cpu" else min(threads, -(-len(runs) // chunk))
     return EnsembleTrainer(
         arch=arch,
         runs=runs,
@@ -273,12 +333,16 @@ def _new_trainer(config: dict[str, Any]) -> EnsembleTrainer:
         snapshot_steps=tuple(config["snapshot_steps"]),
         device=device,
         chunk_size=chunk,
+        workers=workers,
         fitness=config["fitness_signals"],
+        frozen=tuple(frozen),
     )
 
 
 def _resume(trainer: EnsembleTrainer, path: Path, config: dict[str, Any]) -> None:
     tensors, saved = load_checkpoint(path)
+    for key, default in _ADDED_SETTINGS.items():  # checkpoints written before they existed
+        saved.setdefault(key, default)
     differ = sorted(
         k for k in set(config) | set(saved) if k not in _RESUMABLE and config.get(k) != saved.get(k)
     )
@@ -295,11 +359,20 @@ def _resume(trainer: EnsembleTrainer, path: Path, config: dict[str, Any]) -> Non
     trainer.restore(tensors)
 
 
-def _run_label(config: dict[str, Any], seed: int) -> str:
-    label = f"p{config['p']}-d{config['d_embed']}-s{seed}"
+def _run_label(config: dict[str, Any], i: int) -> str:
+    label = f"p{config['p']}-d{config['d_embed']}-s{config['seeds'][i]}"
     if config["design"] != "vary_all":
         label += f"-{config['design']}{config['init_seed']}"
+    if config.get("initial_embedding"):
+        label += f"-e{config['initial_embedding'][i][:8]}"
     return label
+
+
+def _embedding_sources(config: dict[str, Any]) -> list[str]:
+    hashes = config.get("initial_embedding")
+    if not hashes:
+        return ["seed"] * len(config["seeds"])
+    return [f"given:{h}" for h in hashes]
 
 
 _VARIABLE_ATTRS = {
@@ -327,7 +400,7 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         strengths[:, :, components],
         step=np.asarray(trainer.logged_steps, dtype=np.int64),
         component=components,
-        run=[_run_label(config, s) for s in seeds],
+        run=[_run_label(config, i) for i in range(len(seeds))],
         source=f"lvdyn.producers.modadd {__version__}",
         producer_config=producer_config(config),
         dc_strength=(("run", "step"), strengths[:, :, 0]),
@@ -342,6 +415,9 @@ def build_traces(trainer: EnsembleTrainer, config: dict[str, Any]) -> xr.Dataset
         embedding_seed=np.asarray([r.embedding_seed for r in runs], dtype=np.int64),
         mlp_seed=np.asarray([r.mlp_seed for r in runs], dtype=np.int64),
         split_seed=np.asarray([r.split_seed for r in runs], dtype=np.int64),
+        embedding_source=np.asarray(_embedding_sources(config)),
+        freeze_embedding=config.get("freeze_embedding", False),
+        freeze_mlp=config.get("freeze_mlp", False),
         **{k: config[k] for k in ("p", "d_embed", "width", "depth", "lr", "weight_decay")},
         **{k: config[k] for k in ("train_fraction", "activation", "combine", "design", "dtype")},
     )

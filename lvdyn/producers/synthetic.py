@@ -28,7 +28,7 @@ from scipy.linalg import expm
 
 from lvdyn._version import __version__
 from lvdyn.core._checks import check_int, check_number
-from lvdyn.core._errors import FitError
+from lvdyn.core._errors import NumericalError
 from lvdyn.models._integrate import integrate_log_lotka_volterra
 from lvdyn.producers._common import producer_config
 from lvdyn.producers._studies import SAMPLINGS, glv_study, random_glv
@@ -276,7 +276,7 @@ def linear(
         clean[:, i] = current[:, :n]
         current = current @ propagator.T
     if not np.all(np.isfinite(clean)):
-        raise FitError(
+        raise NumericalError(
             "the linear simulation overflowed; A has eigenvalues with large "
             "positive real parts for this number of steps."
         )

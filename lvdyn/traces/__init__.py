@@ -16,6 +16,8 @@ from lvdyn.traces._schema import SCHEMA_VERSION as SCHEMA_VERSION
 from lvdyn.traces._schema import validate_traces as validate_traces
 from lvdyn.traces._survival import settle_step as settle_step
 from lvdyn.traces._survival import survivors as survivors
+from lvdyn.traces._symbols import symbol_mapping as symbol_mapping
+from lvdyn.traces._symbols import symbol_names as symbol_names
 from lvdyn.traces._tables import read_traces_table as read_traces_table
 from lvdyn.traces._tables import traces_from_dataframe as traces_from_dataframe
 
@@ -28,6 +30,8 @@ __all__ = [
     "open_traces",
     "read_traces_table",
     "save_traces",
+    "symbol_mapping",
+    "symbol_names",
     "set_survival_rule",
     "settle_step",
     "survival_rule",

@@ -1,0 +1,138 @@
+"""MeanFieldLV: recovery of known systems, closed-form equilibria, bounded simulations, and
+cross-validated mean-field survival prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lvdyn
+from lvdyn.models import MeanFieldLV
+from lvdyn.models._mean_field import mean_field_equilibrium
+from lvdyn.prediction import _mean_field as mf
+
+
+def _runs(a=2e-3, c=4e-4, floor=1.5, decay=0.01, n_runs=5, seed=0):
+    """Runs of one mean-field system whose growth rates are a permutation per run.
+
+    Labels carry no identity across runs: run i's component k has the rate of a random
+    component of the base vector, as frequencies do in modular addition.
+    """
+    rng = np.random.default_rng(seed)
+    base = np.linspace(0.01, 0.06, 6) + decay
+    steps = np.arange(0.0, 400.0, 2.0)
+    paths, rates = [], []
+    for _ in range(n_runs):
+        r = rng.permutation(base)
+        truth = MeanFieldLV.from_params(r, a=a, c=c, floor=floor, decay=decay)
+        x0 = floor + rng.uniform(5.0, 20.0, size=6)
+        paths.append(truth.simulate(x0, steps))
+        rates.append(r)
+    ds = lvdyn.make_traces(np.stack(paths), step=steps.astype(np.int64))
+    return ds, np.stack(rates)
+
+
+def test_recovers_shared_parameters_and_each_runs_growth_rates_from_permuted_labels():
+    ds, rates = _runs()
+    model = lvdyn.fit_traces(MeanFieldLV(decay=0.01, floor=1.5), ds, derivative="central4")
+    # Noise-free data, 4th-order differences at step 2: errors ~1e-5 relative; 1e-3 allows
+    # for the stiffer early transient while a wrong sign or a missing term is off by O(1).
+    assert model.self_limitation_ == pytest.approx(2e-3, rel=1e-3)
+    assert model.competition_ == pytest.approx(4e-4, rel=1e-3)
+    np.testing.assert_allclose(model.growth_rates_by_group_, rates, rtol=1e-3)
+    assert model.run_labels_.tolist() == ds.run.values.tolist()
+
+
+def test_fits_the_floor_when_asked():
+    ds, _ = _runs()
+    model = lvdyn.fit_traces(MeanFieldLV(decay=0.01, floor="fit", floor_max=3.0), ds,
+                             derivative="central4")  # fmt: skip
+    # the profile objective is flat to ~1e-3 near its minimum at this noise-free precision
+    assert model.floor_ == pytest.approx(1.5, abs=2e-2)
+
+
+def test_closed_form_equilibrium_is_where_the_system_goes():
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        r = rng.uniform(-0.02, 0.08, size=8)
+        model = MeanFieldLV.from_params(r, a=1e-3, c=3e-4, floor=2.0, decay=0.01)
+        final = model.simulate(2.0 + rng.uniform(1, 30, size=8), np.array([0.0, 4e4]))[-1]
+        # from any positive start the state converges to the unique saturated equilibrium
+        np.testing.assert_allclose(final, model.equilibrium(), atol=1e-6)
+        assert model.predict_survivors().tolist() == (model.equilibrium() > 2.0 + 1e-9).tolist()
+
+
+def test_equilibrium_by_hand():
+    # r - lambda = (3, 2, 0.5), a = 1, c = 0.5: the top two survive with Z = 5 / 2 = 2.5,
+    # z = r - c Z = (1.75, 0.75); the third has 0.5 < c Z and is excluded
+    assert mean_field_equilibrium([3.0, 2.0, 0.5], 1.0, 0.5).tolist() == [1.75, 0.75, 0.0]
+    model = MeanFieldLV.from_params([3.1, 2.1, 0.6], a=1.0, c=0.5, floor=1.0, decay=0.1)
+    np.testing.assert_allclose(model.equilibrium(), [2.75, 1.75, 1.0])
+
+
+def test_jacobian_equals_central_differences():
+    rng = np.random.default_rng(1)
+    model = MeanFieldLV.from_params(rng.normal(size=5), a=0.7, c=0.2, floor=0.5, decay=0.1)
+    x = 0.5 + rng.uniform(0.1, 2.0, size=5)
+    h = 1e-6
+    numeric = np.stack(
+        [(model.rhs(x + h * e) - model.rhs(x - h * e)) / (2 * h) for e in np.eye(5)], axis=1
+    )
+    np.testing.assert_allclose(model.jacobian(x), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_fitted_models_stay_bounded_on_random_data():
+    """With a > 0 and c >= 0 each excess obeys z' <= z (r - lambda - a z), so no component
+    ever exceeds max(z(0), (r - lambda) / a): the guarantee the fit's constraints give."""
+    rng = np.random.default_rng(7)
+    for seed in range(5):
+        X = rng.uniform(1.0, 50.0, size=(60, 6))
+        y = rng.normal(scale=2.0, size=(60, 6))
+        model = MeanFieldLV(floor=0.5).fit(X, y)
+        assert model.self_limitation_ > 0 and model.competition_ >= 0
+        path = model.simulate(X[0], np.array([0.0, 1e3, 1e5]), on_divergence="raise")
+        bound = np.maximum(
+            X[0] - 0.5, (model.growth_rates_ - model.decay_) / model.self_limitation_
+        )
+        assert np.all(np.isfinite(path)), seed
+        assert np.all(path - 0.5 <= bound * (1 + 1e-6) + 1e-9), seed
+
+
+def test_cross_validated_prediction_never_fits_on_the_scored_run(monkeypatch):
+    ds, _ = _runs(n_runs=6)
+    seen: list[list[str]] = []
+    real = mf.fit_mean_field
+
+    def recording(train):
+        seen.append(train.run.values.tolist())
+        return real(train)
+
+    monkeypatch.setattr(mf, "fit_mean_field", recording)
+    scores = lvdyn.evaluate_survival_prediction(ds, [40], ["mean-field"], n_folds=3, rule="2x-mean")
+    assert len(seen) == 3
+    runs = ds.run.values.tolist()
+    folds = np.random.default_rng(0).permutation(len(runs)) % 3
+    for fold, used in enumerate(seen):
+        held_out = {runs[i] for i in np.flatnonzero(folds == fold)}
+        assert held_out.isdisjoint(used)
+    assert np.isfinite(scores.f1.values).all()
+
+
+def test_shipped_coefficients_apply_to_the_paper_settings_and_warn_elsewhere():
+    data = mf._shipped()
+    assert data["applies_to"]["d_embed"] == 128 and data["a"] > 0 and data["c"] >= 0
+    coords = {k: [v] for k, v in data["applies_to"].items() if k != "producer"}
+    ds = lvdyn.make_traces(np.ones((1, 3, 2)), step=[0, 1, 2], **coords,
+                           producer_config={"producer": "modadd"})  # fmt: skip
+    model = mf.shipped_mean_field(ds)  # no warning: -W error would fail the test
+    assert model.decay_ == pytest.approx(0.005)
+    other = ds.assign_coords(d_embed=("run", [32]))
+    with pytest.warns(mf.MeanFieldRangeWarning, match="d_embed"):
+        mf.shipped_mean_field(other)
+
+
+def test_single_run_prediction_out_of_the_box():
+    ds, _ = _runs(n_runs=1)
+    with pytest.warns(mf.MeanFieldRangeWarning, match="no training runs"):
+        predicted = lvdyn.predict_survivors_from_prefix(ds, 100, rule="fraction-of-max")
+    assert predicted.dims == ("run", "component") and predicted.attrs["method"] == "mean-field"
