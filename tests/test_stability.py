@@ -219,3 +219,10 @@ def test_the_model_file_records_the_method_and_the_constraint() -> None:
     info = lvdyn.load_model(path).fit_info_
     assert info["fit_method"] == "trajectory"
     assert "stability=dissipative" in info["fit_constraints"]
+
+
+def test_dissipative_refinement_refuses_sign_constraints() -> None:
+    model = lvdyn.LotkaVolterra.from_params(R, A_STABLE)
+    model.set_params(stability="dissipative", sign=-np.ones((3, 3), dtype=int))
+    with pytest.raises(ValueError, match="cannot also hold `support` or `sign`"):
+        lvdyn.refine_trajectories(model, _stable_lv(), time="time")
