@@ -28,6 +28,7 @@ import numpy as np
 import sympy
 
 from lvdyn.analysis._models import component_labels, family, linear_params, lv_params
+from lvdyn.models import MeanFieldLV
 from lvdyn.traces._symbols import symbol_names
 
 __all__ = ["SymbolicModel", "equations", "lambdify_rhs", "to_latex", "to_sympy"]
@@ -53,6 +54,9 @@ class SymbolicModel:
         Coefficients over ``features`` (SINDy and other library models).
     features : tuple of sympy.Expr
         The library terms (empty for linear and Lotka-Volterra models).
+    parameters : dict of str to sympy.Expr
+        The shared parameters of a `lvdyn.MeanFieldLV` (``a``, ``c``, ``floor``, ``decay``);
+        empty for other models.
     """
 
     symbols: tuple[sympy.Symbol, ...]
@@ -63,6 +67,7 @@ class SymbolicModel:
     b: sympy.Matrix | None = None
     coef: sympy.Matrix | None = None
     features: tuple[sympy.Expr, ...] = ()
+    parameters: dict[str, sympy.Expr] | None = None
 
 
 def _number(value: float, precision: int | None, rational: bool) -> sympy.Expr:
@@ -184,7 +189,25 @@ def to_sympy(
     symbols = [sympy.Symbol(name, real=True) for name in names]
     state = sympy.Matrix(symbols)
     fields: dict[str, Any] = {}
-    if kind == "lotka_volterra":
+    if isinstance(model, MeanFieldLV):
+        values = {
+            "a": model.self_limitation_,
+            "c": model.competition_,
+            "floor": model.floor_,
+            "decay": model.decay_,
+        }
+        p = {k: _number(float(v), precision, rational) for k, v in values.items()}
+        fields["parameters"] = p
+        fields["r"] = _matrix(np.asarray(model.growth_rates_), precision, rational)
+        excess = [x - p["floor"] for x in symbols]
+        total = sympy.Add(*excess)
+        rhs = sympy.Matrix(
+            [
+                -p["decay"] * z + z * (r - p["a"] * z - p["c"] * total)
+                for z, r in zip(excess, fields["r"], strict=True)
+            ]
+        )
+    elif kind == "lotka_volterra":
         r, A = lv_params(model)
         fields["r"], fields["A"] = _matrix(r, precision, rational), _matrix(A, precision, rational)
         rates = fields["r"] + fields["A"] * state

@@ -136,3 +136,14 @@ def test_single_run_prediction_out_of_the_box():
     with pytest.warns(mf.MeanFieldRangeWarning, match="no training runs"):
         predicted = lvdyn.predict_survivors_from_prefix(ds, 100, rule="fraction-of-max")
     assert predicted.dims == ("run", "component") and predicted.attrs["method"] == "mean-field"
+
+
+def test_symbolic_readout_matches_the_model():
+    model = MeanFieldLV.from_params([0.01, 0.03, 0.02], a=4e-5, c=1e-6, floor=5.5, decay=0.005)
+    model.component_labels_ = np.array([3, 7, 11])
+    readout = lvdyn.to_sympy(model, precision=None)
+    assert [str(s) for s in readout.symbols] == ["x_3", "x_7", "x_11"]
+    assert float(readout.parameters["a"]) == 4e-5 and float(readout.parameters["floor"]) == 5.5
+    x = np.array([40.0, 80.0, 9.0])
+    values = dict(zip(readout.symbols, x, strict=True))
+    np.testing.assert_allclose([float(e.subs(values)) for e in readout.rhs], model.rhs(x))

@@ -146,7 +146,15 @@ def run_demo(
     prefixes = sorted(
         {max(settings.log_every * 3, int(f * settings.steps)) for f in (0.05, 0.1, 0.2, 0.4)}
     )
-    methods = ["last-value", "signal", "gradient", "growth", "classifier", "lv-equilibrium"]
+    methods = [
+        "last-value",
+        "signal",
+        "gradient",
+        "growth",
+        "classifier",
+        "lv-equilibrium",
+        "mean-field",
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prediction = evaluate_survival_prediction(
