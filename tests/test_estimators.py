@@ -111,6 +111,8 @@ ESTIMATORS = [
     CheckedLinearODE(penalty="elasticnet", alpha=0.01, diagonal="nonpositive"),
     CheckedLotkaVolterra(),
     CheckedLotkaVolterra(penalty="lasso", alpha=0.1),  # 0.01 needs > 5000 sweeps on p > n
+    CheckedLotkaVolterra(stability="dissipative"),
+    CheckedLinearODE(penalty="ridge", stability="dissipative"),
     CheckedSINDy(),
 ]
 

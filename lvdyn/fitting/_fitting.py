@@ -17,6 +17,7 @@ from lvdyn.fitting._derivatives import DerivativeMethod, Midpoint
 from lvdyn.fitting._design import Design, Window, select_traces, traces_design
 from lvdyn.fitting._penalty import choose_penalty, coefficient_stderr, ill_posed
 from lvdyn.fitting._provenance import fit_record
+from lvdyn.fitting._refine import refine_trajectories
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
 from lvdyn.traces._schema import COMPONENT, STEP
@@ -106,6 +107,8 @@ def fit_traces(
     recipe: str | None = None,
     zeros: str = "extinct",
     cv: bool | str = "auto",
+    method: str = "derivative",
+    trajectory: dict[str, Any] | None = None,
 ) -> ModelT:
     """Estimate derivatives per run, pool the chosen runs and steps, and fit ``model``.
 
@@ -149,6 +152,15 @@ def fit_traces(
         1e8); the family is then ridge. True: always, for the model's penalty (ridge if
         None). False: never. An explicit ``penalty`` (``"ols"`` included) is always kept
         under ``"auto"``.
+    method : {"derivative", "trajectory"}
+        ``"derivative"``: derivative (gradient) matching, the regression above.
+        ``"trajectory"`` (`LinearODE`, `LotkaVolterra`): start there, then fit the simulated
+        trajectories of all the chosen runs at once by multiple shooting
+        (`refine_trajectories`, pooled over runs, in ``log x`` for Lotka-Volterra); a
+        ``stability`` constraint is kept throughout. The runs need no NaN in the window.
+    trajectory : dict, optional
+        Keywords for `refine_trajectories` with ``method="trajectory"`` (``shooting``,
+        ``n_segments``, ``substeps``, ``continuity_weight``, ``max_nfev``).
 
     Returns
     -------
@@ -160,10 +172,12 @@ def fit_traces(
     ``penalty_reason_``, and ``cv_alphas_`` / ``cv_scores_`` (the CV curve: held-out mean
     squared error per alpha; None without CV), ``interaction_stderr_`` (approximate
     standard errors of the fitted matrix, `coefficient_stderr`) and ``signs_determined_``
-    (entries more than two standard errors from zero).
+    (entries more than two standard errors from zero); these describe the derivative fit.
+    Every model gets ``method_`` (``"derivative"`` or ``"trajectory"``); with
+    ``"trajectory"`` also ``refine_cost_`` and ``refine_converged_``.
     ``model.fit_info_`` holds what the fit was made from (steps, runs, time axis and units,
-    derivative, penalty and constraints, source traces and checksums, lvdyn version), which
-    `save_model` writes into the model file.
+    derivative, method, penalty and constraints, source traces and checksums, lvdyn
+    version), which `save_model` writes into the model file.
 
     Warns
     -----
@@ -197,6 +211,15 @@ def fit_traces(
             "`model` must be an lvdyn estimator (LinearODE, LotkaVolterra or SINDy); "
             f"got {type(model).__name__}."
         )
+    if method not in ("derivative", "trajectory"):
+        raise ValueError(f"`method` must be 'derivative' or 'trajectory'; got {method!r}.")
+    if method == "trajectory" and not isinstance(model, LinearODE | LotkaVolterra):
+        raise ValueError(
+            "`method='trajectory'` fits a LinearODE or LotkaVolterra; got a "
+            f"{type(model).__name__}. Use method='derivative'."
+        )
+    if trajectory is not None and method != "trajectory":
+        raise ValueError("`trajectory` options need `method='trajectory'`.")
     if recipe is not None:
         window, derivative = _recipe_window(select_traces(ds, runs=runs), recipe, window, model)
     design = model_design(
@@ -225,6 +248,9 @@ def fit_traces(
         else:
             model.fit(design.X[keep], design.y[keep], sample_weight=weight)
     model.component_labels_ = labels
+    model.method_ = method
+    if method == "trajectory":
+        _refine_in_place(model, ds, window=window, runs=runs, time=time, options=trajectory)
     sub = select_traces(ds, runs=runs, window=window)
     model.fit_info_ = fit_record(
         model, ds, sub, derivative=derivative, time=time, n_samples=design.X.shape[0]
@@ -233,8 +259,9 @@ def fit_traces(
     converged = getattr(model, "converged_", None)
     if converged is not None and not np.all(converged):
         warnings.warn(
-            f"{type(model).__name__}: coordinate descent did not converge in "
-            f"{model.get_params()['max_iter']} sweeps for the equations of components "
+            f"{type(model).__name__}: the solver (coordinate descent, or the constrained "
+            f"solve of `stability`) did not converge in {model.get_params()['max_iter']} "
+            f"iterations for the equations of components "
             f"{labels[~np.asarray(converged)].tolist()}; their coefficients are not optimal. "
             "Increase `max_iter` or `tol`, or use a larger `alpha`.",
             ConvergenceWarning,
@@ -310,3 +337,26 @@ def _fit_matrix_model(
             IllConditionedWarning,
             stacklevel=3,
         )
+
+
+def _refine_in_place(
+    model: AbstractODEModel,
+    ds: xr.Dataset,
+    *,
+    window: Window,
+    runs: Any,
+    time: str,
+    options: dict[str, Any] | None,
+) -> None:
+    """Replace the derivative fit's parameters by the pooled multiple-shooting fit."""
+    options = {} if options is None else dict(options)
+    if "runs" in options or "window" in options or "time" in options:
+        raise ValueError("`trajectory` must not repeat `runs`, `window` or `time`; pass them once.")
+    refined = refine_trajectories(model, ds, runs=runs, window=window, time=time, **options)
+    if isinstance(model, LotkaVolterra):
+        model.growth_rates_ = refined.growth_rates_
+        model.interaction_matrix_ = refined.interaction_matrix_
+    else:
+        model.A_, model.b_ = refined.A_, refined.b_
+    model.refine_cost_ = refined.refine_cost_
+    model.refine_converged_ = refined.refine_converged_

@@ -33,6 +33,7 @@ FIT_KEYS = (
     "fit_time_units",
     "fit_strength_units",
     "fit_derivative",
+    "fit_method",
     "fit_penalty",
     "fit_alpha",
     "fit_constraints",
@@ -99,6 +100,8 @@ def _constraints(params: dict[str, Any]) -> str:
             parts.append(f"{name}=given (see params)")
     if params.get("floor") is not None:
         parts.append(f"floor={params['floor']}")
+    if params.get("stability") is not None:
+        parts.append(f"stability={params['stability']} (margin {params['stability_margin']})")
     if "threshold" in params:
         parts.append(f"threshold={params['threshold']}")
     return ", ".join(parts) or "none"
@@ -123,6 +126,7 @@ def fit_record(
         "fit_time_units": time_units,
         "fit_strength_units": strength_units,
         "fit_derivative": derivative if isinstance(derivative, str) else repr(derivative),
+        "fit_method": str(getattr(model, "method_", "derivative")),
         "fit_penalty": str(params.get("penalty") or "none"),
         "fit_alpha": float(params["alpha"]) if params.get("penalty") else "unused",
         "fit_constraints": _constraints(params),

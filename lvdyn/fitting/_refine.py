@@ -76,6 +76,7 @@ class _Problem:
         else:
             vec, A = model.b_, model.A_
         self.k = A.shape[0]
+        self.eps = _stability_eps(model, A)
         bounds = matrix_bounds(
             self.k,
             diagonal=getattr(model, "diagonal", None),
@@ -89,21 +90,31 @@ class _Problem:
         self.n_vec = self.k if fit_b else 0
         self.seg, self.substeps, self.weight = seg, substeps, weight
         z0 = seg.obs[:, 0, :]
-        self.theta0 = np.concatenate([vec[: self.n_vec], A[self.free], z0.ravel()])
+        if self.eps is None:
+            matrix, lo_A, hi_A = A[self.free], lower[self.free], upper[self.free]
+        else:
+            _check_stable_bounds(lower, upper)
+            matrix = _dissipative_params(A, self.eps)
+            lo_A = np.full(matrix.size, -np.inf)
+            hi_A = -lo_A
+        self.theta0 = np.concatenate([vec[: self.n_vec], matrix, z0.ravel()])
         lo_vec = np.full(self.n_vec, -np.inf)
         lo_z = np.full(z0.size, -np.inf)
-        self.lower = np.concatenate([lo_vec, lower[self.free], lo_z])
-        self.upper = np.concatenate([-lo_vec, upper[self.free], -lo_z])
+        self.lower = np.concatenate([lo_vec, lo_A, lo_z])
+        self.upper = np.concatenate([-lo_vec, hi_A, -lo_z])
         self.theta0 = np.clip(self.theta0, self.lower, self.upper)
-        self.n_model = self.n_vec + int(self.free.sum())
+        self.n_model = self.n_vec + matrix.size
 
     def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Batch of parameter vectors (B, P) to vec (B, K), A (B, K, K), z (B, S, K)."""
         b = theta.shape[0]
         vec = np.zeros((b, self.k))
         vec[:, : self.n_vec] = theta[:, : self.n_vec]
-        A = np.zeros((b, self.k, self.k))
-        A[:, self.free] = theta[:, self.n_vec : self.n_model]
+        if self.eps is None:
+            A = np.zeros((b, self.k, self.k))
+            A[:, self.free] = theta[:, self.n_vec : self.n_model]
+        else:
+            A = _dissipative_matrix(theta[:, self.n_vec : self.n_model], self.k, self.eps)
         z = theta[:, self.n_model :].reshape(b, -1, self.k)
         return vec, A, z
 
@@ -145,6 +156,48 @@ class _Problem:
         return np.nan_to_num(data, nan=1e6, posinf=1e6, neginf=-1e6)
 
 
+def _stability_eps(model: AbstractODEModel, A: np.ndarray) -> float | None:
+    """The margin of a model fitted with ``stability="dissipative"``, else None."""
+    if getattr(model, "stability", None) is None:
+        return None
+    eps = getattr(model, "stability_margin_", None)
+    if eps is None:  # built by from_params: the margin the fit would use
+        norm = float(np.linalg.norm(A, 2))
+        eps = float(model.get_params()["stability_margin"]) * (norm if norm > 0 else 1.0)
+    return float(eps)
+
+
+def _check_stable_bounds(lower: np.ndarray, upper: np.ndarray) -> None:
+    off = ~np.eye(lower.shape[0], dtype=bool)
+    if np.isfinite(lower[off]).any() or np.isfinite(upper[off]).any() or (lower >= 0).any():
+        raise ValueError(
+            "refine_trajectories with `stability='dissipative'` fits A = -(L L^T + eps I) + "
+            "(U - U^T), which cannot also hold `support` or `sign` constraints; refine a "
+            "model without them (or with `stability=None`)."
+        )
+
+
+def _dissipative_params(A: np.ndarray, eps: float) -> np.ndarray:
+    """``(L, U)`` packed with ``-(L L^T + eps I) + U - U^T`` closest to ``A``."""
+    k = A.shape[0]
+    values, vectors = np.linalg.eigh(-0.5 * (A + A.T) - eps * np.eye(k))
+    values = np.maximum(values, 0.0) + 1e-12 * max(float(np.abs(values).max()), 1e-300)
+    lower = np.linalg.cholesky((vectors * values) @ vectors.T)
+    anti = 0.5 * (A - A.T)
+    return np.concatenate([lower[np.tril_indices(k)], anti[np.triu_indices(k, 1)]])
+
+
+def _dissipative_matrix(theta: np.ndarray, k: int, eps: float) -> np.ndarray:
+    """Batch (B, K^2) of packed ``(L, U)`` to matrices (B, K, K) with ``sym <= -eps I``."""
+    b, n_low = theta.shape[0], k * (k + 1) // 2
+    (lo_rows, lo_cols), (up_rows, up_cols) = np.tril_indices(k), np.triu_indices(k, 1)
+    low = np.zeros((b, k, k))
+    low[:, lo_rows, lo_cols] = theta[:, :n_low]
+    up = np.zeros((b, k, k))
+    up[:, up_rows, up_cols] = theta[:, n_low:]
+    return -(low @ low.transpose(0, 2, 1)) - eps * np.eye(k) + up - up.transpose(0, 2, 1)
+
+
 def refine_trajectories(
     model: AbstractODEModel,
     ds: xr.Dataset,
@@ -178,6 +231,10 @@ def refine_trajectories(
         Weight of the continuity residuals relative to the data residuals.
     max_nfev : int
         Budget of residual evaluations of `scipy.optimize.least_squares`.
+
+    With ``stability="dissipative"`` on the model, the matrix is fitted as
+    ``A = -(L L^T + eps I) + (U - U^T)`` (``L`` lower triangular, ``U`` strictly upper,
+    ``eps`` the model's ``stability_margin_``), so every iterate keeps the guarantee.
 
     Returns
     -------
@@ -265,6 +322,7 @@ def refine_trajectories(
     refined.set_params(**params)
     if hasattr(model, "component_labels_"):
         refined.component_labels_ = model.component_labels_
+    refined.stability_margin_ = problem.eps
     refined.refine_cost_ = float(result.cost)
     refined.refine_converged_ = bool(result.status > 0)
     if result.status == 0:

@@ -37,7 +37,16 @@ class LinearODE(MatrixODEModel):
     sign : array_like of {-1, 0, 1}, shape (K, K), optional
         Entries of ``A`` constrained to be <= 0 (-1) or >= 0 (+1).
     max_iter, tol : int, float
-        Coordinate-descent limits for the L1 penalties.
+        Coordinate-descent limits for the L1 penalties (and the iterations of the
+        constrained solve with ``stability``).
+    stability : {None, "dissipative"}
+        ``"dissipative"`` guarantees ``(A + A^T) / 2 <= -eps I``: the spectral abscissa of
+        ``A`` is at most ``-eps`` and, more strongly, ``|x(t) - x*| <= exp(-eps t)
+        |x(0) - x*|`` with ``x* = -A^-1 b``, so simulations stay bounded. The regression is
+        re-solved under the constraint only when the unconstrained fit violates it.
+    stability_margin : float
+        ``eps`` as a fraction of the spectral norm of the unconstrained ``A``; the absolute
+        margin used is ``stability_margin_``.
 
     Attributes
     ----------
@@ -45,6 +54,8 @@ class LinearODE(MatrixODEModel):
     b_ : ndarray of shape (K,)
     n_iter_ : int
         Coordinate-descent sweeps (1 for closed-form solves).
+    stability_margin_ : float or None
+        The absolute ``eps`` of the stability constraint (None without one).
     converged_ : ndarray of bool, shape (K,)
         Per equation, whether coordinate descent met ``tol`` (a `ConvergenceWarning` names
         the equations that did not).
@@ -74,6 +85,8 @@ class LinearODE(MatrixODEModel):
         sign: Any = None,
         max_iter: int = 1000,
         tol: float = 1e-6,
+        stability: str | None = None,
+        stability_margin: float = 1e-3,
     ) -> None:
         self.fit_intercept = fit_intercept
         self.penalty = penalty
@@ -84,6 +97,8 @@ class LinearODE(MatrixODEModel):
         self.sign = sign
         self.max_iter = max_iter
         self.tol = tol
+        self.stability = stability
+        self.stability_margin = stability_margin
 
     @classmethod
     def paper_recipe(cls) -> LinearODE:

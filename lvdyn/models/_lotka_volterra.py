@@ -41,7 +41,17 @@ class LotkaVolterra(MatrixODEModel):
     floor : float, optional
         Raise states below ``floor`` to it before dividing; by default states <= 0 are an error.
     max_iter, tol : int, float
-        Coordinate-descent limits for the L1 penalties.
+        Coordinate-descent limits for the L1 penalties (and the iterations of the
+        constrained solve with ``stability``).
+    stability : {None, "dissipative"}
+        ``"dissipative"`` guarantees ``(A + A^T) / 2 <= -eps I`` (negative definite), so every
+        simulation from a positive state stays bounded (``sum x <= max(sum x(0),
+        K max(r, 0) / eps)``) and the saturated equilibrium is globally stable (Goh's and
+        Takeuchi's Lyapunov function). The regression is re-solved under the constraint only
+        when the unconstrained fit violates it; an already dissipative fit is kept as is.
+    stability_margin : float
+        ``eps`` as a fraction of the spectral norm of the unconstrained ``A``; the absolute
+        margin used is ``stability_margin_``.
 
     Attributes
     ----------
@@ -50,6 +60,8 @@ class LotkaVolterra(MatrixODEModel):
     interaction_matrix_ : ndarray of shape (K, K)
         ``A``.
     n_iter_ : int
+    stability_margin_ : float or None
+        The absolute ``eps`` of the stability constraint (None without one).
     converged_ : ndarray of bool, shape (K,)
         Per equation, whether coordinate descent met ``tol`` (a `ConvergenceWarning` names
         the equations that did not).
@@ -76,6 +88,8 @@ class LotkaVolterra(MatrixODEModel):
         floor: float | None = None,
         max_iter: int = 1000,
         tol: float = 1e-6,
+        stability: str | None = None,
+        stability_margin: float = 1e-3,
     ) -> None:
         self.penalty = penalty
         self.alpha = alpha
@@ -86,6 +100,8 @@ class LotkaVolterra(MatrixODEModel):
         self.floor = floor
         self.max_iter = max_iter
         self.tol = tol
+        self.stability = stability
+        self.stability_margin = stability_margin
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
