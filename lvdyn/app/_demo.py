@@ -120,9 +120,7 @@ def run_demo(
     linear = fit_traces(LinearODE(), window)
     # dissipative (A + A^T negative definite): bounded simulations, one stable equilibrium
     lv = fit_traces(
-        LotkaVolterra(
-            penalty="ridge", alpha=1e-6, diagonal="nonpositive", stability="dissipative"
-        ),
+        LotkaVolterra(penalty="ridge", alpha=1e-6, diagonal="nonpositive", stability="dissipative"),
         window,
     )
     sindy = fit_traces(
