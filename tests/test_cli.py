@@ -35,7 +35,9 @@ def test_demo_quick_writes_traces_figures_and_report(tmp_path, capsys) -> None:
     # the pooled fits are saved, and say what they were fitted with
     lv = lvdyn.load_model(tmp_path / "models" / "lv.nc")
     assert lv.fit_info_["fit_penalty"] == "ridge"
-    assert lv.fit_info_["fit_constraints"] == "diagonal=nonpositive"
+    assert lv.fit_info_["fit_constraints"] == (
+        "diagonal=nonpositive, stability=dissipative (margin 0.001)"
+    )
     assert "A separate fit, not the pooled one above" in report
 
 
