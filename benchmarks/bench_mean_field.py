@@ -116,11 +116,51 @@ def study(ds, shipped: bool) -> list[dict]:
     return rows
 
 
+def headline_figure(ds, path: Path, run: int = 0, fraction: float = 0.2) -> None:
+    """Observed circles of one held-out run and the model's prediction from ``fraction``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = ds.step.values
+    settle = float(np.median(lvdyn.settle_step(ds).values))
+    last = int(np.searchsorted(steps, fraction * settle, side="right") - 1)
+    model = mf.prefix_growth_model(mf.shipped_mean_field(ds), ds.isel(run=[run]), last)
+    observed = ds.strength.values[run]
+    simulated = model.simulate(observed[last], steps[last:] - steps[last])
+    alive = lvdyn.survivors(ds).values[run]
+    state = model.equilibrium()
+    rule = lvdyn.traces._rules.survival_rule(ds)
+    predicted = rule.apply(state, rule.baseline_at(ds.isel(run=run), last, state))
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    colours = iter(plt.cm.tab10.colors)
+    for k, label in enumerate(ds.component.values):
+        colour = next(colours) if alive[k] else "0.75"
+        ax.plot(steps, observed[:, k], color=colour, lw=1.6 if alive[k] else 0.8,
+                label=f"k = {label} survives" if alive[k] else None)  # fmt: skip
+        ax.plot(steps[last:], simulated[:, k], color=colour, ls="--", lw=1.2)
+    ax.axvline(steps[last], color="k", lw=0.8)
+    ax.text(steps[last], ax.get_ylim()[1] * 0.97, f"  prediction from step {steps[last]}",
+            va="top", fontsize=9)  # fmt: skip
+    hits = int((predicted & alive).sum())
+    ax.set(
+        xscale="symlog", xlim=(0, steps[-1]), xlabel="training step (linear to 1, then log)",
+        ylabel="circle strength $S_k$",
+        title=f"Held-out run {ds.run.values[run]}: observed (solid), mean-field model (dashed)\n"
+        f"predicted {int(predicted.sum())} survivors, {hits} of the {int(alive.sum())} "
+        "actual ones",
+    )  # fmt: skip
+    ax.legend(fontsize=8, loc="center left")
+    fig.savefig(path, dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of cached traces")
     parser.add_argument("--dims", type=int, nargs="*", default=list(DIMENSIONS))
     parser.add_argument("--ship", action="store_true", help="refit the shipped coefficients")
+    parser.add_argument("--figure", type=Path, help="also draw the headline figure (PNG)")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     if args.ship:
@@ -128,6 +168,8 @@ def main() -> None:
         model = mf.fit_mean_field(train)
         print(json.dumps({"a": model.self_limitation_, "c": model.competition_,
                           "floor": model.floor_, "decay": model.decay_}))  # fmt: skip
+    if args.figure is not None:
+        headline_figure(traces(args.data, 128, EVAL_SEEDS, "eval"), args.figure)
     print("d    prefix  frac  R2 med  R2 min  F1 mean-field  F1 classifier  F1 last-value"
           "  fit s  a         c         floor")  # fmt: skip
     for d in args.dims:
