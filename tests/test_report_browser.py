@@ -36,7 +36,9 @@ def test_report_renders_with_visible_figures(tmp_path) -> None:
 
     ds = race.train(**race.canonical_case("interior"), steps=600, log_every=5, seeds=(0, 1))
     model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds)
-    page = traces_report(tmp_path / "report", ds, {"lv": model}, title="browser check")
+    # the interior case: every pathway survives, which the report's readout says aloud
+    with pytest.warns(lvdyn.SurvivalWarning, match="every component survives"):
+        page = traces_report(tmp_path / "report", ds, {"lv": model}, title="browser check")
     shot = tmp_path / "shot.png"
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
