@@ -55,8 +55,8 @@ class SymbolicModel:
     features : tuple of sympy.Expr
         The library terms (empty for linear and Lotka-Volterra models).
     parameters : dict of str to sympy.Expr
-        The shared parameters of a `lvdyn.MeanFieldLV` (``a``, ``c``, ``floor``, ``decay``);
-        empty for other models.
+        The shared parameters of a `lvdyn.MeanFieldLV` (``a``, ``c``, ``floor``, ``decay``,
+        and ``K`` when it saturates); empty for other models.
     """
 
     symbols: tuple[sympy.Symbol, ...]
@@ -196,15 +196,18 @@ def to_sympy(
             "floor": model.floor_,
             "decay": model.decay_,
         }
+        if model.saturation_ > 0:
+            values["K"] = model.saturation_
         p = {k: _number(float(v), precision, rational) for k, v in values.items()}
         fields["parameters"] = p
         fields["r"] = _matrix(np.asarray(model.growth_rates_), precision, rational)
         excess = [x - p["floor"] for x in symbols]
         total = sympy.Add(*excess)
+        feedback = [z / (z + p["K"]) if "K" in p else sympy.Integer(1) for z in excess]
         rhs = sympy.Matrix(
             [
-                -p["decay"] * z + z * (r - p["a"] * z - p["c"] * total)
-                for z, r in zip(excess, fields["r"], strict=True)
+                -p["decay"] * z + z * (r * h - p["a"] * z - p["c"] * total)
+                for z, r, h in zip(excess, fields["r"], feedback, strict=True)
             ]
         )
     elif kind == "lotka_volterra":

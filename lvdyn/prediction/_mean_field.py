@@ -1,11 +1,13 @@
 """Survivors from a prefix with the mean-field Lotka-Volterra model (`lvdyn.MeanFieldLV`).
 
-The shared parameters (self-limitation ``a``, competition ``c``, floor ``f``) come from
-runs other than the one predicted: ``train`` runs when given, else coefficients that ship
-with lvdyn for modular addition at the paper's settings (`SHIPPED_COEFFICIENTS`), else (with
-a warning) the prefixes being predicted themselves. Each run's growth rates come from its
-own prefix; the decay ``lambda`` is the optimiser's decoupled weight decay,
-``lr * weight_decay``, when the traces record both (``0`` otherwise).
+The shared parameters (self-limitation ``a``, competition ``c``, floor ``f``, saturation
+``K``) come from runs other than the one predicted: ``train`` runs when given, else
+coefficients that ship with lvdyn for modular addition at the paper's settings
+(`SHIPPED_COEFFICIENTS`), else (with a warning) the prefixes being predicted themselves.
+Each run's growth rates come from its own prefix (`lvdyn.prediction._prefix_growth`); the
+decay ``lambda`` is the optimiser's decoupled weight decay, ``lr * weight_decay``, when the
+traces record both (``0`` otherwise). The survivors are those of the equilibrium the model
+reaches from the run's state at the prefix.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import numpy as np
 import xarray as xr
 
 from lvdyn.fitting import fit_traces
-from lvdyn.fitting._design import traces_design
 from lvdyn.models import MeanFieldLV
+from lvdyn.prediction._prefix_growth import SharedParameters, prefix_growth_rates
+from lvdyn.prediction._prefix_shooting import fit_by_shooting
 from lvdyn.traces._rules import SurvivalRule
 
 __all__ = [
@@ -35,9 +38,6 @@ __all__ = [
 
 #: Resource file (in ``lvdyn.prediction``) of the coefficients fitted on lvdyn's own runs.
 SHIPPED_COEFFICIENTS = "mean_field_modadd.json"
-
-#: Fraction of the prefix (at its end) whose samples estimate a run's growth rates.
-GROWTH_WINDOW = 0.4
 
 
 class MeanFieldRangeWarning(UserWarning):
@@ -81,10 +81,29 @@ def _learning_window(ds: xr.Dataset) -> tuple[int, None] | None:
     return (int(ds["step"].values[below[0]]), None) if below.size else None
 
 
-def fit_mean_field(train: xr.Dataset) -> MeanFieldLV:
-    """Fit the shared mean-field parameters on full-length ``train`` runs."""
+def fit_mean_field(train: xr.Dataset, *, route: str = "shooting") -> MeanFieldLV:
+    """Fit the shared mean-field parameters on full-length ``train`` runs.
+
+    ``route="derivative"``: derivative matching (`lvdyn.MeanFieldLV.fit`, no saturation),
+    from the step where the training loss has fallen to 1 % of its start.
+    ``route="shooting"`` (default): from there, ``a``, ``c``, the floor and the saturation
+    ``K`` by shooting from prefixes of the runs (`lvdyn.prediction._prefix_shooting`).
+    """
+    if route not in ("shooting", "derivative"):
+        raise ValueError(f"`route` must be 'shooting' or 'derivative'; got {route!r}.")
     model = MeanFieldLV(floor="fit", decay=mean_field_decay(train))
-    return fit_traces(model, train, window=_learning_window(train), derivative="central")
+    model = fit_traces(model, train, window=_learning_window(train), derivative="central")
+    if route == "derivative":
+        return model
+    found = fit_by_shooting(train, _shared(model))
+    return MeanFieldLV.from_params(np.zeros(model.n_features_in_), a=found.a, c=found.c,
+                                   floor=found.floor, decay=found.decay,
+                                   saturation=found.saturation)  # fmt: skip
+
+
+def _shared(model: MeanFieldLV) -> SharedParameters:
+    return SharedParameters(model.self_limitation_, model.competition_, model.floor_,
+                            model.saturation_, model.decay_)  # fmt: skip
 
 
 @cache
@@ -118,32 +137,27 @@ def shipped_mean_field(ds: xr.Dataset | None = None) -> MeanFieldLV:
                 stacklevel=3,
             )
     return MeanFieldLV.from_params(
-        np.zeros(1), a=data["a"], c=data["c"], floor=data["floor"], decay=data["decay"]
+        np.zeros(1),
+        a=data["a"],
+        c=data["c"],
+        floor=data["floor"],
+        decay=data["decay"],
+        saturation=data.get("saturation", 0.0),
     )
 
 
 def prefix_growth_model(shared: MeanFieldLV, run: xr.Dataset, last: int) -> MeanFieldLV:
     """``shared`` with the growth rates of one run, from its samples up to position ``last``.
 
-    ``run`` holds one run (a ``run`` dimension of length 1). The samples of the last
-    `GROWTH_WINDOW` of the prefix (at least three) estimate the rates; derivatives are
-    one-sided at the prefix's end, so nothing after it is read.
+    ``run`` holds one run (a ``run`` dimension of length 1); its ``loss_push``, when
+    logged, calibrates the rates (`lvdyn.prediction._prefix_growth`).
     """
-    steps = run["step"].values
-    head = run.isel(step=slice(0, last + 1))
-    start = steps[last] - GROWTH_WINDOW * (steps[last] - steps[0])
-    first = min(int(np.searchsorted(steps, start)), max(last - 2, 0))
-    window = (int(steps[first]), int(steps[last]))
-    design = traces_design(head, window=window, derivative="central")
-    if shared.n_features_in_ != design.X.shape[1]:
-        shared = MeanFieldLV.from_params(
-            np.zeros(design.X.shape[1]),
-            a=shared.self_limitation_,
-            c=shared.competition_,
-            floor=shared.floor_,
-            decay=shared.decay_,
-        )
-    return shared.with_growth_rates(shared.estimate_growth_rates(design.X, design.y))
+    strength = run["strength"].transpose("run", "step", "component").values
+    push = None
+    if "loss_push" in run:
+        push = run["loss_push"].transpose("run", "step", "component").values
+    rates = prefix_growth_rates(strength, run["step"].values, last, _shared(shared), push=push)
+    return shared.with_growth_rates(rates[0])
 
 
 def predict_mean_field(
@@ -172,7 +186,7 @@ def predict_mean_field(
         one = head.isel(run=r)
         last = int(np.flatnonzero(np.isfinite(one["strength"].values).all(axis=1))[-1])
         model = prefix_growth_model(shared, head.isel(run=[r]), last)
-        state = model.equilibrium()
+        state = model.equilibrium(one["strength"].values[last])
         out.append(rule.apply(state, rule.baseline_at(one, last, state)))
     return np.array(out)
 
