@@ -1,4 +1,5 @@
-"""``ds.lvdyn``: one-line sugar over the public functions, registered on ``import lvdyn``.
+"""``ds.lvdyn``: one-line sugar over the public functions, registered once ``import lvdyn``
+and xarray have both been imported (`lvdyn.__init__` imports this module then).
 
 Type checkers cannot see accessor attributes, so the functions remain the real API; each
 method here only forwards to one of them.

@@ -46,6 +46,47 @@ def test_help_lists_commands(capsys) -> None:
     assert "demo" in capsys.readouterr().out
 
 
+def _help_pages() -> list[list[str]]:
+    import typer
+
+    from lvdyn.cli import app
+    from lvdyn.cli._app import _register_commands
+
+    _register_commands()
+
+    def walk(command, path):
+        yield path
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+@pytest.mark.parametrize("path", _help_pages(), ids=lambda p: " ".join(p) or "lvdyn")
+def test_help_labels_read_as_a_user_types_them(path, capsys, monkeypatch) -> None:
+    # Typer's own labels: `{traces}` in the usage line, `<bool>` beside flags and --help,
+    # `<int range>`, `<list[Path]>`; rich markup also swallows a help text's `[default: x]`.
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main([*path, "--help"]) == 0
+    page = capsys.readouterr().out
+    for odd in ("{", "}", "<bool>", "range>", "list[", "--no-freeze", "--no-diff-vocab"):
+        assert odd not in page, f"`lvdyn {' '.join(path)} --help` shows {odd!r}"
+    usage = next(line for line in page.splitlines() if "Usage:" in line).split()
+    arguments = [word for word in usage[usage.index("[OPTIONS]") + 1 :] if word != "[ARGS]..."]
+    assert all(word.rstrip(".").isupper() for word in arguments), usage
+
+
+def test_help_names_arguments_and_lists_commands_in_workflow_order(capsys) -> None:
+    assert main(["plot", "--help"]) == 0
+    assert "Usage: lvdyn plot [OPTIONS] INPUTS..." in capsys.readouterr().out
+    assert main(["fit"]) == 2  # the argument named as in the usage line
+    assert "Missing argument 'TRACES'" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    listing = capsys.readouterr().out.split("Commands", 1)[1]
+    commands = [line[2:].split()[0] for line in listing.splitlines() if line[2:3].isalpha()]
+    assert commands[:5] == ["demo", "train", "import", "import-checkpoints", "fit"]
+
+
 def test_unknown_option_is_a_usage_error() -> None:
     assert main(["demo", "--nope"]) == 2
 

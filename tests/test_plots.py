@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import xarray as xr
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 import lvdyn
 from lvdyn.plots import (
@@ -54,6 +57,25 @@ def test_interaction_plot_hatches_unresolved_signs() -> None:
     ax = plot_interactions(A, labels=["a", "b"], lower=lower, upper=upper).axes[0]
     assert len(ax.patches) == 1
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+
+
+@pytest.mark.parametrize("n", [3, 10, 29])
+def test_interaction_plot_labels_stay_inside_the_figure_and_apart(n) -> None:
+    # Long labels ("frequency_12"): the y labels and the axis label are drawn inside the
+    # figure (not clipped), and the column labels do not overlap one another.
+    names = [f"frequency_{k + 1}" for k in range(n)]
+    fig = plot_interactions(np.eye(n) - 0.1, labels=names)
+    canvas = FigureCanvasAgg(fig)  # the layout is computed when the figure is drawn
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax, inside = fig.axes[0], fig.bbox
+    pieces = [ax.yaxis.label, ax.xaxis.label, *ax.get_yticklabels(), *ax.get_xticklabels()]
+    for text in pieces:
+        box = text.get_window_extent(renderer)
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, text.get_text()
+        assert inside.y0 <= box.y0 and box.y1 <= inside.y1, text.get_text()
+    columns = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+    assert all(a.x1 <= b.x0 for a, b in pairwise(columns))
 
 
 def test_spectrum_separates_growing_modes() -> None:

@@ -6,30 +6,28 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from lvdyn.cli._app import app
+from lvdyn.cli._app import Command, app
 from lvdyn.cli._inputs import RuleOption, parse_rule
 
 
-@app.command()
+@app.command(cls=Command)
 def analyze(
-    model_path: Annotated[Path, typer.Argument(help="A model file written by `lvdyn fit`.")],
+    model_path: Annotated[
+        Path, typer.Argument(metavar="MODEL", help="A model file written by `lvdyn fit`.")
+    ],
     precision: Annotated[int, typer.Option(help="Significant digits in the equations.")] = 3,
-    as_json: Annotated[
-        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Equations, where the fitted system settles, its stability and its survivors.
 
     Example: lvdyn fit traces.nc --model lv --out model.nc && lvdyn analyze model.nc
     """
+    from rich.console import Console
+    from rich.table import Table
+
     from lvdyn.app._model_summary import summarize_model
     from lvdyn.fitting._coefficients import load_model
 
@@ -72,15 +70,13 @@ def analyze(
     console.print(table)
 
 
-@app.command()
+@app.command(cls=Command)
 def predict(
-    traces_path: Annotated[Path, typer.Argument(help="A traces file (netCDF).")],
+    traces_path: Annotated[Path, typer.Argument(metavar="TRACES", help="A traces file (netCDF).")],
     prefix: Annotated[int, typer.Option(help="Last training step that may be used.")],
     method: Annotated[str, typer.Option(help="Prediction method (see the docs).")] = "mean-field",
     rule: RuleOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Predict each run's surviving components from the steps up to PREFIX.
 
@@ -92,6 +88,9 @@ def predict(
     The survivors (actual, and those a predicted state leads to) are read by the rule
     stored in the traces, else fraction-of-max:0.1; `--rule` chooses another.
     """
+    from rich.console import Console
+    from rich.table import Table
+
     from lvdyn.prediction._prediction import (
         OPTIONAL_TRAINING,
         PREDICTION_METHODS,
@@ -130,4 +129,6 @@ def predict(
 
 
 def _plain(value: object) -> object:
+    import numpy as np
+
     return value.item() if isinstance(value, np.generic) else value

@@ -7,17 +7,107 @@ on stderr, never a traceback.
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from lvdyn.cli._wording import cli_wording, flags_of
 from lvdyn.core._errors import FitError, SchemaError
 
+#: ``lvdyn --help`` lists the commands in the order of the workflow.
+COMMAND_ORDER = (
+    "demo",
+    "train",
+    "import",
+    "import-checkpoints",
+    "fit",
+    "analyze",
+    "predict",
+    "plot",
+    "report",
+    "sweep",
+    "experiment",
+)
+
+
+def _tidy_params(params: Sequence[Any]) -> None:
+    """Help labels: ``TRACES`` for an argument, nothing for a flag, ``<int>`` for a range.
+
+    Typer writes ``{traces}`` in the usage line, ``<bool>`` beside every flag (``--help``
+    too), ``<int range>`` and ``<list[Path]>``; a label that the command sets stays.
+    """
+    for param in params:
+        if param.metavar is not None:
+            continue
+        if isinstance(param, TyperArgument):
+            many = param.nargs != 1
+            param.metavar = str(param.name).upper() + "..." * many
+            if many and param.type_descriptor.is_list:  # `<list[Path]>` -> `<path>...`
+                typed = param.display_type_rich
+
+                def shown(ctx: Any, typed: Any = typed) -> str:
+                    return re.sub(r"<list\[(\w+)\]>", lambda m: f"<{m[1].lower()}>...", typed(ctx))
+
+                param.display_type_rich = shown  # type: ignore[method-assign]
+        elif getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif param.type_descriptor.is_ranged:  # the range itself follows: [x>=1]
+            param.metavar = f"<{param.type_descriptor.ranged_type_name}>"
+
+
+def _short_help(help_text: str | None) -> str | None:
+    """The first paragraph on one line (the command list keeps a docstring's line breaks)."""
+    if not help_text:
+        return None
+    return " ".join(help_text.strip().split("\n\n")[0].split())
+
+
+class Command(TyperCommand):
+    """A command whose help reads ``Usage: lvdyn fit [OPTIONS] TRACES`` (`_tidy_params`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _tidy_params(self.params)
+        if self.short_help is None:
+            self.short_help = _short_help(self.help)
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                label = str(param.metavar)
+                pieces.append(label if param.required else f"[{label}]")
+        return pieces
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Group(TyperGroup):
+    """A command group with the same help labels, its commands in `COMMAND_ORDER`."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        order = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda name: order.get(name, len(order)))
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
 app = typer.Typer(
+    cls=Group,
     name="lvdyn",
     help="Fit ecology-style dynamical models to competing representations in training.",
     no_args_is_help=True,

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from lvdyn.cli._app import app
+from lvdyn.cli._app import Command, app
 from lvdyn.cli._train import ThreadsOption
 
 
@@ -27,16 +25,14 @@ def _finite(value: object) -> object:
     return value
 
 
-@app.command()
+@app.command(cls=Command)
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
         "lvdyn-demo"
     ),
     quick: Annotated[
         bool,
-        typer.Option(
-            "--quick", metavar="", help="A small version (p=23, d=32): seconds, not minutes."
-        ),
+        typer.Option("--quick", help="A small version (p=23, d=32): seconds, not minutes."),
     ] = False,
     seeds: Annotated[
         int | None,
@@ -47,12 +43,8 @@ def demo(
     ] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps (default 1500).")] = None,
     threads: ThreadsOption = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
-    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Train modular-addition runs, fit linear, Lotka-Volterra and SINDy models, predict the
     survivors from early training, and write figures and an HTML report.
@@ -64,6 +56,9 @@ def demo(
         lvdyn demo --quick --out /tmp/d # a small version in seconds
     """
     from dataclasses import replace
+
+    from rich.console import Console
+    from rich.table import Table
 
     from lvdyn.app._demo import DemoSettings, run_demo, score_cell
 

@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 
-from lvdyn.cli._app import app
+from lvdyn.cli._app import Command, Group, app
 from lvdyn.cli._train import QuietOption, SeedsOption, parse_int_list
 from lvdyn.core._atomic import atomic_path, ensure_folder
 
 experiment_app = typer.Typer(
+    cls=Group,
     help="Run an intervention experiment: paired runs with and without a perturbation.",
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -35,7 +36,7 @@ def _floats(text: str, option: str) -> list[float]:
     return values
 
 
-@experiment_app.command("modadd")
+@experiment_app.command("modadd", cls=Command)
 def experiment_modadd(
     out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
     target: Annotated[

@@ -5,20 +5,15 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from lvdyn.cli._app import app
+from lvdyn.cli._app import Command, app
 from lvdyn.core._atomic import check_writable
-from lvdyn.fitting._coefficients import save_model
-from lvdyn.fitting._fitting import fit_traces
-from lvdyn.fitting._scores import score_traces
-from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
-from lvdyn.traces._io import open_traces
+
+if TYPE_CHECKING:
+    from lvdyn.models import AbstractODEModel
 
 
 class ModelName(str, Enum):
@@ -46,6 +41,8 @@ def _window(text: str | None) -> tuple[int | None, int | None] | None:
 def _model(
     name: ModelName, penalty: str | None, alpha: float, threshold: float, diagonal: str | None
 ) -> AbstractODEModel:
+    from lvdyn.models import LinearODE, LotkaVolterra, SINDy
+
     if name is ModelName.linear:
         return LinearODE(penalty=penalty, alpha=alpha, diagonal=diagonal)
     if name is ModelName.lv:
@@ -55,7 +52,7 @@ def _model(
     return SINDy(threshold=threshold)
 
 
-@app.command()
+@app.command(cls=Command)
 def fit(
     traces: Annotated[Path, typer.Argument(help="Traces file (netCDF).")],
     model: Annotated[ModelName, typer.Option("--model", help="Model to fit.")] = ModelName.lv,
@@ -79,12 +76,8 @@ def fit(
     recipe: Annotated[
         str | None, typer.Option(help="Published recipe (ding2024; with --model linear).")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", metavar="", help="Print a JSON summary.")
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Fit a linear, Lotka-Volterra or SINDy model to traces and save it.
 
@@ -97,6 +90,16 @@ def fit(
 
     Traces with a time coordinate (lvdyn.producers.synthetic writes `time`): --time time.
     """
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from lvdyn.fitting._coefficients import save_model
+    from lvdyn.fitting._fitting import fit_traces
+    from lvdyn.fitting._scores import score_traces
+    from lvdyn.models import LinearODE
+    from lvdyn.traces._io import open_traces
+
     check_writable(out, argument="--out")  # fail before the work, not after it
     ds = open_traces(traces)
     estimator = (

@@ -5,17 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-from rich.console import Console
 
-from lvdyn.cli._app import app
+from lvdyn.cli._app import Command, app
 from lvdyn.core._atomic import check_writable
-from lvdyn.traces._io import save_traces
-from lvdyn.traces._tables import read_traces_table
 
 
-@app.command(name="import")
+@app.command(name="import", cls=Command)
 def import_table(
     table: Annotated[
         Path,
@@ -28,15 +24,19 @@ def import_table(
     step: Annotated[str, typer.Option("--step", help="Training-step column.")] = "step",
     component: Annotated[str, typer.Option("--component", help="Component column.")] = "component",
     value: Annotated[str, typer.Option("--value", help="Strength column.")] = "strength",
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
-    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Import traces from a long table written by another framework.
 
     Every other column becomes a variable: per run (constant within a run), per (run, step),
     or per (run, step, component). Example: lvdyn import traces.csv --out traces.nc
     """
+    import numpy as np
+    from rich.console import Console
+
+    from lvdyn.traces._io import save_traces
+    from lvdyn.traces._tables import read_traces_table
+
     check_writable(out, argument="--out")  # fail before the work, not after it
     ds = read_traces_table(table, run=run, step=step, component=component, value=value)
     path = save_traces(ds, out, argument="--out")

@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from lvdyn.cli._app import app
+from lvdyn.cli._app import Command, app
 from lvdyn.core._atomic import check_writable
-from lvdyn.traces._io import save_traces
 
 
 def _token_rows(text: str | None) -> slice | None:
@@ -25,7 +23,7 @@ def _token_rows(text: str | None) -> slice | None:
         ) from None
 
 
-@app.command(name="import-checkpoints")
+@app.command(name="import-checkpoints", cls=Command)
 def import_checkpoints(
     folder: Annotated[
         Path,
@@ -66,7 +64,10 @@ def import_checkpoints(
     Files are read one at a time, tensors only (nothing is unpickled). Example:
     lvdyn import-checkpoints runs/ --embedding embed.W_E --transpose --tokens 59 --out t.nc
     """
+    from rich.console import Console
+
     from lvdyn.producers.checkpoints import traces_from_checkpoints
+    from lvdyn.traces._io import save_traces
 
     check_writable(out, argument="--out")  # fail before the work, not after it
     ds = traces_from_checkpoints(

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import xarray as xr
 
-from lvdyn.fitting._coefficients import load_model
-from lvdyn.traces._io import open_netcdf
-from lvdyn.traces._schema import validate_traces
+if TYPE_CHECKING:
+    import xarray as xr
 
 #: Options shared by the commands that draw traces against fitted models.
 RunOption = Annotated[str | None, typer.Option(help="Run to draw (default: the first).")]
@@ -27,7 +25,7 @@ WindowOption = Annotated[
     str | None,
     typer.Option(help="Steps FIRST:LAST (default: those stored with the fit; ':' for all)."),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 RuleOption = Annotated[
     str | None,
     typer.Option(
@@ -82,6 +80,10 @@ class Inputs:
 
 def read_inputs(paths: list[Path]) -> Inputs:
     """Sort ``paths`` into traces and models, reading each once."""
+    from lvdyn.fitting._coefficients import load_model
+    from lvdyn.traces._io import open_netcdf
+    from lvdyn.traces._schema import validate_traces
+
     inputs = Inputs()
     for path in paths:
         ds = open_netcdf(path, argument="INPUT")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lvdyn.cli._app import app
+from lvdyn.cli._app import Command, app
 from lvdyn.cli._fit import _window as parse_window
 from lvdyn.cli._inputs import (
     QuietOption,
@@ -35,7 +35,7 @@ class Kind(str, Enum):
     spectrum = "spectrum"
 
 
-@app.command()
+@app.command(cls=Command)
 def plot(
     inputs: Annotated[
         list[Path], typer.Argument(help="A traces file, a model file (lvdyn fit), or one of each.")
@@ -44,7 +44,9 @@ def plot(
     kind: Annotated[
         Kind | None,
         typer.Option(
-            help="Default: fit for traces + model, traces for traces, interactions for a model."
+            metavar="KIND",
+            help="traces, circles, fit, interactions or spectrum (default: fit for traces + "
+            "model, traces for traces, interactions for a model).",
         ),
     ] = None,
     run: RunOption = None,

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from lvdyn.cli._app import app
+from lvdyn.cli._app import Command, app
 from lvdyn.cli._fit import _window as parse_window
 from lvdyn.cli._inputs import (
     QuietOption,
@@ -22,7 +21,7 @@ from lvdyn.cli._inputs import (
 from lvdyn.cli._train import parse_int_list
 
 
-@app.command()
+@app.command(cls=Command)
 def report(
     inputs: Annotated[
         list[Path], typer.Argument(help="One traces file, then any model files (lvdyn fit).")
@@ -51,6 +50,8 @@ def report(
 
         lvdyn report traces.nc lv.nc linear.nc --prefixes 100,200,400 --out report/
     """
+    from rich.console import Console
+
     from lvdyn.app._report_sections import traces_report
 
     given = read_inputs(inputs)

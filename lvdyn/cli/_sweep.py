@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from lvdyn.cli._app import app, one_line
+from lvdyn.cli._app import Command, app, one_line
 
 
-@app.command()
+@app.command(cls=Command)
 def sweep(
     config: Annotated[Path, typer.Argument(help="The sweep's TOML file.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder, shared by all workers.")],
@@ -25,15 +24,15 @@ def sweep(
         int | None,
         typer.Option("--workers", min=1, help="Worker processes of the local cluster."),
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", metavar="", help="Print only errors.")
-    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Run every chunk of seeds of a sweep as one task, then combine the parts.
 
     Parts already in OUT/parts are skipped, so an interrupted sweep resumes where it
     stopped. Example: lvdyn sweep examples/sweep_synthetic.toml --out /tmp/sweep
     """
+    from rich.console import Console
+
     from lvdyn.sweeps import SweepError, run_sweep
 
     console = Console(quiet=quiet, stderr=False)

@@ -11,15 +11,17 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import xarray as xr
 
-from lvdyn.cli._app import app
-from lvdyn.traces._io import save_traces
+from lvdyn.cli._app import Group, app
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 train_app = typer.Typer(
+    cls=Group,
     help="Train a producer (a model whose representations compete) and write its traces.",
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -46,11 +48,9 @@ OutOption = Annotated[Path, typer.Option("--out", help="Traces file to write (ne
 SeedsOption = Annotated[str, typer.Option(help="Seeds, one run each: 0,1,2 or 0-7.")]
 QuietOption = Annotated[
     bool,
-    typer.Option("--quiet", "-q", metavar="", help="No progress bar and no summary; only errors."),
+    typer.Option("--quiet", "-q", help="No progress bar and no summary; only errors."),
 ]
-JsonOption = Annotated[
-    bool, typer.Option("--json", metavar="", help="Print a JSON summary on stdout.")
-]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
 ThreadsOption = Annotated[
     int | None,
     typer.Option(
@@ -105,6 +105,8 @@ def parse_float_list(text: str, *, option: str) -> list[float]:
 
 def write_trained(ds: xr.Dataset, out: Path, *, quiet: bool, as_json: bool) -> None:
     """Save ``ds`` to ``out`` atomically and say what was written (stderr, or JSON on stdout)."""
+    from lvdyn.traces._io import save_traces
+
     path = save_traces(ds, out)
     sizes = {str(dim): int(size) for dim, size in ds.sizes.items()}
     if as_json:

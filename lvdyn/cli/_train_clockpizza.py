@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lvdyn.cli._app import Command
 from lvdyn.cli._train import (
     JsonOption,
     OutOption,
@@ -35,7 +36,7 @@ class Activation(str, Enum):
     gelu = "GeLU"
 
 
-@train_app.command("clockpizza")
+@train_app.command("clockpizza", cls=Command)
 def train_clockpizza(
     out: OutOption,
     alpha: Annotated[
@@ -43,20 +44,23 @@ def train_clockpizza(
     ] = 1.0,
     p: Annotated[int, typer.Option("--p", help="Modulus (an odd prime).")] = 59,
     d_model: Annotated[
-        int | None, typer.Option(help="Embedding width [default: 128; 256 for mlp_sum].")
+        int | None, typer.Option(help="Embedding width (default 128; 256 for mlp_sum).")
     ] = None,
     n_heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
     architecture: Annotated[
-        Architecture, typer.Option(help="transformer, mlp_sum or mlp_concat.")
+        Architecture, typer.Option(metavar="NAME", help="transformer, mlp_sum or mlp_concat.")
     ] = Architecture.transformer,
     n_layers: Annotated[
         int, typer.Option(help="Transformer blocks (1-4), or mlp_sum hidden layers (1-2).")
     ] = 1,
     activation: Annotated[Activation, typer.Option(help="MLP activation.")] = Activation.relu,
     diff_vocab: Annotated[
-        bool, typer.Option(help="Transformer: separate tokens for the second operand.")
+        bool,
+        typer.Option("--diff-vocab", help="Transformer: separate tokens for the second operand."),
     ] = False,
-    eqn_sign: Annotated[bool, typer.Option(help="Transformer: append an '=' token.")] = False,
+    eqn_sign: Annotated[
+        bool, typer.Option("--eqn-sign", help="Transformer: append an '=' token.")
+    ] = False,
     faithful: Annotated[
         bool,
         typer.Option(help="The paper's init, warm-up and pair count (--no-faithful: lvdyn 0.1)."),
@@ -66,7 +70,7 @@ def train_clockpizza(
     weight_decay: Annotated[float, typer.Option(help="Decoupled weight decay.")] = 2.0,
     warmup: Annotated[
         int | None,
-        typer.Option(help="Linear warm-up steps [default: 10; 0 for the MLP-only models]."),
+        typer.Option(help="Linear warm-up steps (default 10; 0 for the MLP-only models)."),
     ] = None,
     train_fraction: Annotated[float, typer.Option(help="Fraction of pairs trained on.")] = 0.8,
     seeds: SeedsOption = "0",
@@ -75,7 +79,8 @@ def train_clockpizza(
         int | None, typer.Option(help="Gradient symmetricity and distance irrelevance every N.")
     ] = None,
     incorrect_logit_di: Annotated[
-        bool, typer.Option(metavar="", help="Also the released tables' incorrect-logit DI.")
+        bool,
+        typer.Option("--incorrect-logit-di", help="Also the released tables' incorrect-logit DI."),
     ] = False,
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     threads: ThreadsOption = None,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lvdyn.cli._app import Command
 from lvdyn.cli._train import (
     JsonOption,
     OutOption,
@@ -27,7 +28,7 @@ class DlnInit(str, Enum):
     random = "random"
 
 
-@train_app.command("dln")
+@train_app.command("dln", cls=Command)
 def train_dln(
     out: OutOption,
     singular_values: Annotated[

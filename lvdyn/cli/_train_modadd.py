@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
+from lvdyn.cli._app import Command
 from lvdyn.cli._train import (
     JsonOption,
     OutOption,
@@ -20,10 +20,9 @@ from lvdyn.cli._train import (
     write_trained,
 )
 from lvdyn.core._atomic import check_writable
-from lvdyn.traces._io import save_traces
 
 
-@train_app.command("modadd")
+@train_app.command("modadd", cls=Command)
 def train_modadd(
     out: OutOption,
     steps: Annotated[int, typer.Option(help="Optimiser steps (full batch).")] = 2000,
@@ -55,20 +54,21 @@ def train_modadd(
         Path | None, typer.Option(help="Checkpoint file; an existing one is resumed.")
     ] = None,
     checkpoint_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 1000,
-    resume: Annotated[
-        bool, typer.Option(metavar="", help="Resume from --checkpoint if it exists.")
-    ] = True,
+    resume: Annotated[bool, typer.Option(help="Resume from --checkpoint if it exists.")] = True,
     initial_embedding: Annotated[
         Path | None,
         typer.Option(help="Starting embedding(s): a .npy of shape (p, d) or (run, p, d)."),
     ] = None,
     freeze_embedding: Annotated[
-        bool, typer.Option(help="Keep the embedding fixed; train the MLP only.")
+        bool,
+        typer.Option("--freeze-embedding", help="Keep the embedding fixed; train the MLP only."),
     ] = False,
-    freeze_mlp: Annotated[bool, typer.Option(help="Keep the MLP fixed; train E only.")] = False,
+    freeze_mlp: Annotated[
+        bool, typer.Option("--freeze-mlp", help="Keep the MLP fixed; train E only.")
+    ] = False,
     threads: ThreadsOption = None,
     progress: Annotated[
-        bool | None, typer.Option(metavar="", help="Progress bar (default: only on a terminal).")
+        bool | None, typer.Option(help="Progress bar (default: only on a terminal).")
     ] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -77,7 +77,10 @@ def train_modadd(
 
     Example: lvdyn train modadd --steps 2000 --seeds 0-7 --d-embed 128 --out runs.nc
     """
+    import numpy as np
+
     from lvdyn.producers import modadd
+    from lvdyn.traces._io import save_traces
 
     check_writable(out, argument="--out")
     given = None

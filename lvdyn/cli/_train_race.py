@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lvdyn.cli._app import Command
 from lvdyn.cli._train import (
     JsonOption,
     OutOption,
@@ -52,7 +53,7 @@ def parse_matrix(text: str, *, option: str) -> list[list[float]]:
     return rows
 
 
-@train_app.command("race")
+@train_app.command("race", cls=Command)
 def train_race(
     out: OutOption,
     case: Annotated[RaceCase, typer.Option(help="A canonical race (gates, strengths, scales).")] = (

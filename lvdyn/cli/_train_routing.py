@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lvdyn.cli._app import Command
 from lvdyn.cli._train import (
     JsonOption,
     OutOption,
@@ -27,7 +28,7 @@ class RoutingInit(str, Enum):
     decoupled = "decoupled"
 
 
-@train_app.command("routing")
+@train_app.command("routing", cls=Command)
 def train_routing(
     out: OutOption,
     domains: Annotated[int, typer.Option(help="M, input and output domains.")] = 7,

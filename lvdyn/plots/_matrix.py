@@ -61,7 +61,10 @@ def plot_interactions(
         label="A_ij (the diagonal saturates)" if saturates else "A_ij",
         extend="both" if saturates else "neither",
     )
-    ax.set_xticks(range(n), names, fontsize=8, rotation=90 if n > 12 else 0)
+    # Upright column labels only while they fit side by side: about 40 characters across the
+    # axes at 8 pt (three labels like "frequency_12" do; ten of them overlap).
+    upright = n <= 12 and n * max(map(len, names), default=0) <= 40
+    ax.set_xticks(range(n), names, fontsize=8, rotation=0 if upright else 90)
     ax.set_yticks(range(n), names, fontsize=8)
     if lower is not None and upper is not None:
         lo, hi = np.asarray(lower, float), np.asarray(upper, float)
