@@ -2,17 +2,21 @@
 
 For each embedding dimension d, 16 fresh runs (seeds 1000-1015, never used for fitting
 the shipped coefficients) are predicted from their state at 10, 20 and 30 % of the median
-settle step:
+settle step. Model families (`lvdyn.MeanFieldLV`, each run's growth rates from its own
+prefix, calibrated on the logged ``loss_push``):
 
-- ``mean-field``: `lvdyn.MeanFieldLV`; shared parameters (a, c, floor) from other runs
-  (at d = 128 the coefficients shipped with lvdyn, fitted on seeds 0-15; at other d
-  cross-validated over four folds of the 16 runs), each run's growth rates from its own
-  prefix, then simulated to the end of training;
+- ``feedback``: positive feedback with saturation K, shared a, c, floor, K fitted by
+  shooting from prefixes of training runs (`fit_mean_field`, the default route); at
+  d = 128 the coefficients shipped with lvdyn (fitted on seeds 0-15), at other d
+  cross-validated over four folds of the 16 runs;
+- ``plain``: the same without feedback (K = 0), a, c, floor by derivative matching
+  (``route="derivative"``), fitted on the same runs;
 - ``classifier`` and ``last-value``: lvdyn's other predictors, cross-validated alike.
 
-It prints, per (d, prefix): the pooled trajectory R^2 per run after the prefix (median
-and minimum over runs), survivor F1 (mean over runs) of each predictor, and the time per
-fit. Ratios are against the classifier run in the same process.
+It prints, per (d, prefix, family): the number of shared parameters, the fit time, the
+trajectory R^2 from the prefix to the end of training (per run: median and minimum; and
+pooled over all held-out runs), the survivor F1 (mean over runs) and the fitted parameters.
+The classifier's F1 is printed beside, as the baseline run in the same process.
 
 Usage::
 
@@ -33,11 +37,14 @@ import numpy as np
 
 import lvdyn
 from lvdyn.prediction import _mean_field as mf
+from lvdyn.prediction._prefix_shooting import prefix_positions
 
 DIMENSIONS = (128, 64, 32, 16)
 FRACTIONS = (0.1, 0.2, 0.3)
 EVAL_SEEDS = tuple(range(1000, 1016))
 SHIP_SEEDS = tuple(range(16))
+FAMILIES = {"feedback": "shooting", "plain": "derivative"}
+SHARED_PARAMETERS = {"feedback": 5, "plain": 4}  # a, c, floor, decay (+ K)
 
 
 def traces(folder: Path, d: int, seeds: tuple[int, ...], tag: str):
@@ -47,18 +54,7 @@ def traces(folder: Path, d: int, seeds: tuple[int, ...], tag: str):
 
         ds = modadd.train(p=59, d_embed=d, steps=3000, seeds=list(seeds), log_every=5)
         lvdyn.save_traces(ds, path)
-    return lvdyn.open_traces(path)
-
-
-def trajectory_r2(model, ds, run: int, last: int) -> float:
-    """Pooled R^2 over components and steps after the prefix of one run."""
-    steps = ds.step.values.astype(float)
-    observed = ds.strength.values[run, last:]
-    simulated = model.simulate(observed[0], steps[last:] - steps[last], on_divergence="nan")
-    if not np.all(np.isfinite(simulated)):
-        return float("-inf")
-    residual = ((simulated - observed) ** 2).sum()
-    return float(1.0 - residual / ((observed - observed.mean()) ** 2).sum())
+    return lvdyn.open_traces(path).load()
 
 
 def f1(predicted: np.ndarray, actual: np.ndarray) -> float:
@@ -66,53 +62,71 @@ def f1(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(2 * (predicted & actual).sum() / both) if both else float("nan")
 
 
-def study(ds, shipped: bool) -> list[dict]:
+def shared_models(ds, train, folds):
+    """Per family, per fold: (shared model, fit seconds)."""
+    out = {}
+    for family, route in FAMILIES.items():
+        fitted = []
+        for fold in range(4):
+            start = time.perf_counter()
+            if train is not None and route == "shooting":
+                model = mf.shipped_mean_field(ds)
+            elif train is not None:
+                model = mf.fit_mean_field(train, route=route)
+            else:
+                model = mf.fit_mean_field(ds.isel(run=folds != fold), route=route)
+            fitted.append((model, time.perf_counter() - start))
+            if train is not None:
+                fitted *= 4  # one model for every fold
+                break
+        out[family] = fitted
+    return out
+
+
+def study(ds, train=None) -> list[dict]:
+    """Rows of the held-out table; ``train``: fit there (d = 128) instead of across folds."""
     truth = lvdyn.survivors(ds).transpose("run", "component").values
-    settle = float(np.median(lvdyn.settle_step(ds).values))
+    S = ds["strength"].transpose("run", "step", "component").values
     steps = ds.step.values
     n = ds.sizes["run"]
     folds = np.arange(n) % 4
     rule = lvdyn.traces._rules.survival_rule(ds)
+    models = shared_models(ds, train, folds)
     rows = []
-    for fraction in FRACTIONS:
-        last = int(np.searchsorted(steps, fraction * settle, side="right") - 1)
-        r2, f1_mf, fit_time = [], [], []
-        for fold in range(4):
-            test = np.flatnonzero(folds == fold)
-            start = time.perf_counter()
-            shared = (
-                mf.shipped_mean_field(ds)
-                if shipped
-                else mf.fit_mean_field(ds.isel(run=folds != fold))
-            )
-            fit_time.append(time.perf_counter() - start)
-            for r in test:
-                model = mf.prefix_growth_model(shared, ds.isel(run=[r]), last)
-                r2.append(trajectory_r2(model, ds, r, last))
-                state = model.equilibrium()
-                predicted = rule.apply(state, rule.baseline_at(ds.isel(run=r), last, state))
-                f1_mf.append(f1(predicted, truth[r]))
-        start = time.perf_counter()
+    for fraction, last in zip(FRACTIONS, prefix_positions(ds, FRACTIONS), strict=True):
         others = lvdyn.evaluate_survival_prediction(
             ds, [int(steps[last])], ["classifier", "last-value"], n_folds=4
         )
-        classifier_time = (time.perf_counter() - start) / 4
-        rows.append(
-            {
-                "prefix_fraction": fraction,
-                "prefix": int(steps[last]),
-                "r2_median": float(np.median(r2)),
-                "r2_min": float(np.min(r2)),
-                "f1_mean_field": float(np.nanmean(f1_mf)),
-                "f1_classifier": float(others.f1_mean.sel(predictor="classifier").values[0]),
-                "f1_last_value": float(others.f1_mean.sel(predictor="last-value").values[0]),
-                "fit_seconds": float(np.mean(fit_time)),
-                "classifier_seconds": classifier_time,
-                "a": shared.self_limitation_,
-                "c": shared.competition_,
-                "floor": shared.floor_,
-            }
-        )
+        baseline = {name: float(others.f1_mean.sel(predictor=name).values[0])
+                    for name in ("classifier", "last-value")}  # fmt: skip
+        for family, fitted in models.items():
+            r2, scores, sse, sst = [], [], 0.0, []
+            for r in range(n):
+                shared, _ = fitted[folds[r]]
+                model = mf.prefix_growth_model(shared, ds.isel(run=[r]), last)
+                observed = S[r, last:]
+                simulated = model.simulate(observed[0], steps[last:] - steps[last],
+                                           on_divergence="nan")  # fmt: skip
+                residual = float(((simulated - observed) ** 2).sum())
+                r2.append(1.0 - residual / float(((observed - observed.mean()) ** 2).sum()))
+                sse += residual
+                sst.append(observed)
+                state = model.equilibrium(S[r, last])
+                predicted = rule.apply(state, rule.baseline_at(ds.isel(run=r), last, state))
+                scores.append(f1(predicted, truth[r]))
+            pooled = np.stack(sst)
+            shared = fitted[0][0]
+            rows.append({
+                "d": int(ds["d_embed"].values[0]), "prefix_fraction": fraction,
+                "prefix": int(steps[last]), "family": family,
+                "shared_parameters": SHARED_PARAMETERS[family],
+                "fit_seconds": float(np.mean([t for _, t in fitted])),
+                "r2_median": float(np.median(r2)), "r2_min": float(np.min(r2)),
+                "r2_pooled": 1.0 - sse / float(((pooled - pooled.mean()) ** 2).sum()),
+                "f1": float(np.nanmean(scores)), **{f"f1_{k}": v for k, v in baseline.items()},
+                "a": shared.self_limitation_, "c": shared.competition_,
+                "floor": shared.floor_, "K": shared.saturation_,
+            })  # fmt: skip
     return rows
 
 
@@ -124,13 +138,12 @@ def headline_figure(ds, path: Path, run: int = 0, fraction: float = 0.2) -> None
     import matplotlib.pyplot as plt
 
     steps = ds.step.values
-    settle = float(np.median(lvdyn.settle_step(ds).values))
-    last = int(np.searchsorted(steps, fraction * settle, side="right") - 1)
+    last = prefix_positions(ds, (fraction,))[0]
     model = mf.prefix_growth_model(mf.shipped_mean_field(ds), ds.isel(run=[run]), last)
     observed = ds.strength.values[run]
     simulated = model.simulate(observed[last], steps[last:] - steps[last])
     alive = lvdyn.survivors(ds).values[run]
-    state = model.equilibrium()
+    state = model.equilibrium(observed[last])
     rule = lvdyn.traces._rules.survival_rule(ds)
     predicted = rule.apply(state, rule.baseline_at(ds.isel(run=run), last, state))
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
@@ -161,28 +174,35 @@ def main() -> None:
     parser.add_argument("--dims", type=int, nargs="*", default=list(DIMENSIONS))
     parser.add_argument("--ship", action="store_true", help="refit the shipped coefficients")
     parser.add_argument("--figure", type=Path, help="also draw the headline figure (PNG)")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     if args.ship:
         train = traces(args.data, 128, SHIP_SEEDS, "train")
         model = mf.fit_mean_field(train)
         print(json.dumps({"a": model.self_limitation_, "c": model.competition_,
-                          "floor": model.floor_, "decay": model.decay_}))  # fmt: skip
+                          "floor": model.floor_, "saturation": model.saturation_,
+                          "decay": model.decay_}))  # fmt: skip
     if args.figure is not None:
         headline_figure(traces(args.data, 128, EVAL_SEEDS, "eval"), args.figure)
-    print("d    prefix  frac  R2 med  R2 min  F1 mean-field  F1 classifier  F1 last-value"
-          "  fit s  a         c         floor")  # fmt: skip
+    print("d    prefix  frac  family    params  fit s  R2 med  R2 min  R2 pooled  F1     "
+          "F1 classifier  F1 last-value  a         c         floor  K")  # fmt: skip
+    rows = []
     for d in args.dims:
         ds = traces(args.data, d, EVAL_SEEDS, "eval")
-        for row in study(ds, shipped=d == 128):
+        train = traces(args.data, 128, SHIP_SEEDS, "train") if d == 128 else None
+        for row in study(ds, train):
+            rows.append(row)
             print(
-                f"{d:<4} {row['prefix']:>6}  {row['prefix_fraction']:.1f}"
-                f"  {row['r2_median']:6.3f}  {row['r2_min']:6.2f}"
-                f"  {row['f1_mean_field']:13.3f}  {row['f1_classifier']:13.3f}"
-                f"  {row['f1_last_value']:13.3f}  {row['fit_seconds']:5.2f}  {row['a']:.2e}"
-                f"  {row['c']:.2e}  {row['floor']:5.2f}",
+                f"{d:<4} {row['prefix']:>6}  {row['prefix_fraction']:.1f}  {row['family']:<8}"
+                f"  {row['shared_parameters']:>6}  {row['fit_seconds']:5.1f}"
+                f"  {row['r2_median']:6.3f}  {row['r2_min']:6.2f}  {row['r2_pooled']:9.3f}"
+                f"  {row['f1']:.3f}  {row['f1_classifier']:13.3f}  {row['f1_last-value']:13.3f}"
+                f"  {row['a']:.2e}  {row['c']:.2e}  {row['floor']:5.2f}  {row['K']:5.1f}",
                 flush=True,
             )
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

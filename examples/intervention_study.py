@@ -8,10 +8,12 @@
 # 2. **shrink / remove**: k drawn among the control's survivors, factors 0 (removal) to <1.
 #
 # Reports the target's survival probability per factor with 95% Wilson intervals, which
-# circles entered when a survivor was removed, and how well three predictors made from the
-# control alone named each outcome: the mean-field model
-# dS_k/dt = S_k (r_k - a S_k - c sum_j S_j), a Lotka-Volterra fit, and the observational
-# rule "survives iff its initial signal beats the control's weakest survivor".
+# circles entered when a survivor was removed, and how well four predictors made from the
+# controls alone named each outcome: `lvdyn.MeanFieldLV` with positive feedback (shared
+# parameters shipped with lvdyn, growth rates from the control's prefix), the older
+# per-run mean-field model dS_k/dt = S_k (r_k - a S_k - c sum_j S_j), a Lotka-Volterra fit,
+# and the observational rule "survives iff its initial signal beats the control's weakest
+# survivor".
 #
 # Run: ``python examples/intervention_study.py --out DIR`` (full size: p = 59, d = 128,
 # 3000 steps, 8 seeds, 7 boost and 4 shrink factors: 96 runs, about 50 min on one free
@@ -105,8 +107,13 @@ def main() -> None:
     report(tables, out, {**settings, **extra, "seconds": time.perf_counter() - start})
 
 
-SURVIVAL_PREDICTORS = ("pred_mean_field", "pred_lv", "pred_signal")
-ENTRANT_PREDICTORS = ("pred_entered_mean_field", "pred_entered_lv", "pred_entered_invasion")
+SURVIVAL_PREDICTORS = ("pred_ecology", "pred_mean_field", "pred_lv", "pred_signal")
+ENTRANT_PREDICTORS = (
+    "pred_entered_ecology",
+    "pred_entered_mean_field",
+    "pred_entered_lv",
+    "pred_entered_invasion",
+)
 
 
 def same_set(predicted, observed) -> bool:

@@ -231,7 +231,7 @@ def test_dose_response_perturbs_only_the_target_of_each_seed() -> None:
         # float64 FFT round trip: ~1e-15 relative; a removed circle keeps ~1e-15 of |E|
         np.testing.assert_allclose(ratio, expected, rtol=1e-12, atol=1e-12)
         assert int(run.mlp_seed.values) == int(controls.mlp_seed.values[j])
-    for column in ("pred_mean_field", "pred_lv", "target_survived", "entered"):
+    for column in ("pred_ecology", "pred_mean_field", "pred_lv", "target_survived", "entered"):
         assert column in table
     # the invasion readout is for removals only
     assert table[table.factor == 2.0].pred_entered_invasion.isna().all()

@@ -92,10 +92,11 @@ def fit_mean_field(train: xr.Dataset, *, route: str = "shooting") -> MeanFieldLV
     if route not in ("shooting", "derivative"):
         raise ValueError(f"`route` must be 'shooting' or 'derivative'; got {route!r}.")
     model = MeanFieldLV(floor="fit", decay=mean_field_decay(train))
-    model = fit_traces(model, train, window=_learning_window(train), derivative="central")
+    window = _learning_window(train)
+    model = fit_traces(model, train, window=window, derivative="central")
     if route == "derivative":
         return model
-    found = fit_by_shooting(train, _shared(model))
+    found = fit_by_shooting(train, _shared(model), first_step=None if window is None else window[0])
     return MeanFieldLV.from_params(np.zeros(model.n_features_in_), a=found.a, c=found.c,
                                    floor=found.floor, decay=found.decay,
                                    saturation=found.saturation)  # fmt: skip

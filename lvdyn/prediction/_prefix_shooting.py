@@ -4,9 +4,13 @@ The use of `lvdyn.MeanFieldLV` in prediction is: take a run's state at the end o
 estimate its growth rates from that prefix (`lvdyn.prediction._prefix_growth`), and
 integrate to the end of training. `fit_by_shooting` chooses the shared parameters (``a``,
 ``c``, floor ``f``, saturation ``K``; the decay ``lambda`` stays known) that make exactly
-this reproduce the training runs: the summed squared error between the simulated and the
-observed strengths after prefixes at `SHOOTING_FRACTIONS` of the runs' median settle step,
-minimised by Nelder-Mead over ``(log a, log c, f, log K)`` from the derivative-matching fit.
+this reproduce the training runs: the squared error between the simulated and the observed
+strengths after prefixes at `SHOOTING_FRACTIONS` of the runs' median settle step, each
+prefix's error relative to the variance after it (``1 - R^2``, so that no prefix dominates),
+summed and minimised by Nelder-Mead over ``(log a, log c, f, log K)`` from the
+derivative-matching fit. Prefixes that end before ``first_step`` (for modular addition: the
+step where the training loss has fallen to 1 % of its start, before which every circle
+rises at once and no competition model applies) are moved to it.
 It is multiple shooting in which the shooting nodes are the prefix ends and the per-run
 unknowns (growth rates) are the estimator's, so the fit is judged the way it is used.
 """
@@ -38,7 +42,11 @@ def prefix_positions(ds: xr.Dataset, fractions: tuple[float, ...]) -> list[int]:
 
 
 def fit_by_shooting(
-    train: xr.Dataset, start: SharedParameters, *, max_evaluations: int = 200
+    train: xr.Dataset,
+    start: SharedParameters,
+    *,
+    first_step: int | None = None,
+    max_evaluations: int = 200,
 ) -> SharedParameters:
     """Shared parameters minimising the error of simulations from prefixes of ``train``.
 
@@ -51,6 +59,9 @@ def fit_by_shooting(
         push = np.asarray(train["loss_push"].transpose("run", "step", "component").values, float)
     steps = train["step"].values.astype(np.float64)
     positions = prefix_positions(train, SHOOTING_FRACTIONS)
+    if first_step is not None:
+        earliest = min(int(np.searchsorted(steps, first_step)), steps.size - 3)
+        positions = sorted({max(i, earliest) for i in positions})
     upper = float(np.nanmedian(strength[:, -1]))
     decay = start.decay
     saturation = start.saturation
@@ -99,5 +110,7 @@ def _shooting_error(
     for i, last in enumerate(positions):
         at = np.searchsorted(elapsed, steps[last:] - steps[last])
         simulated = shared.floor + z[i * runs : (i + 1) * runs][:, at]
-        total += float(((simulated - strength[:, last:]) ** 2).sum())
+        observed = strength[:, last:]
+        spread = float(((observed - observed.mean()) ** 2).sum())
+        total += float(((simulated - observed) ** 2).sum()) / max(spread, 1e-300)
     return total

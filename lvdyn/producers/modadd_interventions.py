@@ -7,9 +7,16 @@ factor (0 removes it); MLP, split and every other circle are the same (see
 `lvdyn.producers.modadd.intervene`). `dose_response` picks the target at random among the
 control's non-survivors (or survivors), trains every factor as one batched ensemble, and
 reports per run whether the target survived and which circles entered or left. Before the
-perturbed runs are read, two models fitted on the control's traces predict each outcome:
-the mean-field competition model of `lvdyn.producers._mean_field` and a Lotka-Volterra
-model (`lvdyn.LotkaVolterra`), both simulated from the perturbed initial state.
+perturbed runs are read, models fitted on the controls predict each outcome:
+
+- ``ecology``: `lvdyn.MeanFieldLV` with positive feedback, the model that holds on
+  held-out runs (docs/prediction.md): shared parameters shipped with lvdyn when the settings
+  match them (else fitted on the controls), the control's growth rates from its first 20 %
+  of the settle step, started from the control's state there with the target scaled by the
+  factor (the perturbation's effect carried to the prefix), and settled;
+- ``mean_field``: the older per-run competition model of `lvdyn.producers._mean_field` and
+  ``lv``: a Lotka-Volterra model (`lvdyn.LotkaVolterra`), both simulated from the perturbed
+  initial state.
 
 The controls are trained first, in their own ensemble, because the target depends on
 their outcome. A run's trajectory does not depend on the other runs of its ensemble
@@ -41,9 +48,17 @@ import xarray as xr
 from lvdyn.analysis._survivors import predict_survivors
 from lvdyn.core._errors import DivergenceWarning, FitError
 from lvdyn.fitting._fitting import fit_traces
-from lvdyn.models import LotkaVolterra
+from lvdyn.models import LotkaVolterra, MeanFieldLV
+from lvdyn.prediction._mean_field import (
+    MeanFieldRangeWarning,
+    fit_mean_field,
+    prefix_growth_model,
+    shipped_mean_field,
+)
+from lvdyn.prediction._prefix_shooting import prefix_positions
 from lvdyn.producers import modadd
-from lvdyn.producers._mean_field import MeanField, fit_mean_field
+from lvdyn.producers._mean_field import MeanField
+from lvdyn.producers._mean_field import fit_mean_field as fit_run_mean_field
 from lvdyn.traces._make import combine_traces
 
 __all__ = [
@@ -136,7 +151,7 @@ class _Predictors:
         dc = float(control.dc_strength.isel(step=-1).values[0])
         strength = control.strength.values[0]
         try:
-            mean_field: MeanField | None = fit_mean_field(
+            mean_field: MeanField | None = fit_run_mean_field(
                 strength, p=p, dc=dc, early=early, window=window
             )
         except ValueError:
@@ -183,6 +198,43 @@ class _Predictors:
         entrants = np.zeros(r.size, dtype=bool)
         entrants[keep] = sub & ~full[keep]
         return entrants
+
+
+@dataclass
+class _Ecology:
+    """`lvdyn.MeanFieldLV` for one control: its growth rates and its state at the prefix."""
+
+    model: MeanFieldLV
+    state: np.ndarray  # the control's strengths at the prefix
+    start: np.ndarray  # the control's strengths at step 0
+    dc: float
+    p: int
+
+    @classmethod
+    def fit(cls, shared: MeanFieldLV, control: xr.Dataset, last: int) -> _Ecology:
+        strength = control.strength.values[0]
+        return cls(prefix_growth_model(shared, control, last), strength[last], strength[0],
+                   float(control.dc_strength.isel(step=-1).values[0]),
+                   int(control.p.values[0]))  # fmt: skip
+
+    def survivors(self, s0: np.ndarray) -> np.ndarray:
+        """Survivors from the perturbed start ``s0``: each circle's change at step 0 carried
+        to the prefix as the same factor."""
+        factor = np.divide(s0, self.start, out=np.ones_like(s0), where=self.start > 0)
+        final = self.model.equilibrium(self.state * factor)
+        return _rule(final, self.dc, self.p)
+
+
+def shared_ecology(controls: xr.Dataset) -> MeanFieldLV:
+    """Shared mean-field parameters for a study: shipped when its settings match them,
+    otherwise fitted on the controls (thinned to at most ~600 logged steps)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MeanFieldRangeWarning)
+        shipped = shipped_mean_field(controls)
+    if not any(issubclass(w.category, MeanFieldRangeWarning) for w in caught):
+        return shipped
+    stride = max(1, controls.sizes["step"] // 600)
+    return fit_mean_field(controls.isel(step=slice(None, None, stride)))
 
 
 def _names(comps: np.ndarray, mask: np.ndarray | None) -> str | None:
@@ -294,8 +346,9 @@ def outcomes(traces: xr.Dataset, *, early: int = 20, window: int = 1000) -> pd.D
     and the perturbed initial state. Columns: ``seed``, ``target``, ``factor``,
     ``target_survived``, ``target_survived_control``, ``entered``, ``left`` (circles gained
     and lost against the control), ``n_survivors``; predictions of ``target_survived``
-    (``pred_mean_field``, ``pred_lv``, ``pred_signal``) and of ``entered``
-    (``pred_entered_mean_field``, ``pred_entered_lv``: each model run from the perturbed
+    (``pred_ecology``, ``pred_mean_field``, ``pred_lv``, ``pred_signal``) and of ``entered``
+    (``pred_entered_ecology``, ``pred_entered_mean_field``, ``pred_entered_lv``: each model
+    run from the perturbed
     state against itself run from the control's state; ``pred_entered_invasion``, removals
     only: `lvdyn.predict_survivors` of the fitted LV without the target against with it).
     None marks a failed prediction.
@@ -307,6 +360,9 @@ def outcomes(traces: xr.Dataset, *, early: int = 20, window: int = 1000) -> pd.D
     alive_c, alive_p = final_survivors(controls).values, final_survivors(perturbed).values
     fitted: dict[int, _Predictors] = {}
     baseline: dict[int, dict[str, np.ndarray | None]] = {}
+    ecology: dict[int, _Ecology] = {}
+    shared = shared_ecology(controls)
+    last = prefix_positions(controls, (0.2,))[0]
     rows = []
     for i in range(perturbed.sizes["run"]):
         seed, k, f = (perturbed[n].values[i] for n in ("seed", "target", "factor"))
@@ -315,11 +371,13 @@ def outcomes(traces: xr.Dataset, *, early: int = 20, window: int = 1000) -> pd.D
         if ci not in fitted:
             fitted[ci] = _Predictors.fit(controls.isel(run=[ci]), early, window)
             baseline[ci] = fitted[ci].simulated(s_control[0], steps)
+            ecology[ci] = _Ecology.fit(shared, controls.isel(run=[ci]), last)
+            baseline[ci]["ecology"] = ecology[ci].survivors(s_control[0])
         model = fitted[ci]
         before, after = alive_c[ci], alive_p[i]
         s0 = perturbed.strength.values[i, 0]
         kk = int(np.flatnonzero(comps == k)[0])
-        sims = model.simulated(s0, steps)
+        sims = {**model.simulated(s0, steps), "ecology": ecology[ci].survivors(s0)}
         # the observational rule: survive iff the initial signal beats the control's
         # weakest survivor's (None when the control kept no other circle)
         others = np.delete(np.arange(comps.size), kk)
@@ -331,7 +389,7 @@ def outcomes(traces: xr.Dataset, *, early: int = 20, window: int = 1000) -> pd.D
             "n_survivors": int(after.sum()),
             "pred_signal": bool(s0[kk] > floor.min()) if floor.size else None,
         }  # fmt: skip
-        for name in ("mean_field", "lv"):
+        for name in ("ecology", "mean_field", "lv"):
             sim, base = sims[name], baseline[ci][name]
             row[f"pred_{name}"] = None if sim is None else bool(sim[kk])
             gained = None if sim is None or base is None else sim & ~base
@@ -398,8 +456,8 @@ def plot_dose_response(summary: pd.DataFrame, *, ax: Any = None, title: str = ""
     err = np.vstack([y - summary.p_low.values, summary.p_high.values - y])
     ax.errorbar(x, y, yerr=err, marker="o", capsize=4, color="tab:blue",
                 label="trained (95% Wilson)")  # fmt: skip
-    styles = {"mean_field": ("s--", "tab:orange"), "lv": ("^:", "tab:green"),
-              "signal": ("x-.", "tab:gray")}  # fmt: skip
+    styles = {"ecology": ("D-", "tab:red"), "mean_field": ("s--", "tab:orange"),
+              "lv": ("^:", "tab:green"), "signal": ("x-.", "tab:gray")}  # fmt: skip
     for name, (style, color) in styles.items():
         if f"rate_{name}" in summary:
             ax.plot(x, summary[f"rate_{name}"].values, style, color=color, alpha=0.8,
