@@ -21,6 +21,7 @@ __all__ = [
     "interaction_lines",
     "parameter_lines",
     "survivor_equations",
+    "survivors_heading",
 ]
 
 #: The model's equation with its parameters named (`lvdyn.MeanFieldLV`).
@@ -168,33 +169,36 @@ INTRO = (
 )
 
 
+def survivors_heading(forecast: MeanFieldForecast, index: int = 0) -> str:
+    """The line above `survivor_equations`: which run, which survivors, why only they."""
+    run = forecast.runs[index]
+    names = ", ".join(f"S{k}" for k in forecast.components[_shown_components(run)])
+    return (
+        f"Run {run.run} among its survivors {names} (lvdyn.equations; the losers sit at the "
+        "floor, z = 0, and drop out of Σ_j z_j):"
+    )
+
+
 def forecast_sections(forecast: MeanFieldForecast, figure: Path) -> list[ReportSection]:
-    """The report's two sections: the model and its readout, then the held-out forecast."""
-    shown = forecast.runs[0]
-    survivors = ", ".join(f"S{k}" for k in forecast.components[_shown_components(shown)])
+    """The report's sections: the model and its readout, its interaction structure, and the
+    forecast of the held-out runs with the fit figure."""
     model = ReportSection(
         "The model that holds: mean-field competition among the circles",
-        paragraphs=[
-            INTRO,
-            forecast.description,
-            *(
-                f"Interaction structure: {line}" if i == 0 else line
-                for i, line in enumerate(interaction_lines(forecast))
-            ),
-        ],
+        paragraphs=[INTRO, forecast.description],
         preformatted=[
-            "\n".join([GENERAL_FORM, "", *parameter_lines(forecast)]),
             "\n".join(
                 [
-                    (
-                        f"Run {shown.run} among its survivors {survivors} (lvdyn.equations; the "
-                        "losers sit at the floor, z = 0, and drop out of Σ_j z_j):"
-                    ),
+                    GENERAL_FORM,
+                    "",
+                    *parameter_lines(forecast),
+                    "",
+                    survivors_heading(forecast),
                     *survivor_equations(forecast),
                 ]
-            ),
+            )
         ],
     )
+    structure = ReportSection("Its interaction structure", paragraphs=interaction_lines(forecast))
     held_out = ReportSection(
         f"Predicted survivors of held-out runs, from step {forecast.step} "
         f"({forecast.fraction:.0%} of the median settle step)",
@@ -203,13 +207,13 @@ def forecast_sections(forecast: MeanFieldForecast, figure: Path) -> list[ReportS
                 f"Each run's model is simulated from its state at step {forecast.step} to the "
                 f"end of training; the survivors of its equilibrium (read by the traces' "
                 f"survival rule) are set against the actual ones. Mean F1 over the runs: "
-                f"{forecast.f1_mean:.2f}. R² (run): the share of the run's spread of strengths "
-                "after the prefix (around their mean) that the simulation reproduces; pooled "
-                f"over all runs with each circle centred on its own mean, as in the model table: "
-                f"{forecast.r2_pooled:.3f}."
+                f"{forecast.f1_mean:.2f}. R² (run), as in benchmarks/bench_mean_field.py: the "
+                "share of the run's spread of strengths after the prefix (around their mean) "
+                "that the simulation reproduces. Pooled over all runs with each circle centred "
+                f"on its own mean (the model table's 'R2 from prefix'): {forecast.r2_pooled:.3f}."
             )
         ],
         tables=[forecast_table(forecast)],
         figures=[(figure, forecast_title(forecast).replace("\n", "; "))],
     )
-    return [model, held_out]
+    return [model, structure, held_out]

@@ -136,7 +136,6 @@ def _print_forecast(console: Console, result: DemoResult) -> None:
     from lvdyn.app import _forecast_text as text
 
     forecast = result.forecast
-    shown = forecast.runs[0]
 
     def say(line: str) -> None:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -146,14 +145,12 @@ def _print_forecast(console: Console, result: DemoResult) -> None:
     say(f"  {text.GENERAL_FORM}")
     for line in text.parameter_lines(forecast):
         say(f"  {line}")
-    for line in text.interaction_lines(forecast):
-        say(line)
-    say(
-        f"Run {shown.run} among its survivors (lvdyn.equations; the losers sit at the floor, "
-        "z = 0, and drop out of Σ_j z_j):"
-    )
+    say(text.survivors_heading(forecast))
     for line in text.survivor_equations(forecast):
         say(f"  {line}")
+    console.print("[bold]Its interaction structure[/bold]")
+    for line in text.interaction_lines(forecast):
+        say(line)
     header, rows = text.forecast_table(forecast)
     table = Table(
         title=f"Survivors predicted from step {forecast.step} ({forecast.fraction:.0%} of the "
