@@ -140,3 +140,30 @@ def test_shipped_coefficients_only_for_their_settings_and_unseen_seeds() -> None
     assert model is None and "seeds" in reason
     model, reason = _shipped_for(ds.assign_coords(d_embed=("run", [32])))
     assert model is None and "other settings" in reason
+
+
+def test_the_command_line_prints_the_model_and_its_held_out_forecast(
+    forecast, tmp_path, monkeypatch, capsys
+) -> None:
+    from lvdyn.app import _demo
+    from lvdyn.cli import main
+
+    ds, fc = forecast
+    prediction = lvdyn.evaluate_survival_prediction(ds, [30], ["last-value"])
+
+    def finished(out, settings, progress=None, threads=None):  # what run_demo returns
+        rows = [text.forecast_row(fc)]
+        paths = (tmp_path / "traces.nc", tmp_path / "report.html")
+        return _demo.DemoResult(*paths, rows, fc, lvdyn.survivors(ds), prediction)
+
+    monkeypatch.setattr(_demo, "run_demo", finished)
+    monkeypatch.setenv("COLUMNS", "200")  # tables on one line each
+    assert main(["demo", "--quick", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "The model that holds: mean-field competition" in printed
+    assert text.GENERAL_FORM in printed and "Its interaction structure" in printed
+    for line in text.survivor_equations(fc):
+        assert line in printed
+    for run, predicted, actual, f1, r2 in text.forecast_table(fc)[1]:
+        assert re.search(rf"{run}\W+{predicted}\W+{actual}\W+{f1}\W+{r2}", printed)
+    assert f"mean F1 {fc.f1_mean:.2f}" in printed and "5 shared + 6 per run" in printed

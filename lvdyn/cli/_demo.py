@@ -113,10 +113,12 @@ def demo(
         return
     _print_forecast(console, result)
     forecast = result.forecast
-    table = Table(
-        title=f"Models compared. Trajectory R²: from step 0 over the fit window (in-sample); "
-        f"R² from prefix: from step {forecast.step} to the end"
+    console.print(
+        f"[bold]Models compared[/bold]: trajectory R2 simulated from step 0 over the fit window "
+        f"(in-sample), R2 from prefix simulated from step {forecast.step} to the end",
+        soft_wrap=True,
     )
+    table = Table()
     for column in result.model_scores[0]:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in result.model_scores:
@@ -152,10 +154,12 @@ def _print_forecast(console: Console, result: DemoResult) -> None:
     for line in text.interaction_lines(forecast):
         say(line)
     header, rows = text.forecast_table(forecast)
-    table = Table(
-        title=f"Survivors predicted from step {forecast.step} ({forecast.fraction:.0%} of the "
-        f"median settle step), held-out runs: mean F1 {forecast.f1_mean:.2f}"
+    say(
+        f"Survivors of each held-out run predicted from step {forecast.step} "
+        f"({forecast.fraction:.0%} of the median settle step) against the actual ones, "
+        f"mean F1 {forecast.f1_mean:.2f}; R² (run) of the simulation from there to the end:"
     )
+    table = Table()
     for column in header:
         table.add_column(column, justify="right" if column in ("F1", "R² (run)") else "left")
     for row in rows:
