@@ -14,11 +14,15 @@ from lvdyn.cli import main
 
 @pytest.mark.slow
 def test_demo_quick_writes_traces_figures_and_report(tmp_path, capsys) -> None:
+    import re
+
     assert main(["demo", "--quick", "--out", str(tmp_path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     ds = lvdyn.open_traces(tmp_path / "traces.nc")
     assert ds.sizes["component"] == 11  # p = 23 has 11 frequencies
+    assert ds.seed.values.tolist() == list(range(1000, 1006))  # held out from seeds 0-15
     assert [m["model"].split()[0] for m in summary["models"]] == [
+        "mean-field",
         "linear",
         "Lotka-Volterra",
         "SINDy",
@@ -38,7 +42,37 @@ def test_demo_quick_writes_traces_figures_and_report(tmp_path, capsys) -> None:
     assert lv.fit_info_["fit_constraints"] == (
         "diagonal=nonpositive, stability=dissipative (margin 0.001)"
     )
-    assert "A separate fit, not the pooled one above" in report
+    # p = 23: no shipped coefficients apply, so the mean-field model is fitted in two folds
+    # and every run is predicted by parameters fitted on the other fold
+    forecast = summary["mean_field"]
+    assert forecast["source"] == "fitted"
+    runs = ds.run.values.tolist()
+    for i, name in enumerate(runs):
+        record = forecast["runs"][name]
+        assert name not in record["shared_from"] and runs[1 - i % 2] in record["shared_from"]
+        assert record["actual"] == summary["survivors"][name]
+    saved = json.loads((tmp_path / "models" / "mean_field.json").read_text())
+    assert saved["runs"] == forecast["runs"]
+    # the report shows the model, and its figure's caption agrees with the per-run table
+    assert "The model that holds: mean-field competition" in report
+    assert "A = -a I - c 1 1ᵀ over the 11 circles" in report
+    caption = re.search(
+        rf"Held-out run {first}: mean-field model \(dashed\) from step (\d+); predicted (\d+) "
+        r"survivors, (\d+) of the (\d+) actual ones \(F1 ([\d.]+)\)",
+        report,
+    )
+    assert caption, "the fit figure's caption"
+    step, n_pred, hits, n_true, f1 = caption.groups()
+    shown = forecast["runs"][first]
+    assert int(step) == forecast["prefix_step"]
+    assert int(n_pred) == len(shown["predicted"]) and int(n_true) == len(shown["actual"])
+    assert int(hits) == len(set(shown["predicted"]) & set(shown["actual"]))
+    assert f1 == f"{shown['f1']:.2f}"
+    assert f'<td class="num">{f1}</td>' in report
+    # the model table's mean-field row is the pooled R^2 of the forecast
+    row = summary["models"][0]
+    assert row["R2 from prefix"] == pytest.approx(forecast["r2_pooled"])
+    assert row["parameters"] == "5 shared + 11 per run"
 
 
 def test_help_lists_commands(capsys) -> None:

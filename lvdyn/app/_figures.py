@@ -20,12 +20,14 @@ from lvdyn import plots
 from lvdyn.core._types import FittedODEModel, LinearLike, LotkaVolterraLike
 
 if TYPE_CHECKING:
+    from lvdyn.app._forecast import MeanFieldForecast
     from lvdyn.models import AbstractODEModel
 
 __all__ = [
     "FIGURE_KINDS",
     "circles_figure",
     "fit_figure",
+    "forecast_figure",
     "interactions_figure",
     "prediction_figure",
     "spectrum_figure",
@@ -55,6 +57,9 @@ def _labels(model: FittedODEModel, ds: xr.Dataset | None = None) -> list[Any]:
 
 #: With at most this many components every one is drawn in colour; with more, only survivors.
 COLOUR_ALL = 10
+
+#: Colour of a circle the model predicts to survive but that loses (forecast figure).
+WRONG_COLOUR = "#404040"
 
 #: Readable model names for titles.
 MODEL_NAMES = {"LinearODE": "Linear", "LotkaVolterra": "Lotka-Volterra", "SINDy": "SINDy"}
@@ -194,6 +199,47 @@ def fit_figure(
         title=title
         or f"{MODEL_NAMES.get(type(model).__name__, type(model).__name__)} model "
         f"(lines, from the first state) against the traces (points), run {label}",
+    )
+
+
+def forecast_figure(ds: xr.Dataset, forecast: MeanFieldForecast, index: int = 0) -> Figure:
+    """One held-out run's strengths (survivors in colour, losers grey) and the mean-field
+    model simulated from the prefix (dashed), with a vertical line at the prefix."""
+    from lvdyn.app._forecast_text import forecast_title
+    from lvdyn.plots._figure import DEAD_COLOUR, SURVIVOR_COLOURS, finish, new_axes
+
+    run = forecast.runs[index]
+    observed = ds["strength"].sel(run=run.run).transpose("step", "component").values
+    steps = forecast.steps.astype(float)
+    shown = np.where(steps > 0, steps, steps[steps > 0][0] / 2)  # log axis: step 0 at half
+    ax = new_axes(None, figsize=(8.0, 4.6))
+    wrong = run.predicted & ~run.actual  # predicted to survive, lost: dark grey, labelled
+    order = np.lexsort((wrong, run.actual))  # grey first, then wrong ones, then survivors
+    n_before = int((~run.actual).sum())
+    for i, k in enumerate(order):
+        label = forecast.components[k]
+        if run.actual[k]:
+            colour = SURVIVOR_COLOURS[(i - n_before) % len(SURVIVOR_COLOURS)]
+            name, width, z = f"{label} ({'predicted' if run.predicted[k] else 'missed'})", 1.8, 3
+        elif wrong[k]:
+            colour, name, width, z = WRONG_COLOUR, f"{label} (predicted, lost)", 1.2, 2
+        else:
+            colour, name, width, z = DEAD_COLOUR, None, 0.8, 1
+        ax.plot(shown, observed[:, k], color=colour, lw=width, zorder=z, label=name)
+        ax.plot(shown[forecast.position :], run.simulated[:, k], color=colour, ls="--",
+                lw=max(width - 0.4, 0.8), zorder=z + 0.5)  # fmt: skip
+    ax.plot([], [], color=DEAD_COLOUR, lw=0.8, label="the other circles")
+    ax.plot([], [], color="0.3", ls="--", lw=1.2, label="model from the prefix")
+    ax.axvline(shown[forecast.position], color="black", lw=0.9, zorder=5)
+    ax.annotate(f" prefix: step {forecast.step}", (shown[forecast.position], 1.0),
+                xycoords=("data", "axes fraction"), va="top", fontsize=9)  # fmt: skip
+    ax.set_xscale("log")
+    ax.legend(title="circles", fontsize=8, title_fontsize=8, ncols=2, loc="lower left")
+    return finish(
+        ax,
+        xlabel=f"training step (log axis; step 0 drawn at {shown[0]:g})",
+        ylabel="strength S_k",
+        title=forecast_title(forecast, index),
     )
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lvdyn.cli._app import Command, app
 from lvdyn.cli._train import ThreadsOption
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lvdyn.app._demo import DemoResult
 
 
 def _finite(value: object) -> object:
@@ -37,8 +42,9 @@ def demo(
     seeds: Annotated[
         int | None,
         typer.Option(
-            help="Number of runs, seeds 0..N-1 (default 8). A count, where `lvdyn train "
-            "--seeds` takes a list such as 0-7."
+            help="Number of runs, seeds 1000..1000+N-1 (default 8; none was used to fit the "
+            "shipped mean-field coefficients). A count, where `lvdyn train --seeds` takes a "
+            "list such as 0-7."
         ),
     ] = None,
     steps: Annotated[int | None, typer.Option(help="Training steps (default 1500).")] = None,
@@ -46,8 +52,9 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
-    """Train modular-addition runs, fit linear, Lotka-Volterra and SINDy models, predict the
-    survivors from early training, and write figures and an HTML report.
+    """Train modular-addition runs, forecast each held-out run from 20 % of training with the
+    mean-field competition model, compare it with linear, Lotka-Volterra and SINDy fits,
+    score survival predictors, and write figures and an HTML report.
 
     Examples:
 
@@ -83,10 +90,13 @@ def demo(
         out, settings, progress=None if not (quiet or as_json) else False, threads=threads
     )
     if as_json:
+        from lvdyn.app._forecast import forecast_record
+
         summary = {
             "traces": str(result.traces_path),
             "report": str(result.report_path),
             "models": result.model_scores,
+            "mean_field": forecast_record(result.forecast),
             "survivors": {
                 str(r): result.survivors.component.values[
                     result.survivors.sel(run=r).values
@@ -101,35 +111,57 @@ def demo(
         }
         print(json.dumps(_finite(summary), allow_nan=False))
         return
-    table = Table(title="Fitted models")
+    _print_forecast(console, result)
+    forecast = result.forecast
+    console.print(
+        f"[bold]Models compared[/bold]: trajectory R2 simulated from step 0 over the fit window "
+        f"(in-sample), R2 from prefix simulated from step {forecast.step} to the end",
+        soft_wrap=True,
+    )
+    table = Table()
     for column in result.model_scores[0]:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in result.model_scores:
         table.add_row(*[score_cell(v) for v in row.values()])
     console.print(table)
-    console.print(
-        "[bold]Lotka-Volterra among the survivors of the first run[/bold] (a separate fit: "
-        "run 0 only, its surviving circles only, A_ii <= 0; the pooled fits are in "
-        f"{result.traces_path.parent / 'models'})",
-        soft_wrap=True,
-    )
-    for line in result.lv_equations:
-        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-    pred = result.predicted_at_prefix
-    table = Table(
-        title=f"Survivors predicted at step {result.prefix} "
-        f"({pred.attrs.get('method')}) against the actual ones"
-    )
-    for column in ("run", "predicted", "actual", "F1"):
-        table.add_column(column)
-    labels = result.survivors.component.values
-    for r in result.survivors.run.values:
-        p_set = set(labels[pred.sel(run=r).values].tolist())
-        a_set = set(labels[result.survivors.sel(run=r).values].tolist())
-        f1 = (
-            f"{2 * len(p_set & a_set) / (len(p_set) + len(a_set)):.2f}" if p_set or a_set else "n/a"
-        )
-        table.add_row(str(r), str(sorted(p_set)), str(sorted(a_set)), f1)
-    console.print(table)
     console.print(f"F1 by method and prefix:\n{result.prediction.f1_mean.to_pandas().round(2)}")
-    console.print(f"Traces: {result.traces_path}\nReport: {result.report_path}")
+    console.print(
+        f"Traces: {result.traces_path}\nModels: {result.traces_path.parent / 'models'}\n"
+        f"Report: {result.report_path}"
+    )
+
+
+def _print_forecast(console: Console, result: DemoResult) -> None:
+    """The mean-field model: its readout, interaction structure and held-out forecast."""
+    from rich.table import Table
+
+    from lvdyn.app import _forecast_text as text
+
+    forecast = result.forecast
+
+    def say(line: str) -> None:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    console.print("[bold]The model that holds: mean-field competition[/bold] (lvdyn.MeanFieldLV)")
+    say(forecast.description)
+    say(f"  {text.GENERAL_FORM}")
+    for line in text.parameter_lines(forecast):
+        say(f"  {line}")
+    say(text.survivors_heading(forecast))
+    for line in text.survivor_equations(forecast):
+        say(f"  {line}")
+    console.print("[bold]Its interaction structure[/bold]")
+    for line in text.interaction_lines(forecast):
+        say(line)
+    header, rows = text.forecast_table(forecast)
+    say(
+        f"Survivors of each held-out run predicted from step {forecast.step} "
+        f"({forecast.fraction:.0%} of the median settle step) against the actual ones, "
+        f"mean F1 {forecast.f1_mean:.2f}; R² (run) of the simulation from there to the end:"
+    )
+    table = Table()
+    for column in header:
+        table.add_column(column, justify="right" if column in ("F1", "R² (run)") else "left")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)

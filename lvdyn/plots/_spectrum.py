@@ -52,5 +52,9 @@ def plot_spectrum(
             label="Re λ ≥ 0 (growing)",
             zorder=3,
         )
-    ax.legend(fontsize=8, loc="best")
+    # small eigenvalues (per step, ~1e-3) in scientific notation, so tick labels stay apart;
+    # the legend sits under the axes, where it cannot hide a point
+    ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3), useMathText=True)
+    ax.margins(0.08)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
     return finish(ax, xlabel="Re λ", ylabel="Im λ", title=title)
