@@ -141,7 +141,8 @@ def load_checkpoint(
         The ``model_<id>.pt`` state dict (read tensors-only), or the state dict itself.
     config : path or mapping, optional
         The run's configuration; by default ``config_<id>.json`` (or ``<name>.json``) next to
-        ``path`` when it exists. Transformers need its ``attn_coeff``.
+        ``path`` when it exists. Transformers need its ``attn_coeff``, MLP-only models with
+        two hidden layers its ``model_type`` (``"B"`` or ``"C"``, which share their shapes).
 
     Returns
     -------
