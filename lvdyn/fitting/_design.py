@@ -230,7 +230,7 @@ def choose_derivative(strength: np.ndarray, times: np.ndarray) -> tuple[Derivati
     --------
     >>> t = np.cumsum(np.r_[0.0, np.random.default_rng(0).uniform(0.5, 2.0, 9)])
     >>> choose_derivative(np.ones((1, 10, 2)), t[np.newaxis])[0]
-    Midpoint(bridge=4)
+    Midpoint(bridge=8, tol=0.0001)
     """
     sampled = np.isfinite(strength).any(axis=2) & np.isfinite(times)
     median = float(np.median(sampled.sum(axis=1)))

@@ -296,6 +296,7 @@ def _fit_matrix_model(
     params = model.get_params()
     if choice is not None:
         model.set_params(penalty=choice.penalty, alpha=choice.alpha)
+    bridged = None
     try:
         with warnings.catch_warnings():
             # The estimator names equations by position; fit_traces warns with the labels.
@@ -303,12 +304,16 @@ def _fit_matrix_model(
             weight = design.fit_weight(given=given)
             model.fit(design.X, design.y, sample_weight=weight)
             if isinstance(design.method, Midpoint) and design.method.bridge:
-                design = refit_bridged(model, design, design.method.bridge, weight)
+                spec = design.method
+                bridged = refit_bridged(model, design, spec.bridge, weight, tol=spec.tol)
+                design = bridged.design
     finally:
         model.set_params(penalty=params["penalty"], alpha=params["alpha"])
     name = choice.penalty if choice else ("ols" if params["penalty"] is None else params["penalty"])
     model.derivative_ = design.derivative
     model.derivative_reason_ = design.derivative_reason
+    model.bridge_iterations_ = 0 if bridged is None else bridged.iterations
+    model.bridge_change_ = None if bridged is None else bridged.change
     model.n_samples_ = used
     model.zeros_dropped_ = design.dropped_zero
     model.missing_dropped_ = design.dropped_missing
