@@ -39,6 +39,26 @@ def test_save_load_round_trip(tmp_path, lv_traces, kind) -> None:
     assert list(loaded.component_labels_) == ["a", "b", "c"]
 
 
+def test_fit_diagnostics_survive_the_model_file(tmp_path) -> None:
+    # Short series with extinctions: auto picks integral matching, CV picks the ridge penalty,
+    # some intervals are lost to zeros. Every diagnostic must come back from the file as fitted.
+    ds = synthetic.glv_study(10, n_series=10, n_samples=15, sampling="random", seed=3)
+    model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time")
+    assert model.zeros_dropped_.sum() > 0 and model.cv_alphas_ is not None
+    loaded = lvdyn.load_model(lvdyn.save_model(model, tmp_path / "model.nc"))
+    for name in ("derivative_", "derivative_reason_", "bridge_iterations_", "bridge_change_",
+                 "penalty_", "alpha_", "penalty_reason_"):  # fmt: skip
+        assert getattr(loaded, name) == getattr(model, name), name
+    for name in ("n_samples_", "zeros_dropped_", "missing_dropped_", "interaction_stderr_",
+                 "signs_determined_", "cv_alphas_", "cv_scores_"):  # fmt: skip
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name), err_msg=name)
+    # A fixed penalty has no CV curve, and the file says so.
+    fixed = lvdyn.fit_traces(lvdyn.LotkaVolterra(penalty="ols"), ds, time="time")
+    again = lvdyn.load_model(lvdyn.save_model(fixed, tmp_path / "fixed.nc"))
+    assert again.cv_alphas_ is None and again.penalty_ == "ols"
+    assert again.derivative_reason_.startswith("short series")
+
+
 def test_load_model_rejects_traces_file(tmp_path, lv_traces) -> None:
     path = lvdyn.save_traces(lv_traces, tmp_path / "traces.nc")
     with pytest.raises(lvdyn.SchemaError, match="not an lvdyn model file"):

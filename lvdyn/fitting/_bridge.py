@@ -7,9 +7,9 @@ samples, which is biased when the sampling is coarse against the dynamics (an in
 two time units over a relaxation of one). `refit_bridged` replaces it by the mean along the
 fitted model's path from the first sample, bridged to end at the second (a correction
 growing linearly in time: multiplicative for Lotka-Volterra, additive for linear models), and
-refits until the parameters settle (`Midpoint.tol`). At the true parameters the bridged path is the true one, so
-noise-free data are fitted without discretisation bias. The linear model's analogue is the
-same with ``x`` in place of ``log x``.
+refits until the parameters settle (`Midpoint.tol`). At the true parameters the bridged path
+is the true one, so noise-free data are fitted without discretisation bias. The linear
+model's analogue is the same with ``x`` in place of ``log x``.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ __all__ = ["BridgeResult", "bridged_means", "refit_bridged"]
 
 #: Runge-Kutta step as a fraction of the fastest rate's time scale, and the most sub-steps.
 #: The rate is an upper bound (|r| + |A| times each component's largest value); classical RK4
-#: at 0.4 of it errs by about 0.4**5 / 120 ~ 1e-4 per step. Measured against 0.2 on six
-#: 10-species studies of 50 series: the noise-free relative error of A changed by at most
-#: 0.001, the sign scores at 1 % noise not at all, for 35 % less time.
-STEP_FRACTION = 0.4
+#: at 0.5 of it errs by about 0.5**5 / 120 ~ 3e-4 per step, and the interval means use
+#: Simpson's rule, of the same order. Measured on six 10-species studies of 50 series: 0.4
+#: and 0.8 give the same fitted A to 1e-4 (noise-free relative errors 0.0029-0.41) and the
+#: same sign scores at 1 % noise; the trapezoid rule at 0.2 took twice the time of 0.4.
+STEP_FRACTION = 0.5
 MAX_SUBSTEPS = 512
 MIN_SUBSTEPS = 8
 
@@ -114,8 +115,9 @@ def _bridged(
             states = np.exp(stacked + tau * gap[:, np.newaxis, :])
         else:
             states = stacked + tau * (end - y)[:, np.newaxis, :]
-        weights = np.full(m + 1, 1.0 / m)
-        weights[[0, -1]] = 0.5 / m
+        # Simpson's rule (m is even), fourth order like the Runge-Kutta steps
+        weights = np.where(np.arange(m + 1) % 2 == 1, 4.0, 2.0) / (3.0 * m)
+        weights[[0, -1]] = 1.0 / (3.0 * m)
         return np.einsum("m,nmk->nk", weights, states)
 
 
@@ -163,7 +165,8 @@ def refit_bridged(
         model.fit(X, y, sample_weight=sample_weight)
         current, done = dataclasses.replace(design, X=X, y=y), done + 1
         after = _parameters(model)
-        change = float(np.linalg.norm(after - before) / max(np.linalg.norm(after), 1e-300))
+        size = max(float(np.linalg.norm(after)), 1e-300)
+        change = float(np.linalg.norm(after - before)) / size
         if change < tol:
             break
     return BridgeResult(current, done, change)

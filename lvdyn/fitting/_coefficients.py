@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from lvdyn.core._errors import SchemaError
+from lvdyn.fitting._diagnostics import diagnostics_dataset, restore_diagnostics
 from lvdyn.fitting._provenance import FIT_KEYS, parameter_units
 from lvdyn.models import AbstractODEModel, LinearODE, LotkaVolterra, SINDy
 from lvdyn.traces._history import add_history
@@ -145,6 +146,10 @@ def save_model(
 ) -> Path:
     """Write a fitted model to netCDF, atomically; `load_model` reads it back. No pickle.
 
+    The file holds `coefficients` and, for a `LinearODE` or `LotkaVolterra` from
+    `fit_traces`, how the fit went (`lvdyn.fitting._diagnostics`: the derivative used and
+    why, the penalty used and why, the CV curve, the samples each equation used or lost).
+
     Examples
     --------
     >>> import tempfile, lvdyn
@@ -153,14 +158,22 @@ def save_model(
     >>> load_model(path).b_.tolist()
     [2.0]
     """
-    return save_netcdf(coefficients(model), path, argument=argument)
+    out = coefficients(model)
+    extra = diagnostics_dataset(model)
+    out = out.assign_coords({name: extra[name].variable for name in extra.coords})
+    for name, variable in extra.data_vars.items():
+        out[name] = variable.variable
+    out.attrs.update(extra.attrs)
+    return save_netcdf(out, path, argument=argument)
 
 
 def load_model(path: str | os.PathLike[str]) -> AbstractODEModel:
     """Read a model written by `save_model`; it behaves as a fitted model.
 
-    ``component_labels_`` holds the traces' component labels and ``fit_info_`` (for a model
-    from `fit_traces`) what the fit was made from.
+    ``component_labels_`` holds the traces' component labels; for a model from
+    `fit_traces`, ``fit_info_`` holds what the fit was made from and the fit's diagnostics
+    come back under their attribute names (``derivative_``, ``derivative_reason_``,
+    ``penalty_``, ``alpha_``, ``cv_alphas_``, ``zeros_dropped_``, ...).
     """
     ds = open_netcdf(path)
     name = ds.attrs.get("model")
@@ -186,6 +199,8 @@ def load_model(path: str | os.PathLike[str]) -> AbstractODEModel:
         model.feature_names_ = [str(t) for t in ds["term"].values]
         model.n_features_in_ = int(labels.size)
     model.component_labels_ = labels
+    if isinstance(model, LinearODE | LotkaVolterra):
+        restore_diagnostics(model, ds)
     info = {key: _plain_attr(ds.attrs[key]) for key in FIT_KEYS if key in ds.attrs}
     if info:
         model.fit_info_ = info
