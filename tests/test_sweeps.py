@@ -187,6 +187,29 @@ def test_fit_runs_recovers_each_runs_parameters() -> None:
     assert (fits.score > 0.999).all()
 
 
+def test_fit_runs_scores_each_equation_on_its_own_rows_as_fit_traces_fits_them() -> None:
+    from lvdyn.fitting._design import traces_design
+
+    # Species 2 dies out (values below 1e-3 written as exact zeros, 173 of 301 samples):
+    # its equation loses those samples in the fit, and must not be scored on them either.
+    r, A = [1.0, 0.5, -1.0], [[-1.0, -0.5, -0.1], [-0.2, -1.0, -0.1], [0.1, 0.1, -1.0]]
+    ds = synthetic.lotka_volterra(r=r, A=A, x0=[[0.2, 0.3, 0.5]], steps=300, dt=0.05)
+    x = ds.strength.values
+    noisy = x * np.exp(0.01 * np.random.default_rng(0).normal(size=x.shape))
+    ds["strength"] = (ds.strength.dims, np.where(x < 1e-3, 0.0, noisy))
+    fits = fit_runs(ds, lvdyn.LotkaVolterra(), time="time")
+    model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time")
+    assert model.zeros_dropped_.tolist() == [0, 0, 173]
+    # The same number as score_traces' per-equation R^2 (which uses the fit's masks), averaged.
+    scored = lvdyn.score_traces(model, ds, time="time", simulate=False)
+    expected = float(np.nanmean(scored.r2_derivative.values))
+    assert fits.score.item() == pytest.approx(expected, rel=1e-12)
+    # Scoring every row instead (the extinct rows as zeros) gives another number (measured
+    # 0.42549 against 0.42522).
+    design = traces_design(ds, log=True, time="time")
+    assert abs(model.score(design.X, design.y) - expected) > 1e-5
+
+
 def test_fit_runs_passes_fit_keywords_and_fits_sindy() -> None:
     per_time = fit_runs(_lv_runs(), lvdyn.LotkaVolterra(), time="time")
     np.testing.assert_allclose(per_time.growth_rates, np.tile(R, (3, 1)), rtol=1e-4)

@@ -12,6 +12,7 @@ from sklearn.base import clone
 from lvdyn.analysis import predict_survivors
 from lvdyn.fitting._design import traces_design
 from lvdyn.fitting._fitting import _recipe_window, fit_traces, uses_log_rates
+from lvdyn.fitting._scores import derivative_scores
 from lvdyn.traces._history import add_history
 from lvdyn.traces._schema import COMPONENT, COMPONENT_J, RUN, STEP, validate_traces
 
@@ -21,14 +22,22 @@ __all__ = ["fit_runs"]
 
 
 def _score(fitted: Any, unit: xr.Dataset, fit_kwargs: dict[str, Any]) -> float:
-    """R^2 of the fitted derivatives on the same samples that `fit_traces` used."""
-    kwargs = {k: v for k, v in fit_kwargs.items() if k in ("window", "runs", "derivative", "time")}
+    """R^2 of the fitted derivatives on the samples `fit_traces` used, averaged over equations.
+
+    Each equation counts only its own rows (`Design.mask`): an interval or sample that an
+    extinction (zero) or a missing value removed from an equation's fit is not scored there.
+    """
+    wanted = ("window", "runs", "derivative", "time", "zeros")
+    kwargs = {k: v for k, v in fit_kwargs.items() if k in wanted}
     if fit_kwargs.get("recipe") is not None:
         kwargs["window"], kwargs["derivative"] = _recipe_window(
             unit, fit_kwargs["recipe"], None, fitted
         )
     design = traces_design(unit, log=uses_log_rates(fitted), **kwargs)
-    return float(fitted.score(design.X, design.y))
+    per_equation = derivative_scores(fitted, design).r2
+    if not np.isfinite(per_equation).any():
+        return float("nan")
+    return float(np.nanmean(per_equation))
 
 
 def _coefficients(fitted: Any, unit: xr.Dataset) -> xr.Dataset:
@@ -127,7 +136,8 @@ def fit_runs(
         ``predicted_survivor``, the components that the fitted model keeps (by
         `lvdyn.predict_survivors` where available, otherwise by simulating it from the
         mean initial state for ten times the observed span of steps: final strength above
-        1% of the largest); and ``score``, the R^2 of the derivatives on the fitted samples.
+        1% of the largest); and ``score``, the R^2 of the derivatives on the fitted samples
+        (each equation on its own rows, as fitted; averaged over the equations).
         Per-run coordinates of ``ds`` are kept.
 
     Examples
