@@ -109,9 +109,9 @@ def test_default_recovers_a_known_ten_species_system_at_the_fixed_point() -> Non
     ds = synthetic.glv_study(10, n_series=25, n_samples=15, sampling="random", noise=0.0, seed=12)
     model = lvdyn.fit_traces(lvdyn.LotkaVolterra(), ds, time="time")
     scores = lvdyn.score_traces(model, ds, time="time", simulate=False)
-    # Noise-free, random times: measured sign score 1.0 and relative error of A 0.041 (the
-    # rest is species that die out early and leave few intervals; plain gradient matching:
-    # 0.23 and 0.93). 0.06 leaves room for platform differences and fails gradient matching.
+    # Noise-free, random times: measured sign score 1.0 and relative error of A 0.041 (plain
+    # gradient matching: 0.23 and 0.93). 0.06 leaves room for platform differences and
+    # fails gradient matching.
     assert scores.sign_score.item() == 1.0
     assert scores.error_A.item() < 0.06
     # The iteration stopped at its fixed point: 20 iterations in all move A by < 0.1 % (measured
