@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any, TypeVar
 
@@ -307,6 +308,15 @@ def _fit_matrix_model(
                 spec = design.method
                 bridged = refit_bridged(model, design, spec.bridge, weight, tol=spec.tol)
                 design = bridged.design
+                if choice is not None:
+                    # The CV chose the penalty for the midpoint regressors; choose it again
+                    # for the bridged ones, the regression actually solved, and settle again.
+                    choice = choose_penalty(model, design) or choice
+                    model.set_params(alpha=choice.alpha)
+                    again = refit_bridged(model, design, spec.bridge, weight, tol=spec.tol)
+                    total = bridged.iterations + again.iterations
+                    bridged, design = dataclasses.replace(again, iterations=total), again.design
+                    reason += " (again on the integral-matching regressors)"
     finally:
         model.set_params(penalty=params["penalty"], alpha=params["alpha"])
     name = choice.penalty if choice else ("ols" if params["penalty"] is None else params["penalty"])
