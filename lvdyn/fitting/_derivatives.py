@@ -155,7 +155,9 @@ class Midpoint:
         plain gradient matching, ``"midpoint"``: 0). Each replaces the midpoint regressor by
         the mean of the state over the interval along the fitted model's path from ``x[k]``,
         bridged to end at ``x[k+1]``, and refits. On coarse sampling the midpoint state is
-        a biased stand-in for that mean; the bridged mean is exact at the true model.
+        a biased stand-in for that mean; the bridged mean is exact at the true model. When
+        the penalty is cross-validated, it is chosen again on the bridged regressors and a
+        second pass of at most ``bridge`` iterations follows.
     tol : float
         Stop iterating once the fitted parameters (growth rates and matrix together) change
         by less than ``tol`` relative to their norm in one iteration (``"integral"``: 1e-4;

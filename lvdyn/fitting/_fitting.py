@@ -151,7 +151,8 @@ def fit_traces(
         ``penalty`` is None (left to the data) and when the problem is ill-posed (under 50
         samples per unknown in some equation, or a standardised condition number above
         1e8); the family is then ridge. True: always, for the model's penalty (ridge if
-        None). False: never. An explicit ``penalty`` (``"ols"`` included) is always kept
+        None). False: never. With integral matching the penalty is chosen again on the
+        bridged regressors (`Midpoint`). An explicit ``penalty`` (``"ols"`` included) is always kept
         under ``"auto"``.
     method : {"derivative", "trajectory"}
         ``"derivative"``: derivative (gradient) matching, the regression above.
