@@ -1,0 +1,93 @@
+"""The logged spectra of the modular-addition trainer: one matmul per logged step.
+
+The trainer logs, at every logged step, the circle strengths ``S_k = ||F_k||`` of each run's
+embedding ``E`` (``F_k`` is the k-th DFT row along the token axis) and, with the fitness
+signals on, ``-Re<F_k, G_k> / S_k`` and ``||G_k||`` of the loss gradient ``G = dL/dE``.
+An FFT along the (prime, strided) token axis costs more than the whole set of signals
+computed as one product with the real half-DFT matrix: rows ``cos(2 pi k t / p)`` and
+``sin(2 pi k t / p)`` for ``k = 0..p//2``. For real inputs the rows ``p - k`` mirror the
+rows ``k``, so they are copied rather than computed. The products run in float64 whatever
+the model's precision (the logs are float64).
+
+Examples
+--------
+>>> import torch
+>>> E = torch.randn(2, 7, 3, dtype=torch.float64)
+>>> strengths, _ = spectra(half_dft_matrix(7), E)
+>>> torch.allclose(strengths, torch.linalg.vector_norm(torch.fft.fft(E, dim=-2), dim=-1))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["half_dft_matrix", "spectra"]
+
+
+def half_dft_matrix(p: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """The cosine rows then the sine rows of the DFT for ``k = 0..p//2``: ``(2 (p//2 + 1), p)``.
+
+    ``k t`` is reduced modulo ``p`` before the angle is formed, so every entry is exact to
+    float64 rounding.
+
+    Examples
+    --------
+    >>> half_dft_matrix(5).shape
+    torch.Size([6, 5])
+    """
+    k = np.arange(p // 2 + 1)[:, None]
+    angle = 2 * np.pi * ((k * np.arange(p)[None, :]) % p) / p
+    rows = np.concatenate([np.cos(angle), np.sin(angle)])
+    return torch.as_tensor(rows, dtype=torch.float64, device=device)
+
+
+def _mirror(half: torch.Tensor, p: int) -> torch.Tensor:
+    """Rows ``0..p//2`` extended to ``0..p-1`` with row ``p - k`` equal to row ``k``."""
+    return torch.cat([half, half[..., 1 : p - half.shape[-1] + 1].flip(-1)], dim=-1)
+
+
+def spectra(
+    matrix: torch.Tensor, embedding: torch.Tensor, gradient: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``S_k`` of ``(..., p, d)`` embeddings and, given ``gradient``, the fitness signals.
+
+    Parameters
+    ----------
+    matrix : torch.Tensor
+        `half_dft_matrix` of ``p``, on the embedding's device.
+    embedding, gradient : torch.Tensor, shape (..., p, d)
+        Embeddings ``E`` and, optionally, the loss gradients ``G = dL/dE``.
+
+    Returns
+    -------
+    strengths : torch.Tensor, shape (..., p), float64
+        ``S_k`` for ``k = 0..p-1``.
+    signals : torch.Tensor, shape (..., 2, p), float64, or None
+        Row 0 ``-Re<F_k, G_k> / S_k`` (0 where ``S_k = 0``), row 1 ``||G_k||``.
+    """
+    p, d = embedding.shape[-2:]
+    half = p // 2 + 1
+    stacked = embedding.double()
+    if gradient is not None:
+        stacked = torch.cat([stacked, gradient.double()], dim=-1)
+    if stacked.device.type == "cpu":
+        # one product per run: each run's values do not depend on the runs beside it
+        flat = stacked.reshape(-1, p, stacked.shape[-1])
+        rows = torch.stack([matrix @ run for run in flat]).view(*stacked.shape[:-2], 2 * half, -1)
+    else:
+        rows = torch.matmul(matrix, stacked)  # (..., 2 half, d or 2 d): real, imaginary parts
+    rows_e = rows[..., :d]
+    power = (rows_e * rows_e).sum(dim=-1)
+    strengths = (power[..., :half] + power[..., half:]).sqrt()
+    if gradient is None:
+        return _mirror(strengths, p), None
+    rows_g = rows[..., d:]
+    inner = (rows_e * rows_g).sum(dim=-1)
+    inner = inner[..., :half] + inner[..., half:]
+    push = torch.where(strengths > 0, -inner / strengths.clamp_min(1e-300), 0.0)
+    power_g = (rows_g * rows_g).sum(dim=-1)
+    size = (power_g[..., :half] + power_g[..., half:]).sqrt()
+    signals = torch.stack([_mirror(push, p), _mirror(size, p)], dim=-2)
+    return _mirror(strengths, p), signals
