@@ -67,27 +67,31 @@ def spectra(
     signals : torch.Tensor, shape (..., 2, p), float64, or None
         Row 0 ``-Re<F_k, G_k> / S_k`` (0 where ``S_k = 0``), row 1 ``||G_k||``.
     """
-    p, d = embedding.shape[-2:]
-    half = p // 2 + 1
-    stacked = embedding.double()
-    if gradient is not None:
-        stacked = torch.cat([stacked, gradient.double()], dim=-1)
-    if stacked.device.type == "cpu":
-        # one product per run: each run's values do not depend on the runs beside it
-        flat = stacked.reshape(-1, p, stacked.shape[-1])
-        rows = torch.stack([matrix @ run for run in flat]).view(*stacked.shape[:-2], 2 * half, -1)
-    else:
-        rows = torch.matmul(matrix, stacked)  # (..., 2 half, d or 2 d): real, imaginary parts
-    rows_e = rows[..., :d]
-    power = (rows_e * rows_e).sum(dim=-1)
-    strengths = (power[..., :half] + power[..., half:]).sqrt()
+    p = embedding.shape[-2]
+    rows_e = _dft_rows(matrix, embedding)
+    power = (rows_e * rows_e).sum(dim=-1).sum(dim=-2)  # real and imaginary parts
+    strengths = power.sqrt()
     if gradient is None:
         return _mirror(strengths, p), None
-    rows_g = rows[..., d:]
-    inner = (rows_e * rows_g).sum(dim=-1)
-    inner = inner[..., :half] + inner[..., half:]
+    rows_g = _dft_rows(matrix, gradient)
+    inner = (rows_e * rows_g).sum(dim=-1).sum(dim=-2)
     push = torch.where(strengths > 0, -inner / strengths.clamp_min(1e-300), 0.0)
-    power_g = (rows_g * rows_g).sum(dim=-1)
-    size = (power_g[..., :half] + power_g[..., half:]).sqrt()
-    signals = torch.stack([_mirror(push, p), _mirror(size, p)], dim=-2)
-    return _mirror(strengths, p), signals
+    size = (rows_g * rows_g).sum(dim=-1).sum(dim=-2).sqrt()
+    mirrored = _mirror(torch.stack([strengths, push, size], dim=-2), p)
+    return mirrored[..., 0, :], mirrored[..., 1:, :]
+
+
+def _dft_rows(matrix: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """``matrix @ values`` in float64 as ``(..., 2, p // 2 + 1, d)``: real, imaginary parts.
+
+    On CPU one product per run: a GEMM's values can depend on how many columns it has, and
+    each run's values must not depend on the runs beside it (or on the other signals).
+    """
+    p, d = values.shape[-2:]
+    values = values.double()
+    if values.device.type == "cpu":
+        products = [matrix @ run for run in values.reshape(-1, p, d)]
+        rows = products[0].unsqueeze(0) if len(products) == 1 else torch.stack(products)
+    else:
+        rows = torch.matmul(matrix, values)
+    return rows.view(*values.shape[:-2], 2, p // 2 + 1, d)
