@@ -1,0 +1,54 @@
+"""Keep the memory a trainer frees for its next step, so that steps do not fault pages in.
+
+Every training step allocates and frees the same few megabytes of activations. With
+glibc's default settings the allocator hands the freed top of the heap back to the
+system once it exceeds ``M_TRIM_THRESHOLD``, and serves blocks above
+``M_MMAP_THRESHOLD`` by fresh ``mmap`` calls, so the next step faults every page in
+again and the kernel zeroes it. At p = 59, d = 128, width 100 that was about 1,000 to
+1,600 minor page faults and 2 to 3 ms of system time per model-step, about 15 % of the
+step, on one worker thread or two.
+
+`retain_freed_memory` raises both thresholds (``mallopt``): blocks up to 32 MiB come from
+the heap, and up to 256 MiB of freed memory stays with the process for reuse. The setting
+is process-wide and stays after training (glibc cannot restore its adaptive default), so
+a process that has trained keeps up to that much freed memory per allocator arena. It
+changes where tensors live, never their values. Elsewhere than glibc it does nothing.
+
+Examples
+--------
+>>> retain_freed_memory() in (True, False)
+True
+"""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+
+__all__ = ["retain_freed_memory"]
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+#: Largest blocks served from the heap (glibc's maximum for the mmap threshold on 64 bits).
+MMAP_THRESHOLD = 32 * 2**20
+#: Freed memory at the top of a heap kept for reuse instead of being returned.
+TRIM_THRESHOLD = 256 * 2**20
+
+_applied: bool | None = None
+
+
+def retain_freed_memory() -> bool:
+    """Raise glibc's trim and mmap thresholds once per process; True if they are raised."""
+    global _applied
+    if _applied is None:
+        _applied = False
+        if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+            try:
+                mallopt = ctypes.CDLL(None).mallopt
+            except (OSError, AttributeError):  # pragma: no cover - a libc without mallopt
+                return False
+            mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+            mallopt.restype = ctypes.c_int
+            mmap_ok = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+            _applied = mmap_ok and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+    return _applied
