@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -149,3 +152,29 @@ def test_command_lines_take_threads(tmp_path, capsys) -> None:
     for command in (["train", "modadd"], ["train", "clockpizza"], ["demo"]):
         assert main([*command, "--threads", "0", "--out", str(tmp_path / "x")]) == 2
         assert "--threads" in capsys.readouterr().err  # the usage error names the option
+
+
+_COUNT_THREADS = """
+import os, torch
+from lvdyn.producers._threads import worker_pool
+a = torch.randn(256, 256)
+a @ a
+before = len(os.listdir("/proc/self/task"))
+with worker_pool(2) as pool:
+    pool.map(lambda _: (a @ a).sum().item(), range(4))
+    print(len(os.listdir("/proc/self/task")) - before)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_workers_run_their_products_on_one_thread_without_omp_num_threads() -> None:
+    # OpenMP keeps its thread count per thread and starts new threads at the environment's
+    # default (every core without OMP_NUM_THREADS): unpinned, each worker's products start
+    # an OpenMP helper thread on a 2-core machine; pinned, the pool adds its 2 workers only
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["OMP_NUM_THREADS"] = str(max(2, available_cores()))  # as if the machine had more cores
+    out = subprocess.run(
+        [sys.executable, "-c", _COUNT_THREADS], env=env, capture_output=True, text=True,
+        check=True, timeout=120,
+    )  # fmt: skip
+    assert int(out.stdout.strip()) == 2

@@ -143,6 +143,14 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+def _pin_worker(n: int | None) -> None:
+    """Set a new worker thread's own OpenMP thread count (see `worker_pool`)."""
+    if n is not None:
+        import torch
+
+        torch.set_num_threads(n)
+
+
 @contextlib.contextmanager
 def worker_pool(n_workers: int, *, intra_op_threads: int | None = 1) -> Iterator[WorkerPool]:
     """A `WorkerPool` of ``n_workers`` threads, with torch pinned to ``intra_op_threads``.
@@ -151,12 +159,20 @@ def worker_pool(n_workers: int, *, intra_op_threads: int | None = 1) -> Iterator
 
     ``intra_op_threads=None`` leaves torch's setting alone (for GPU work). The previous
     setting is restored on exit, and pieces not yet started are cancelled if one fails.
+
+    Each worker thread sets the count for itself: OpenMP keeps it per thread, and a new
+    thread starts from the environment's default, which without ``OMP_NUM_THREADS`` is every
+    core (a worker's matrix products were measured on two threads on a 2-core machine, so
+    two workers ran four spinning threads, whatever the caller had set).
     """
     retain_freed_memory()
     with torch_threads(intra_op_threads):
         executor = None
         if n_workers > 1:
-            executor = ThreadPoolExecutor(n_workers, thread_name_prefix="lvdyn-worker")
+            executor = ThreadPoolExecutor(
+                n_workers, thread_name_prefix="lvdyn-worker", initializer=_pin_worker,
+                initargs=(intra_op_threads,),
+            )  # fmt: skip
         try:
             yield WorkerPool(n_workers, executor)
         finally:
