@@ -145,7 +145,8 @@ class EnsembleTrainer:
         self.train_split, self.test_split = _splits(
             self.arch, self.runs, self.train_fraction, self.device
         )
-        self._dft = half_dft_matrix(self.arch.p, self.device)
+        dtype = self.params["embedding"].dtype
+        self._dft = half_dft_matrix(self.arch.p, self.device, dtype)
         if self.early is None:
             self.early = np.full((len(self.runs), N_EARLY, self.arch.p), np.nan)
         self._pending: list[torch.Tensor] = []
@@ -190,7 +191,7 @@ class EnsembleTrainer:
 
         Strengths ``(runs, p)`` and signals ``(runs, 2 p)`` are empty when the plan has none;
         metrics are ``(runs, 4)``: train loss and accuracy, test loss and accuracy (NaN when
-        not evaluated). All float64.
+        not evaluated). All computed in the model's precision, returned as float64.
         """
         i, j = rows
         grad: tuple[str, ...] = ()
@@ -211,9 +212,10 @@ class EnsembleTrainer:
         strengths, signals = empty, empty
         if plan.spectra:
             gradient = self.grads["embedding"][i:j] if plan.fitness else None
-            strengths, fitness = spectra(self._dft, self.params["embedding"][i:j], gradient)
+            values, fitness = spectra(self._dft, self.params["embedding"][i:j], gradient)
+            strengths = values.double()
             if fitness is not None:
-                signals = fitness.flatten(1)
+                signals = fitness.flatten(1).double()
         if plan.update is not None:
             self.optimizer.update(self._trainable, self.grads, self.state, plan.update, slice(i, j))
         return strengths, metrics, signals
