@@ -66,3 +66,12 @@ def test_zero_strength_gives_zero_push() -> None:
     # G = 1 everywhere has only a DC row: ||G_0|| = 7 sqrt(3), the others vanish
     np.testing.assert_allclose(signals[0, 1, 0], 7 * np.sqrt(3), rtol=1e-14)
     assert torch.all(signals[0, 1, 1:].abs() < 1e-12)
+
+
+def test_the_accuracy_shortcut_is_argmax_on_ties_and_nan() -> None:
+    # the trainer counts hits with max(dim).indices: the first maximum, as argmax
+    generator = torch.Generator().manual_seed(3)
+    logits = torch.randint(0, 3, (4, 200, 7), generator=generator).float()  # many ties
+    logits[0, 5, 2] = float("nan")
+    logits[1, 7, :] = float("nan")
+    assert torch.equal(logits.max(dim=-1).indices, logits.argmax(dim=-1))
