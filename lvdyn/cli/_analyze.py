@@ -80,8 +80,10 @@ def predict(
 ) -> None:
     """Predict each run's surviving components from the steps up to PREFIX.
 
-    Methods that learn from other runs (classifier, signal, gradient, growth) are trained on
-    all runs except the one predicted (leave one run out). Example:
+    The default, mean-field, and the methods that learn from other runs (classifier,
+    signal, gradient, growth) are trained on all runs except the one predicted (leave one
+    run out). A file with a single modular-addition run at the paper's settings is
+    predicted by mean-field with the coefficients that ship with lvdyn. Example:
 
         lvdyn predict traces.nc --prefix 200 --method lv-equilibrium
 

@@ -67,12 +67,32 @@ def _short_help(help_text: str | None) -> str | None:
     return " ".join(help_text.strip().split("\n\n")[0].split())
 
 
+def reflow(help_text: str | None) -> str | None:
+    r"""Join the hard-wrapped lines of each paragraph, so that rich wraps them to the
+    terminal evenly; indented lines (examples) keep their own lines.
+
+    >>> reflow("One line\nand its rest.\n\n    lvdyn fit x.nc\n")
+    'One line and its rest.\n\n    lvdyn fit x.nc'
+    """
+    if not help_text:
+        return help_text
+    paragraphs = []
+    for block in help_text.strip("\n").split("\n\n"):
+        lines = block.split("\n")
+        if any(line.startswith("    ") for line in lines):
+            paragraphs.append(block)
+        else:
+            paragraphs.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(paragraphs)
+
+
 class Command(TyperCommand):
     """A command whose help reads ``Usage: lvdyn fit [OPTIONS] TRACES`` (`_tidy_params`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _tidy_params(self.params)
+        self.help = reflow(self.help)
         if self.short_help is None:
             self.short_help = _short_help(self.help)
 

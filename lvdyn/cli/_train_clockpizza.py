@@ -27,6 +27,8 @@ class Architecture(str, Enum):
     transformer = "transformer"
     mlp_sum = "mlp_sum"
     mlp_concat = "mlp_concat"
+    mlp_shared_layer = "mlp_shared_layer"
+    mlp_two_embeddings = "mlp_two_embeddings"
 
 
 class Activation(str, Enum):
@@ -44,15 +46,25 @@ def train_clockpizza(
     ] = 1.0,
     p: Annotated[int, typer.Option("--p", help="Modulus (an odd prime).")] = 59,
     d_model: Annotated[
-        int | None, typer.Option(help="Embedding width (default 128; 256 for mlp_sum).")
+        int | None,
+        typer.Option(help="Embedding width (default 128; 256 for the MLP-only models but D)."),
     ] = None,
     n_heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
     architecture: Annotated[
-        Architecture, typer.Option(metavar="NAME", help="transformer, mlp_sum or mlp_concat.")
+        Architecture,
+        typer.Option(
+            metavar="NAME",
+            help="transformer, or the paper's MLP-only models: mlp_sum (A; B with --n-layers "
+            "2), mlp_shared_layer (C), mlp_concat (D), mlp_two_embeddings (X).",
+        ),
     ] = Architecture.transformer,
     n_layers: Annotated[
-        int, typer.Option(help="Transformer blocks (1-4), or mlp_sum hidden layers (1-2).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Transformer blocks (1-4), or mlp_sum hidden layers (1-2); default 1 (2 for "
+            "mlp_shared_layer)."
+        ),
+    ] = None,
     activation: Annotated[Activation, typer.Option(help="MLP activation.")] = Activation.relu,
     diff_vocab: Annotated[
         bool,

@@ -4,8 +4,10 @@ The released files (``code/save/model_<id>.pt`` with ``config_<id>.json`` in
 ``fjzzq2002/pizza``) are plain state dicts, read with ``torch.load(weights_only=True)``. The
 architecture comes from the tensors' names and shapes; what shapes cannot tell comes from
 the JSON configuration: the attention rate ``attn_coeff`` and the activation ``act_fn``
-(transformers), and ``model_type`` (``"A"``, ``"B"``, ``"D"``) for an MLP-only model with two
-hidden layers, whose shapes fit the paper's models B and C alike.
+(transformers), and ``model_type`` (``"A"``, ``"B"``, ``"C"``, ``"D"``, ``"X"``) for an MLP-only
+model with two hidden layers, whose shapes fit the paper's models B and C alike (the others
+are told apart by their shapes: D's first layer takes twice the embedding width, X has two
+embedding tables ``embed1`` and ``embed2``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from lvdyn.producers._clockpizza_model import PaperMLP, PaperTransformer
 
 __all__ = ["load_checkpoint"]
 
-_SUPPORTED_TYPES = ("A", "B", "D")
+_SUPPORTED_TYPES = ("A", "B", "C", "D", "X")
 
 
 def _read_config(path: Path | None, config: Any) -> dict[str, Any]:
@@ -94,32 +96,36 @@ def _transformer(state: Mapping[str, torch.Tensor], config: dict[str, Any]) -> P
 
 
 def _mlp(state: Mapping[str, torch.Tensor], config: dict[str, Any]) -> PaperMLP:
-    if "embed1.weight" in state or config.get("model_type") in ("C", "X"):
-        raise ValueError(
-            f"`checkpoint`: the paper's MLP model {config.get('model_type', 'X')!r} is not "
-            f"supported yet; supported model types are {', '.join(_SUPPORTED_TYPES)}."
-        )
-    p, d_embed = state["embed.weight"].shape
-    hidden, fan_in = state["l1.weight"].shape
-    two_layers = "l2.weight" in state
     model_type = config.get("model_type")
-    if model_type is None:
-        if two_layers:
-            raise ValueError(
-                "`config` must give `model_type` ('B') for an MLP checkpoint with two hidden "
-                "layers: its shapes fit the paper's models B and C alike."
-            )
-        model_type = "D" if fan_in == 2 * d_embed else "A"
-    if model_type not in _SUPPORTED_TYPES:
+    if model_type is not None and model_type not in _SUPPORTED_TYPES:
         raise ValueError(
             f"`config`: model_type must be one of {_SUPPORTED_TYPES}; got {model_type!r}."
         )
+    two_tables = "embed1.weight" in state
+    if model_type is not None and two_tables != (model_type == "X"):
+        found = "two embedding tables (embed1, embed2), as model X" if two_tables else "one (embed)"
+        raise ValueError(
+            f"`config` says model_type={model_type!r}, but the state dict has {found}; pass "
+            "the run's own config_<id>.json."
+        )
+    p, d_embed = state["embed1.weight" if two_tables else "embed.weight"].shape
+    hidden, fan_in = state["l1.weight"].shape
+    if model_type is None and two_tables:
+        model_type = "X"
+    elif model_type is None:
+        if "l2.weight" in state:
+            raise ValueError(
+                "`config` must give `model_type` ('B' or 'C') for an MLP checkpoint with two "
+                "hidden layers: the paper's models B and C have the same shapes."
+            )
+        model_type = "D" if fan_in == 2 * d_embed else "A"
     return PaperMLP(
         p,
         d_embed,
         hidden=hidden,
-        combine="concat" if model_type == "D" else "sum",
-        n_layers=2 if model_type == "B" else 1,
+        combine={"C": "shared_layer", "D": "concat"}.get(model_type, "sum"),
+        n_layers=2 if model_type in ("B", "C") else 1,
+        separate_embeddings=model_type == "X",
     )
 
 
@@ -135,7 +141,8 @@ def load_checkpoint(
         The ``model_<id>.pt`` state dict (read tensors-only), or the state dict itself.
     config : path or mapping, optional
         The run's configuration; by default ``config_<id>.json`` (or ``<name>.json``) next to
-        ``path`` when it exists. Transformers need its ``attn_coeff``.
+        ``path`` when it exists. Transformers need its ``attn_coeff``, MLP-only models with
+        two hidden layers its ``model_type`` (``"B"`` or ``"C"``, which share their shapes).
 
     Returns
     -------
@@ -160,7 +167,7 @@ def load_checkpoint(
             f"`checkpoint`: not a Clock-and-Pizza state dict (no embed.W_E or l1.weight); its "
             f"entries are: {shown}. Pass the model_<id>.pt file of the paper's code."
         )
-    model = model.to(state["embed.W_E" if "embed.W_E" in state else "embed.weight"].dtype)
+    model = model.to(state["embed.W_E" if "embed.W_E" in state else "unembed.weight"].dtype)
     own = model.state_dict()
     for key, value in own.items():  # the unused attention mask may be missing
         if key.endswith(".attn.mask") and key not in state:

@@ -8,8 +8,9 @@ dicts load with ``load_state_dict``:
   ``blocks.{i}.attn.W_Q/W_K/W_V`` (heads, d_head, d), ``blocks.{i}.attn.W_O``
   (d, heads * d_head), the unused ``blocks.{i}.attn.mask`` buffer, ``blocks.{i}.mlp.W_in``
   (4d, d), ``b_in``, ``W_out`` (d, 4d), ``b_out``, and ``unembed.W_U`` (d, vocab);
-* `PaperMLP`: ``embed.weight`` (p, d_embed), ``l1`` (and ``l2`` for the paper's model B)
-  ``nn.Linear`` layers, ``unembed.weight`` (p, hidden), logits ``h @ unembed.weight.T``.
+* `PaperMLP`: ``embed.weight`` (p, d_embed) (``embed1.weight`` and ``embed2.weight`` for the
+  paper's model X), ``l1`` (and ``l2`` for its models B and C) ``nn.Linear`` layers,
+  ``unembed.weight`` (p, hidden), logits ``h @ unembed.weight.T``.
 
 Both follow the `TokenModel` protocol of the metrics: ``tokens(pairs)`` gives the embeddings
 ``(batch, 2, d)`` of ``[a, b]`` and ``logits_from_embeddings`` maps them to logits. Imported
@@ -23,9 +24,10 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "ARCHITECTURES", "PaperMLP", "PaperTransformer"]
+__all__ = ["ACTIVATIONS", "ARCHITECTURES", "MLP_COMBINES", "PaperMLP", "PaperTransformer"]
 
-ARCHITECTURES = ("transformer", "mlp_sum", "mlp_concat")
+ARCHITECTURES = ("transformer", "mlp_sum", "mlp_concat", "mlp_shared_layer", "mlp_two_embeddings")
+MLP_COMBINES = ("sum", "concat", "shared_layer")
 ACTIVATIONS = ("ReLU", "GeLU")
 _ACT = {"ReLU": torch.relu, "GeLU": torch.nn.functional.gelu}
 
@@ -168,6 +170,11 @@ class PaperTransformer(nn.Module):
                 for tensor, fan_in in fans:
                     _uniform_(tensor, fan_in)
 
+    @property
+    def separate_embeddings(self) -> bool:
+        """Whether ``b`` has embedding rows of its own (``diff_vocab``)."""
+        return self.diff_vocab
+
     def embedding_table(self, operand: int = 0) -> torch.Tensor:
         """The ``(p, d)`` embedding rows of operand ``a`` (0) or ``b`` (1)."""
         start = self.p * operand if self.diff_vocab else 0
@@ -198,12 +205,29 @@ class PaperTransformer(nn.Module):
 
 
 class PaperMLP(nn.Module):
-    """The MLP-only models of ``train-linear.py``: ``mlp_sum`` feeds ``E_a + E_b`` (the
-    paper's model A with one hidden layer, model B with two), ``mlp_concat`` ``[E_a; E_b]``
-    (model D). Hidden layers are ``nn.Linear`` + activation; logits ``h @ unembed.weight.T``.
+    """The MLP-only models of ``train-linear.py``, named there by letter (``d_hidden = 256``):
 
-    Paper initialisation: embedding ``N(0, 1) / sqrt(hidden // 2)``, unembedding
-    ``N(0, 1) / sqrt(hidden)``, hidden layers at the ``nn.Linear`` default.
+    * A ``relu(l1(E_a + E_b))`` (``combine="sum"``), B the same with a second layer ``l2``
+      (``n_layers=2``);
+    * C ``relu(l2(relu(l1(E_a) + l1(E_b))))``: the first layer, its bias included, applied to
+      each operand and the two outputs summed (``combine="shared_layer"``, ``n_layers=2``);
+    * D ``relu(l1([E_a; E_b]))`` (``combine="concat"``, embeddings of width 128);
+    * X ``relu(l1(E1_a + E2_b))``: tables ``embed1`` for ``a`` and ``embed2`` for ``b``
+      (``separate_embeddings=True``).
+
+    Logits are ``h @ unembed.weight.T``. Paper initialisation: each embedding table
+    ``N(0, 1) / sqrt(hidden // 2)``, the unembedding ``N(0, 1) / sqrt(hidden)``, hidden layers
+    at the ``nn.Linear`` default, drawn in the order ``embed`` (or ``embed1``, ``embed2``),
+    ``unembed``, ``l1``, ``l2`` as the paper's classes do. Other combinations of the options
+    build networks the paper did not train.
+
+    Examples
+    --------
+    >>> model = PaperMLP(7, 8, hidden=16, separate_embeddings=True)  # the paper's model X
+    >>> sorted(model.state_dict())
+    ['embed1.weight', 'embed2.weight', 'l1.bias', 'l1.weight', 'unembed.weight']
+    >>> tuple(model(torch.tensor([[1, 2], [3, 4]])).shape)
+    (2, 7)
     """
 
     def __init__(
@@ -215,22 +239,35 @@ class PaperMLP(nn.Module):
         combine: str = "sum",
         n_layers: int = 1,
         activation: str = "ReLU",
+        separate_embeddings: bool = False,
         init: str = "paper",
     ) -> None:
         super().__init__()
+        if combine not in MLP_COMBINES:
+            raise ValueError(f"`combine` must be one of {list(MLP_COMBINES)}; got {combine!r}.")
+        if n_layers not in (1, 2):
+            raise ValueError(f"`n_layers` must be 1 or 2 (hidden layers); got {n_layers!r}.")
         self.p, self.combine, self.act = p, combine, _ACT[activation]
-        self.embed = nn.Embedding(p, d_embed)
+        self.separate_embeddings = bool(separate_embeddings)
+        names = ("embed1", "embed2") if separate_embeddings else ("embed",)
+        for name in names:
+            setattr(self, name, nn.Embedding(p, d_embed))
+        self._tables: tuple[nn.Embedding, ...] = tuple(getattr(self, name) for name in names)
         self.unembed = nn.Embedding(p, hidden)
         fan_in = 2 * d_embed if combine == "concat" else d_embed
         self.l1 = nn.Linear(fan_in, hidden)
         self.l2 = nn.Linear(hidden, hidden) if n_layers == 2 else None
         with torch.no_grad():
-            self.embed.weight.div_(math.sqrt(hidden // 2 if init == "paper" else d_embed))
+            for table in self._tables:
+                table.weight.div_(math.sqrt(hidden // 2 if init == "paper" else d_embed))
             self.unembed.weight.div_(math.sqrt(hidden))
 
     def embedding_table(self, operand: int = 0) -> torch.Tensor:
-        """The ``(p, d_embed)`` embedding (shared by both operands)."""
-        return self.embed.weight
+        """The ``(p, d_embed)`` embedding of operand ``a`` (0) or ``b`` (1): the same table
+        for both, except with ``separate_embeddings`` (``embed1``, ``embed2``)."""
+        if operand not in (0, 1):
+            raise ValueError(f"`operand` must be 0 (a) or 1 (b); got {operand!r}.")
+        return self._tables[operand if self.separate_embeddings else 0].weight
 
     def unembedding_table(self) -> torch.Tensor:
         """The ``(hidden, p)`` unembedding."""
@@ -238,12 +275,18 @@ class PaperMLP(nn.Module):
 
     def tokens(self, pairs: torch.Tensor) -> torch.Tensor:
         """Token embeddings ``(batch, 2, d_embed)`` of the pairs ``(batch, 2)``."""
-        return self.embed.weight[pairs]
+        if self.separate_embeddings:
+            first, second = self._tables
+            return torch.stack([first.weight[pairs[:, 0]], second.weight[pairs[:, 1]]], dim=1)
+        return self._tables[0].weight[pairs]
 
     def logits_from_embeddings(self, emb: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, p)`` from the embeddings ``(batch, 2, d_embed)``."""
-        x = emb.flatten(1) if self.combine == "concat" else emb[:, 0] + emb[:, 1]
-        x = self.act(self.l1(x))
+        if self.combine == "shared_layer":
+            x = self.l1(emb[:, 0]) + self.l1(emb[:, 1])
+        else:
+            x = self.l1(emb.flatten(1) if self.combine == "concat" else emb[:, 0] + emb[:, 1])
+        x = self.act(x)
         if self.l2 is not None:
             x = self.act(self.l2(x))
         return x @ self.unembed.weight.T

@@ -19,7 +19,37 @@ from lvdyn.producers._clockpizza_model import (
     PaperTransformer,
 )
 
-__all__ = ["build_run", "check_architecture", "check_variant", "warmup_factor"]
+__all__ = [
+    "PAPER_LAYERS",
+    "build_run",
+    "check_architecture",
+    "check_variant",
+    "default_width",
+    "warmup_factor",
+]
+
+# The layer counts each architecture allows, the paper's first: transformer blocks, or hidden
+# layers of the MLP-only models A/B (mlp_sum), D (mlp_concat), C (mlp_shared_layer) and X
+# (mlp_two_embeddings) of train-linear.py.
+PAPER_LAYERS = {
+    "transformer": (1, 2, 3, 4),
+    "mlp_sum": (1, 2),
+    "mlp_concat": (1,),
+    "mlp_shared_layer": (2,),
+    "mlp_two_embeddings": (1,),
+}
+# How each MLP-only architecture feeds the operands to PaperMLP: (combine, separate tables).
+_MLP_INPUTS = {
+    "mlp_sum": ("sum", False),
+    "mlp_concat": ("concat", False),
+    "mlp_shared_layer": ("shared_layer", False),
+    "mlp_two_embeddings": ("sum", True),
+}
+
+
+def default_width(architecture: str) -> int:
+    """The paper's embedding width: 128 (transformer, model D), 256 (models A, B, C, X)."""
+    return 128 if architecture in ("transformer", "mlp_concat") else 256
 
 
 def check_architecture(p: int, d_model: int, n_heads: int, alpha: float, architecture: str) -> None:
@@ -43,7 +73,7 @@ def check_variant(
 ) -> None:
     if activation not in ACTIVATIONS:
         raise ValueError(f"`activation` must be one of {list(ACTIVATIONS)}; got {activation!r}.")
-    allowed = {"transformer": (1, 2, 3, 4), "mlp_sum": (1, 2), "mlp_concat": (1,)}[architecture]
+    allowed = PAPER_LAYERS[architecture]
     if n_layers not in allowed:
         raise ValueError(
             f"`n_layers` must be one of {list(allowed)} for architecture={architecture!r} (the "
@@ -101,13 +131,15 @@ def build_run(
         train_pairs, test_pairs = _split(**split, faithful=faithful)
     else:
         train_pairs, test_pairs = _split(**split, faithful=faithful)
+        combine, separate = _MLP_INPUTS[settings["architecture"]]
         model = PaperMLP(
             settings["p"],
             settings["d_model"],
             hidden=settings["mlp_width"],
-            combine="concat" if settings["architecture"] == "mlp_concat" else "sum",
+            combine=combine,
             n_layers=settings["n_layers"],
             activation=settings["activation"],
+            separate_embeddings=separate,
             init=init,
         )
     return model, train_pairs, test_pairs

@@ -4,9 +4,11 @@ A transformer learns ``(a + b) mod p`` from the tokens ``[a, b]``. Its attention
 ``alpha * softmax(QK^T / sqrt(d_head)) + (1 - alpha) * J`` with ``J`` the all-ones matrix:
 ``alpha = 1`` is standard attention (the network tends to learn the **Clock**, logits
 ``cos(w (a + b - c))``), ``alpha = 0`` constant attention (the **Pizza**, whose logit
-amplitude depends on ``a - b``). The MLP-only models of the paper feed ``E_a + E_b``
-(``"mlp_sum"``: its model A with one hidden layer, B with two) or ``[E_a; E_b]``
-(``"mlp_concat"``, its model D) to ReLU layers.
+amplitude depends on ``a - b``). The MLP-only models of the paper's ``train-linear.py``
+feed ReLU layers with ``E_a + E_b`` (``"mlp_sum"``: its model A with one hidden layer, B with
+two), ``[E_a; E_b]`` (``"mlp_concat"``, model D), ``l1(E_a) + l1(E_b)`` through a shared
+first layer (``"mlp_shared_layer"``, model C, two hidden layers) or ``E1_a + E2_b`` from two
+embedding tables (``"mlp_two_embeddings"``, model X).
 
 Defaults follow the paper's code (``faithful=True``): p = 59, d = 128, 4 heads, 1 to 4
 blocks, ReLU or GeLU MLP of width 4d, no LayerNorm, the paper's initialisation, AdamW (lr
@@ -18,7 +20,9 @@ MLP-only models use AdamW's default betas and no warm-up, as ``train-linear.py``
 Traces:
 
 * ``strength`` (run, step, component = frequency k = 1..(p-1)/2): Fourier energy of the
-  embedding ``W_E`` along the token axis (``emb_power_dc`` holds k = 0);
+  embedding ``W_E`` along the token axis (``emb_power_dc`` holds k = 0); with separate
+  embeddings for ``b`` (``diff_vocab``, model X) that of ``a``'s, and ``strength_b`` that of
+  ``b``'s;
 * ``unembed_strength``: the same energy of ``W_U`` along the class axis;
 * ``grad_symmetricity``, ``distance_irrelevance`` (correct logit), optionally
   ``distance_irrelevance_incorrect_logit`` (the variant in the paper's released tables), at the
@@ -73,9 +77,11 @@ from lvdyn.producers._clockpizza_metrics import (
 )
 from lvdyn.producers._clockpizza_model import PaperMLP, PaperTransformer
 from lvdyn.producers._clockpizza_setup import (
+    PAPER_LAYERS,
     build_run,
     check_architecture,
     check_variant,
+    default_width,
     warmup_factor,
 )
 from lvdyn.producers._progress import TrainingProgress
@@ -110,7 +116,7 @@ def train(
     architecture: str = "transformer",
     d_model: int | None = None,
     n_heads: int = 4,
-    n_layers: int = 1,
+    n_layers: int | None = None,
     activation: str = "ReLU",
     diff_vocab: bool = False,
     eqn_sign: bool = False,
@@ -138,16 +144,20 @@ def train(
         The modulus (an odd prime).
     alpha : float
         Attention rate in [0, 1] (transformer only): 1 standard attention, 0 constant.
-    architecture : {"transformer", "mlp_sum", "mlp_concat"}
-        The network (see the module docstring).
+    architecture : str
+        The network (see the module docstring): ``"transformer"``, or the paper's MLP-only
+        models A and B (``"mlp_sum"``), C (``"mlp_shared_layer"``), D (``"mlp_concat"``) and
+        X (``"mlp_two_embeddings"``).
     d_model : int, optional
-        Embedding width; default 128 (transformer, ``mlp_concat``) or 256 (``mlp_sum``), the
-        paper's values. Need not be divisible by ``n_heads`` (``d_head = d_model // n_heads``).
+        Embedding width; default 128 (transformer, ``mlp_concat``) or 256 (the other MLP-only
+        models), the paper's values. Need not be divisible by ``n_heads``
+        (``d_head = d_model // n_heads``).
     n_heads : int
         Attention heads (transformer).
-    n_layers : int
-        Transformer blocks (1 to 4), or hidden layers of ``mlp_sum`` (1, or 2 for the paper's
-        linear model B).
+    n_layers : int, optional
+        Transformer blocks (1 to 4), or hidden layers of ``mlp_sum`` (1 for the paper's model
+        A, 2 for B); ``mlp_shared_layer`` has 2, ``mlp_concat`` and ``mlp_two_embeddings`` 1.
+        Default: 1, or 2 for ``mlp_shared_layer``.
     activation : {"ReLU", "GeLU"}
         MLP activation.
     diff_vocab, eqn_sign : bool
@@ -198,7 +208,7 @@ def train(
     """
     parameter_dtype = torch_dtype(dtype)
     transformer = architecture == "transformer"
-    d_model = d_model or (256 if architecture == "mlp_sum" else 128)
+    d_model = d_model or default_width(architecture)
     for name, value in (
         ("p", p),
         ("d_model", d_model),
@@ -208,6 +218,7 @@ def train(
     ):
         check_int(name, value)
     check_architecture(p, d_model, n_heads, alpha, architecture)
+    n_layers = PAPER_LAYERS[architecture][0] if n_layers is None else n_layers
     check_variant(architecture, n_layers, activation, diff_vocab, eqn_sign)
     width = mlp_width or (4 * d_model if transformer else 256)
     linear_defaults = faithful and not transformer
@@ -388,7 +399,7 @@ def _measure(
     values: dict[str, Any] = {}
     embed = model.embedding_table().detach().double().numpy()
     values["strength"], values["emb_power_dc"] = fourier_energy(embed, axis=0)
-    if getattr(model, "diff_vocab", False):
+    if getattr(model, "separate_embeddings", False):  # diff_vocab, or the paper's model X
         other = model.embedding_table(1).detach().double().numpy()
         values["strength_b"], _ = fourier_energy(other, axis=0)
     unembed = model.unembedding_table().detach().double().numpy()
@@ -413,7 +424,10 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "strength": ("Fourier energy of the embedding at frequency k", "|F_k|^2 + |F_{p-k}|^2 of W_E"),
     "unembed_strength": ("Fourier energy of the unembedding at frequency k", "along classes"),
     "emb_power_dc": ("Fourier energy of the embedding at k = 0", "|F_0|^2 of W_E"),
-    "strength_b": ("Fourier energy of operand b's embedding (diff_vocab)", "tokens p..2p-1"),
+    "strength_b": (
+        "Fourier energy of operand b's embedding (diff_vocab, model X)",
+        "W_E tokens p..2p-1, or embed2 of the MLP model X; strength is then operand a's",
+    ),
     "grad_symmetricity": ("gradient symmetricity", "100 triples, random.Random(42) shuffle"),
     "distance_irrelevance": ("distance irrelevance (correct logit)", "mean_j std_i L / std L"),
     "distance_irrelevance_incorrect_logit": (
