@@ -93,6 +93,23 @@ def test_modadd_never_starts_more_workers_than_chunks(one_run_per_chunk) -> None
     assert modadd._new_trainer(config, threads=1).workers == 1
 
 
+def test_modadd_results_do_not_depend_on_the_machines_cores(monkeypatch) -> None:
+    # a run's float64 values change at ~1e-14 with the size of its chunk (chunks of 1 and 2
+    # runs measured 1.4e-14 apart here), so the chunks must not follow the cores: the same
+    # problem on 1 and on 8 allowed cores (affinity, quota) gives the same bits
+    from lvdyn.producers import _threads
+
+    monkeypatch.setattr(modadd, "_CPU_MIN_CHUNK_BYTES", 1)  # let a small problem split
+    monkeypatch.setattr(_threads, "_cgroup_quota", lambda: None)
+    settings = {"p": 23, "d_embed": 32, "width": 48, "steps": 40, "seeds": [0, 1, 2, 3]}
+    results = []
+    for cores in (1, 8):
+        monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda _, n=cores: set(range(n)))
+        assert _threads.available_cores() == cores
+        results.append(modadd.train(**settings, dtype="float64", progress=False, threads=1))
+    _identical(*results)
+
+
 def test_trainers_restore_the_callers_torch_threads() -> None:
     torch.set_num_threads(2)
     modadd.train(**SMALL, steps=2, seeds=[0, 1], threads=2)
@@ -167,7 +184,7 @@ with worker_pool(2) as pool:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
-def test_workers_run_their_products_on_one_thread_without_omp_num_threads() -> None:
+def test_workers_run_their_products_on_one_thread_whatever_the_omp_default() -> None:
     # OpenMP keeps its thread count per thread and starts new threads at the environment's
     # default (every core without OMP_NUM_THREADS): unpinned, each worker's products start
     # an OpenMP helper thread on a 2-core machine; pinned, the pool adds its 2 workers only

@@ -47,7 +47,7 @@ from lvdyn.producers._modadd_traces import build_traces as build_traces
 from lvdyn.producers._modadd_trainer import EnsembleTrainer, stop_on_signals
 from lvdyn.producers._optim import BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
-from lvdyn.producers._threads import available_cores, thread_budget, torch_threads
+from lvdyn.producers._threads import thread_budget, torch_threads
 
 __all__ = [
     "DESIGNS",
@@ -67,11 +67,18 @@ _RESUMABLE = ("steps", "checkpoint", "checkpoint_every", "resume", "progress")
 #: Settings added after checkpoints were first written, with the value they had before.
 _ADDED_SETTINGS = {"freeze_embedding": False, "freeze_mlp": False, "initial_embedding": None}
 #: On CPU, runs are processed in chunks whose hidden activations take at most this many
-#: bytes (4.5 MiB), and in at least as many chunks as there are cores when the runs allow.
-#: At p = 59, width 100, float32 (1.1 MB per run) chunks of 4 runs ran 79.7 model-steps/s
-#: on one thread against 73.5 for 1 run and 76.9 for 8, and 143 on two threads against
-#: 135 for 2 runs (fewer operations per run; more runs fall out of the 16 MiB cache).
+#: bytes (4.5 MiB). At p = 59, width 100, float32 (1.1 MB per run) chunks of 4 runs ran
+#: 79.7 model-steps/s on one thread against 73.5 for 1 run and 76.9 for 8, and 143 on two
+#: threads against 135 for 2 runs (fewer operations per run; more runs fall out of the
+#: 16 MiB cache).
 _CPU_CHUNK_BYTES = 9 * 2**19
+#: ... and in at least this many chunks when the runs allow, so that cores can share them.
+#: A constant, not the machine's core count: a run's float64 values change at rounding level
+#: (~1e-14) with the size of its chunk, and must not with the CPU affinity or quota.
+_CPU_MIN_CHUNKS = 4
+#: ... but no chunk under 1 MiB of activations when the ensemble has more: each chunk costs
+#: Python dispatch (8 runs at p = 11, width 16 ran 5.5x slower in 8 chunks than in one).
+_CPU_MIN_CHUNK_BYTES = 2**20
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -317,11 +324,7 @@ def _new_trainer(
     )
     n_train = int(config["p"] ** 2 * config["train_fraction"])
     per_run = n_train * config["width"] * torch_dtype(config["dtype"]).itemsize
-    # The chunk size depends on the problem and the machine, never on `threads`: the results
-    # must not (they do not depend on the chunks either, which tests check).
-    chunk = len(runs)
-    if device.type == "cpu":
-        chunk = max(1, min(_CPU_CHUNK_BYTES // per_run, -(-len(runs) // available_cores())))
+    chunk = len(runs) if device.type != "cpu" else _cpu_chunk_size(len(runs), per_run)
     workers = 1 if device.type != "cpu" else min(threads, -(-len(runs) // chunk))
     return EnsembleTrainer(
         arch=arch,
@@ -338,6 +341,25 @@ def _new_trainer(
         fitness=config["fitness_signals"],
         frozen=tuple(frozen),
     )
+
+
+def _cpu_chunk_size(n_runs: int, per_run: int) -> int:
+    """Runs per CPU chunk, from the problem alone: never from ``threads`` or the machine.
+
+    A run's values depend at rounding level on the size of its chunk, so the size comes from
+    the problem alone and the results are the same for every thread count, CPU affinity and
+    CPU quota.
+
+    Examples
+    --------
+    >>> [_cpu_chunk_size(32, 1_113_600), _cpu_chunk_size(8, 1_113_600)]  # the paper's size
+    [4, 2]
+    >>> _cpu_chunk_size(8, 6_144)  # a toy problem: one chunk
+    8
+    """
+    most = max(1, _CPU_CHUNK_BYTES // per_run)
+    least = max(1, _CPU_MIN_CHUNK_BYTES // per_run)
+    return min(n_runs, most, max(least, -(-n_runs // _CPU_MIN_CHUNKS)))
 
 
 def _resume(trainer: EnsembleTrainer, path: Path, config: dict[str, Any]) -> None:
