@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import resource
+import subprocess
+import sys
 
 import pytest
 
@@ -19,8 +22,7 @@ GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 def fresh_heap_module(monkeypatch):
     """`retain_freed_memory` as if not yet called, with a libc whose mallopt must not run."""
     monkeypatch.setattr(_heap, "_applied", None)
-    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(_heap, "_startup_environment", dict)  # started without settings
 
     def no_libc(name):
         raise AssertionError("mallopt called where it must not be")
@@ -49,15 +51,36 @@ def test_it_does_nothing_off_glibc(fresh_heap_module, monkeypatch, system, libc)
 )
 def test_a_users_setting_wins(fresh_heap_module, monkeypatch, name, value) -> None:
     monkeypatch.setattr(_heap, "_glibc", lambda: True)
-    monkeypatch.setenv(name, value)
+    monkeypatch.setattr(_heap, "_startup_environment", lambda: {name: value})
     assert retain_freed_memory() is False
 
 
 def test_unrelated_tunables_do_not_count_as_a_setting(monkeypatch) -> None:
-    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
-    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    tunables = {"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}
+    monkeypatch.setattr(_heap, "_startup_environment", lambda: tunables)
     assert _heap._set_by_user() is False
+
+
+_APPLIED = """
+import os, sys
+if sys.argv[1] == "later":  # as dask's LocalCluster does, after glibc read the environment
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"
+from lvdyn.producers._heap import retain_freed_memory
+print(retain_freed_memory())
+"""
+
+
+@pytest.mark.skipif(not GLIBC or not os.path.isfile("/proc/self/environ"), reason="glibc")
+@pytest.mark.parametrize(("when", "applied"), [("at start", "False"), ("later", "True")])
+def test_only_a_setting_the_process_started_with_counts(when, applied) -> None:
+    env = {k: v for k, v in os.environ.items() if "MALLOC" not in k and k != "GLIBC_TUNABLES"}
+    if when == "at start":
+        env["MALLOC_TRIM_THRESHOLD_"] = "65536"  # glibc reads it: the user's choice stays
+    out = subprocess.run(
+        [sys.executable, "-c", _APPLIED, when], env=env, capture_output=True, text=True,
+        check=True, timeout=60,
+    )  # fmt: skip
+    assert out.stdout.strip() == applied
 
 
 @pytest.mark.skipif(

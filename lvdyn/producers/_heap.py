@@ -15,9 +15,11 @@ a process that has trained keeps up to that much freed memory per allocator aren
 changes where tensors live, never their values.
 
 It does nothing elsewhere than glibc on Linux (macOS, musl, Windows), and nothing when the
-user has set either threshold already (``MALLOC_TRIM_THRESHOLD_``,
+process started with either threshold set (``MALLOC_TRIM_THRESHOLD_``,
 ``MALLOC_MMAP_THRESHOLD_``, or ``GLIBC_TUNABLES`` naming ``glibc.malloc.trim_threshold`` or
-``glibc.malloc.mmap_threshold``): an explicit setting wins, as ``OMP_NUM_THREADS`` does.
+``glibc.malloc.mmap_threshold``): an explicit setting wins, as ``OMP_NUM_THREADS`` does. So
+inside a dask worker, which dask starts with ``MALLOC_TRIM_THRESHOLD_=65536``, dask's
+choice stays.
 
 Examples
 --------
@@ -30,6 +32,7 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+from pathlib import Path
 
 __all__ = ["retain_freed_memory"]
 
@@ -48,11 +51,28 @@ def _glibc() -> bool:
     return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
 
+def _startup_environment() -> dict[str, str]:
+    """The environment this process started with, as glibc read it.
+
+    ``/proc/self/environ`` keeps the environment given at ``exec``; variables set later in
+    ``os.environ`` (dask's ``LocalCluster`` sets ``MALLOC_TRIM_THRESHOLD_`` there for its
+    worker processes) never reached this process's allocator. Without ``/proc``, the
+    current environment.
+    """
+    try:
+        raw = Path("/proc/self/environ").read_bytes()
+    except OSError:
+        return dict(os.environ)
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+
+
 def _set_by_user() -> bool:
-    """True when the environment already sets glibc's trim or mmap threshold."""
-    if os.environ.get("MALLOC_TRIM_THRESHOLD_") or os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+    """True when the process started with glibc's trim or mmap threshold set."""
+    env = _startup_environment()
+    if env.get("MALLOC_TRIM_THRESHOLD_") or env.get("MALLOC_MMAP_THRESHOLD_"):
         return True
-    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    tunables = env.get("GLIBC_TUNABLES", "")
     return any(f"glibc.malloc.{name}" in tunables for name in ("trim_threshold", "mmap_threshold"))
 
 
