@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,12 @@ class SymbolicModel:
     parameters : dict of str to sympy.Expr
         The shared parameters of a `lvdyn.MeanFieldLV` (``a``, ``c``, ``floor``, ``decay``,
         and ``K`` when it saturates); empty for other models.
+    compact : sympy.Matrix or None
+        The right-hand sides in the auxiliary symbols of ``definitions`` (a `MeanFieldLV`:
+        the excess ``z_k = S_k - floor`` and the total ``Z = sum_k z_k``), the form
+        `equations` prints; substituting ``definitions`` gives ``rhs``.
+    definitions : dict of sympy.Symbol to sympy.Expr
+        What each auxiliary symbol of ``compact`` stands for; empty for other models.
     """
 
     symbols: tuple[sympy.Symbol, ...]
@@ -68,6 +74,8 @@ class SymbolicModel:
     coef: sympy.Matrix | None = None
     features: tuple[sympy.Expr, ...] = ()
     parameters: dict[str, sympy.Expr] | None = None
+    compact: sympy.Matrix | None = None
+    definitions: dict[sympy.Symbol, sympy.Expr] = field(default_factory=dict)
 
 
 def _number(value: float, precision: int | None, rational: bool) -> sympy.Expr:
@@ -125,14 +133,19 @@ def _term_key(term: sympy.Expr, symbols: tuple[sympy.Symbol, ...]) -> tuple[int,
     return (len(used), used[0] if used else -1)
 
 
-def _format(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...], latex: bool) -> str:
-    """Print with the constant first and terms in component order (sympy sorts otherwise)."""
+def _format(
+    expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...], latex: bool, keep_order: bool = False
+) -> str:
+    """Print with the constant first and terms in component order (sympy sorts otherwise);
+    ``keep_order`` prints an unevaluated sum's terms in the order they were built."""
 
     def show(e: sympy.Expr) -> str:
         return sympy.latex(e) if latex else sympy.sstr(e)
 
     if expr.is_Add:
-        terms = sorted(expr.args, key=lambda t: _term_key(t, symbols))
+        terms = list(expr.args)
+        if not keep_order:
+            terms.sort(key=lambda t: _term_key(t, symbols))
         text = show(terms[0])
         for term in terms[1:]:
             negative = term.could_extract_minus_sign()
@@ -142,9 +155,40 @@ def _format(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...], latex: bool) ->
         inner = next(arg for arg in expr.args if arg.is_Add)
         outer = expr / inner
         if latex:
-            return rf"{show(outer)} \left({_format(inner, symbols, latex)}\right)"
-        return f"{show(outer)}*({_format(inner, symbols, latex)})"
+            return rf"{show(outer)} \left({_format(inner, symbols, latex, keep_order)}\right)"
+        return f"{show(outer)}*({_format(inner, symbols, latex, keep_order)})"
     return show(expr)
+
+
+def _excess_name(name: str) -> str:
+    """``S7`` -> ``z7``, ``x_0`` -> ``z_0``, ``k`` -> ``z_k``: the excess of a component."""
+    match = re.fullmatch(r"[A-Za-z]+([0-9_].*)", name)
+    return f"z{match.group(1)}" if match else f"z_{name}"
+
+
+def _mean_field_rhs(
+    symbols: list[sympy.Symbol], names: list[str], p: dict[str, sympy.Expr], r: sympy.Matrix
+) -> dict[str, Any]:
+    """A `MeanFieldLV`'s right-hand sides in the excess ``z_k`` and the total ``Z``."""
+    taken = set(names)
+    excess = []
+    for name in names:
+        z = _excess_name(name)
+        while z in taken:
+            z += "_"
+        taken.add(z)
+        excess.append(sympy.Symbol(z, real=True))
+    total = sympy.Symbol("Z" if "Z" not in taken else "Z_total", real=True)
+    compact = sympy.Matrix(
+        [
+            z * sympy.Add(rate * (z / (z + p["K"]) if "K" in p else 1), -p["decay"],
+                          -p["a"] * z, -p["c"] * total, evaluate=False)
+            for z, rate in zip(excess, r, strict=True)
+        ]
+    )  # fmt: skip
+    definitions = {z: x - p["floor"] for z, x in zip(excess, symbols, strict=True)}
+    definitions[total] = sympy.Add(*excess).subs(definitions)
+    return {"compact": compact, "definitions": definitions}
 
 
 def to_sympy(
@@ -201,15 +245,8 @@ def to_sympy(
         p = {k: _number(float(v), precision, rational) for k, v in values.items()}
         fields["parameters"] = p
         fields["r"] = _matrix(np.asarray(model.growth_rates_), precision, rational)
-        excess = [x - p["floor"] for x in symbols]
-        total = sympy.Add(*excess)
-        feedback = [z / (z + p["K"]) if "K" in p else sympy.Integer(1) for z in excess]
-        rhs = sympy.Matrix(
-            [
-                -p["decay"] * z + z * (r * h - p["a"] * z - p["c"] * total)
-                for z, r, h in zip(excess, fields["r"], feedback, strict=True)
-            ]
-        )
+        fields.update(_mean_field_rhs(symbols, names, p, fields["r"]))
+        rhs = fields["compact"].subs(fields["definitions"])
     elif kind == "lotka_volterra":
         r, A = lv_params(model)
         fields["r"], fields["A"] = _matrix(r, precision, rational), _matrix(A, precision, rational)
@@ -251,10 +288,27 @@ def equations(
     ['dx_0/dt = 0.5 - 1.2*x_0']
     """
     sym = to_sympy(model, labels=labels, precision=precision, rational=rational)
-    return [
-        f"d{symbol}/dt = {_format(expr, sym.symbols, latex=False)}"
-        for symbol, expr in zip(sym.symbols, sym.rhs, strict=True)
+    if sym.compact is None:
+        return [
+            f"d{symbol}/dt = {_format(expr, sym.symbols, latex=False)}"
+            for symbol, expr in zip(sym.symbols, sym.rhs, strict=True)
+        ]
+    lines = [
+        f"d{symbol}/dt = {_format(expr, sym.symbols, latex=False, keep_order=True)}"
+        for symbol, expr in zip(sym.symbols, sym.compact, strict=True)
     ]
+    return [*lines, _where(sym, latex=False)]
+
+
+def _where(sym: SymbolicModel, *, latex: bool) -> str:
+    """``where z7 = S7 - 8.93, ... and Z = z7 + ...``: the auxiliary symbols in words."""
+    show = sympy.latex if latex else sympy.sstr
+    words = (lambda text: rf"\text{{{text}}}") if latex else (lambda text: text)
+    *excess, total = sym.definitions
+    pairs = ", ".join(f"{show(z)} = {show(sym.definitions[z])}" for z in excess)
+    summed = " + ".join(show(z) for z in excess)
+    return (f"{words('where ')}{pairs}{words(' (excess over the floor) and ')}"
+            f"{show(total)} = {summed}")  # fmt: skip
 
 
 def to_latex(
@@ -272,10 +326,15 @@ def to_latex(
     \end{aligned}
     """
     sym = to_sympy(model, labels=labels, precision=precision, rational=rational)
+    compact = sym.compact is not None
+    rhs = sym.rhs if sym.compact is None else sym.compact
     lines = [
-        rf"\frac{{d {sympy.latex(symbol)}}}{{d t}} &= {_format(expr, sym.symbols, latex=True)}"
-        for symbol, expr in zip(sym.symbols, sym.rhs, strict=True)
+        rf"\frac{{d {sympy.latex(symbol)}}}{{d t}} &= "
+        f"{_format(expr, sym.symbols, latex=True, keep_order=compact)}"
+        for symbol, expr in zip(sym.symbols, rhs, strict=True)
     ]
+    if compact:
+        lines.append(f"&{_where(sym, latex=True)}")
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
 

@@ -101,7 +101,12 @@ def test_the_readout_names_the_parameters_and_balances_at_the_equilibrium(foreca
     assert float(lines[4].split()[2]) == pytest.approx(SYSTEM["decay"])  # lr * weight_decay
     equations = text.survivor_equations(fc)
     survivors = fc.labels(fc.runs[0].actual)
-    assert [line.split(" = ")[0] for line in equations] == [f"dS{k}/dt" for k in survivors]
+    assert [line.split(" = ")[0] for line in equations[:-1]] == [f"dS{k}/dt" for k in survivors]
+    # the excess over the floor stays one symbol per circle, defined once on the last line
+    assert all(
+        line.startswith(f"dS{k}/dt = z{k}*(") for k, line in zip(survivors, equations, strict=False)
+    )
+    assert equations[-1].startswith(f"where z{survivors[0]} = S{survivors[0]} - ")
     # at the equilibrium a survivor's push equals decay + self-limitation + competition
     balance = text.interaction_lines(fc)[1]
     push, decay, own, competition = (

@@ -161,6 +161,25 @@ def test_symbolic_readout_with_saturation_matches_the_model():
     np.testing.assert_allclose([float(e.subs(values)) for e in readout.rhs], model.rhs(x))
 
 
+def test_equations_keep_the_excess_over_the_floor_unexpanded():
+    model = MeanFieldLV.from_params([0.01, 0.03], a=4e-5, c=1e-6, floor=5.5, decay=0.005,
+                                    saturation=30.0)  # fmt: skip
+    lines = lvdyn.equations(model, labels=["S3", "S7"])
+    assert lines == [
+        "dS3/dt = z3*(0.01*z3/(z3 + 30.0) - 0.005 - 4.0e-5*z3 - 1.0e-6*Z)",
+        "dS7/dt = z7*(0.03*z7/(z7 + 30.0) - 0.005 - 4.0e-5*z7 - 1.0e-6*Z)",
+        "where z3 = S3 - 5.5, z7 = S7 - 5.5 (excess over the floor) and Z = z3 + z7",
+    ]
+    readout = lvdyn.to_sympy(model, precision=None)
+    x = np.array([40.0, 80.0])
+    values = dict(zip(readout.symbols, x, strict=True))
+    excess = {z: float(value.subs(values)) for z, value in readout.definitions.items()}
+    # the printed form, evaluated at the excess, is the model's right-hand side
+    np.testing.assert_allclose([float(e.subs(excess)) for e in readout.compact], model.rhs(x))
+    latex = lvdyn.to_latex(model, labels=["S3", "S7"])
+    assert r"\text{where }z_{3} = S_{3} - 5.5" in latex
+
+
 # --- saturation (positive feedback), the batch integrator and the prefix route --------------
 
 SATURATED = {"a": 2e-3, "c": 4e-4, "floor": 1.5, "decay": 0.01, "saturation": 5.0}
