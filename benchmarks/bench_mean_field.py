@@ -30,7 +30,7 @@ Usage::
     python benchmarks/bench_mean_field.py --data DIR            # trains what DIR lacks
     python benchmarks/bench_mean_field.py --data DIR --ship     # also rewrites the shipped
                                                                 # coefficients from seeds 0-15
-    python benchmarks/bench_mean_field.py --data DIR --producer clockpizza
+    python benchmarks/bench_mean_field.py --data DIR --producer clockpizza [--push update_push]
 Training all traces takes about 1.5 h of one core (p = 59, 3000 steps, 16 runs per d); the
 Clock-and-Pizza traces about 10 min of one core per 12 runs.
 """
@@ -147,7 +147,7 @@ def shared_models(ds, train, folds):
     return out
 
 
-def study(ds, train=None, models=None, views=None) -> list[dict]:
+def study(ds, train=None, models=None, views=None, fractions=FRACTIONS) -> list[dict]:
     """Rows of the held-out table; ``train``: fit there (d = 128) instead of across folds;
     ``models``: per family, the shared models of every fold (fitted elsewhere); ``views``:
     per family, the state its model sees (`VIEWS`; R^2 and survivors are read on the stored
@@ -160,7 +160,7 @@ def study(ds, train=None, models=None, views=None) -> list[dict]:
     rule = lvdyn.traces._rules.survival_rule(ds)
     models = shared_models(ds, train, folds) if models is None else models
     rows = []
-    for fraction, last in zip(FRACTIONS, prefix_positions(ds, FRACTIONS), strict=True):
+    for fraction, last in zip(fractions, prefix_positions(ds, fractions), strict=True):
         others = lvdyn.evaluate_survival_prediction(
             ds, [int(steps[last])], ["classifier", "last-value"], n_folds=4
         )
@@ -243,6 +243,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder of cached traces")
     parser.add_argument("--dims", type=int, nargs="*", help="default 128 64 32 16 (modadd), 64")
     parser.add_argument("--producer", choices=["modadd", "clockpizza"], default="modadd")
+    parser.add_argument("--push", choices=["loss_push", "update_push"], default="loss_push",
+                        help="clockpizza: the signal growth is calibrated on")  # fmt: skip
+    parser.add_argument("--fractions", type=float, nargs="*", default=list(FRACTIONS),
+                        help="prefixes, as fractions of the median settle step")  # fmt: skip
     parser.add_argument("--ship", action="store_true", help="refit the shipped coefficients")
     parser.add_argument("--figure", type=Path, help="also draw the headline figure (PNG)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
@@ -264,17 +268,19 @@ def main() -> None:
         if clock:
             ds = clockpizza_traces(args.data, d, CLOCKPIZZA_EVAL_SEEDS, "eval")
             train = clockpizza_traces(args.data, d, CLOCKPIZZA_TRAIN_SEEDS, "train")
+            if args.push == "update_push":  # AdamW's own step instead of the gradient's
+                ds, train = (x.assign(loss_push=x["update_push"]) for x in (ds, train))
             models = clockpizza_models(train)
             views = {family: spec[2] for family, spec in CLOCKPIZZA_FAMILIES.items()}
-            fitted = study(ds, models=models, views=views)
+            fitted = study(ds, models=models, views=views, fractions=tuple(args.fractions))
         else:
             ds = traces(args.data, d, EVAL_SEEDS, "eval")
             train = traces(args.data, 128, SHIP_SEEDS, "train") if d == 128 else None
-            fitted = study(ds, train)
+            fitted = study(ds, train, fractions=tuple(args.fractions))
         for row in fitted:
             rows.append(row)
             print(
-                f"{d:<4} {row['prefix']:>6}  {row['prefix_fraction']:.1f}  {row['family']:<16}"
+                f"{d:<4} {row['prefix']:>6}  {row['prefix_fraction']:.2f}  {row['family']:<16}"
                 f"  {row['shared_parameters']:>6}  {row['fit_seconds']:5.1f}"
                 f"  {row['r2_median']:6.3f}  {row['r2_min']:6.2f}  {row['r2_pooled']:9.3f}"
                 f"  {row['f1']:.3f}  {row['f1_classifier']:13.3f}  {row['f1_last-value']:13.3f}"
