@@ -59,7 +59,9 @@ def matmul_gflops(threads: int, n: int = 1024, repeats: int = 10) -> float:
     products()
     intra = flops / (time.perf_counter() - start) / 1e9
     torch.set_num_threads(1)
-    with ThreadPoolExecutor(threads) as pool:
+    # each thread pins itself: OpenMP keeps the count per thread, and a new thread starts at
+    # the environment's default (every core without OMP_NUM_THREADS)
+    with ThreadPoolExecutor(threads, initializer=torch.set_num_threads, initargs=(1,)) as pool:
         list(pool.map(lambda _: products(), range(threads)))
         start = time.perf_counter()
         list(pool.map(lambda _: products(), range(threads)))

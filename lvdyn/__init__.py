@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; `_LAZY` below
     from lvdyn.models import LotkaVolterra as LotkaVolterra
     from lvdyn.models import MeanFieldLV as MeanFieldLV
     from lvdyn.models import SINDy as SINDy
+    from lvdyn.prediction._mean_field import MeanFieldRangeWarning as MeanFieldRangeWarning
     from lvdyn.prediction._prediction import (
         evaluate_survival_prediction as evaluate_survival_prediction,
     )
@@ -128,6 +129,7 @@ __all__ = [
     "survivors",
     "SurvivalWarning",
     # survival prediction
+    "MeanFieldRangeWarning",
     "evaluate_survival_prediction",
     "predict_survivors_from_prefix",
     # symbolic readout (lazy: sympy is imported on first use)
@@ -189,6 +191,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "lvdyn.fitting._scores": ("interaction_sign_score", "score_traces"),
     "lvdyn.fitting._simulate": ("simulate_traces",),
     "lvdyn.models": ("LinearODE", "LotkaVolterra", "MeanFieldLV", "SINDy"),
+    "lvdyn.prediction._mean_field": ("MeanFieldRangeWarning",),
     "lvdyn.prediction._prediction": (
         "evaluate_survival_prediction",
         "predict_survivors_from_prefix",

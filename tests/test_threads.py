@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -90,6 +93,23 @@ def test_modadd_never_starts_more_workers_than_chunks(one_run_per_chunk) -> None
     assert modadd._new_trainer(config, threads=1).workers == 1
 
 
+def test_modadd_results_do_not_depend_on_the_machines_cores(monkeypatch) -> None:
+    # a run's float64 values change at ~1e-14 with the size of its chunk (chunks of 1 and 2
+    # runs measured 1.4e-14 apart here), so the chunks must not follow the cores: the same
+    # problem on 1 and on 8 allowed cores (affinity, quota) gives the same bits
+    from lvdyn.producers import _threads
+
+    monkeypatch.setattr(modadd, "_CPU_MIN_CHUNK_BYTES", 1)  # let a small problem split
+    monkeypatch.setattr(_threads, "_cgroup_quota", lambda: None)
+    settings = {"p": 23, "d_embed": 32, "width": 48, "steps": 40, "seeds": [0, 1, 2, 3]}
+    results = []
+    for cores in (1, 8):
+        monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda _, n=cores: set(range(n)))
+        assert _threads.available_cores() == cores
+        results.append(modadd.train(**settings, dtype="float64", progress=False, threads=1))
+    _identical(*results)
+
+
 def test_trainers_restore_the_callers_torch_threads() -> None:
     torch.set_num_threads(2)
     modadd.train(**SMALL, steps=2, seeds=[0, 1], threads=2)
@@ -149,3 +169,29 @@ def test_command_lines_take_threads(tmp_path, capsys) -> None:
     for command in (["train", "modadd"], ["train", "clockpizza"], ["demo"]):
         assert main([*command, "--threads", "0", "--out", str(tmp_path / "x")]) == 2
         assert "--threads" in capsys.readouterr().err  # the usage error names the option
+
+
+_COUNT_THREADS = """
+import os, torch
+from lvdyn.producers._threads import worker_pool
+a = torch.randn(256, 256)
+a @ a
+before = len(os.listdir("/proc/self/task"))
+with worker_pool(2) as pool:
+    pool.map(lambda _: (a @ a).sum().item(), range(4))
+    print(len(os.listdir("/proc/self/task")) - before)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_workers_run_their_products_on_one_thread_whatever_the_omp_default() -> None:
+    # OpenMP keeps its thread count per thread and starts new threads at the environment's
+    # default (every core without OMP_NUM_THREADS): unpinned, each worker's products start
+    # an OpenMP helper thread on a 2-core machine; pinned, the pool adds its 2 workers only
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["OMP_NUM_THREADS"] = str(max(2, available_cores()))  # as if the machine had more cores
+    out = subprocess.run(
+        [sys.executable, "-c", _COUNT_THREADS], env=env, capture_output=True, text=True,
+        check=True, timeout=120,
+    )  # fmt: skip
+    assert int(out.stdout.strip()) == 2

@@ -3,6 +3,7 @@
 Imports `lvdyn.core`, `lvdyn.traces`, `lvdyn.models`, `lvdyn.fitting` and `lvdyn.analysis`.
 """
 
+from lvdyn.prediction._mean_field import MeanFieldRangeWarning as MeanFieldRangeWarning
 from lvdyn.prediction._prediction import (
     evaluate_survival_prediction as evaluate_survival_prediction,
 )
@@ -10,4 +11,8 @@ from lvdyn.prediction._prediction import (
     predict_survivors_from_prefix as predict_survivors_from_prefix,
 )
 
-__all__ = ["evaluate_survival_prediction", "predict_survivors_from_prefix"]
+__all__ = [
+    "MeanFieldRangeWarning",
+    "evaluate_survival_prediction",
+    "predict_survivors_from_prefix",
+]

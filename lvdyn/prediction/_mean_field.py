@@ -42,7 +42,13 @@ SHIPPED_COEFFICIENTS = "mean_field_modadd.json"
 
 
 class MeanFieldRangeWarning(UserWarning):
-    """The shipped coefficients were fitted on runs with other settings than these traces."""
+    """The shipped coefficients were fitted on runs with other settings than these traces.
+
+    Silence it where that is intended (for example to study how far they carry):
+
+    >>> import warnings, lvdyn
+    >>> warnings.simplefilter("ignore", lvdyn.MeanFieldRangeWarning)
+    """
 
 
 def mean_field_decay(ds: xr.Dataset) -> float:

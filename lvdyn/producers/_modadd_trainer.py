@@ -14,6 +14,11 @@ training loss's gradient ``G = dL/dE`` at that step (``F_k`` and ``G_k`` are the
   loss would grow ``S_k`` per unit learning rate (``dS_k = -lr Re<F_k, G_k> / S_k`` to first
   order); positive where the loss favours circle ``k``;
 - ``grad_strength_k = ||G_k||``: the size of the gradient's frequency-``k`` part.
+
+Each step is one task per chunk of runs on the worker pool: the forward and backward pass,
+the logged signals, the test evaluation and the optimiser update of those runs, so that
+nothing but bookkeeping is left to the calling thread, and the gradients are still in cache
+when the update reads them.
 """
 
 from __future__ import annotations
@@ -32,38 +37,16 @@ import torch
 import torch.nn.functional as F
 
 from lvdyn.producers._checkpoint import save_checkpoint
-from lvdyn.producers._fourier import circle_strengths_torch
 from lvdyn.producers._modadd_model import Architecture, RunSeeds, pair_tokens, split_pairs
+from lvdyn.producers._modadd_spectra import half_dft_matrix, spectra
 from lvdyn.producers._optim import BatchedOptimizer
 from lvdyn.producers._progress import TrainingProgress
 from lvdyn.producers._threads import WorkerPool, worker_pool
 
-__all__ = ["N_METRICS", "EnsembleTrainer", "StopFlag", "fitness_signals", "stop_on_signals"]
+__all__ = ["N_METRICS", "EnsembleTrainer", "StopFlag", "stop_on_signals"]
 
 N_EARLY = 5  # steps 0..4, for g_k = (S_k(4) - S_k(3)) / S_k(0)
 N_METRICS = 4  # train_loss, train_acc, test_loss, test_acc
-
-
-def fitness_signals(embedding: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
-    """Per-frequency ``loss_push`` and ``grad_strength`` of ``(..., p, d)`` tensors.
-
-    Returns a tensor of shape ``(..., 2, p)``: row 0 is ``-Re<F_k, G_k> / S_k``, row 1 is
-    ``||G_k||`` (module docstring). A frequency with ``S_k = 0`` has ``loss_push`` 0.
-
-    Examples
-    --------
-    >>> import torch
-    >>> E = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
-    >>> push, size = fitness_signals(E, -0.5 * E)  # descent along -G scales E up
-    >>> torch.allclose(push, 0.5 * torch.linalg.vector_norm(torch.fft.fft(E, dim=0), dim=1))
-    True
-    """
-    spectrum = torch.fft.fft(embedding, dim=-2)
-    grad_spectrum = torch.fft.fft(gradient, dim=-2)
-    strength = torch.linalg.vector_norm(spectrum, dim=-1)
-    inner = (spectrum.conj() * grad_spectrum).real.sum(dim=-1)
-    push = torch.where(strength > 0, -inner / strength.clamp_min(1e-300), 0.0)
-    return torch.stack([push, torch.linalg.vector_norm(grad_spectrum, dim=-1)], dim=-2)
 
 
 @dataclass
@@ -118,6 +101,17 @@ def _splits(
     return out[0], out[1]
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one step does to every chunk of runs."""
+
+    backward: bool  # compute gradients (for the update or the fitness signals)
+    spectra: bool  # circle strengths (a logged step, or one of the early steps)
+    fitness: bool  # fitness signals (a logged step with the signals on)
+    evaluate: bool  # test loss and accuracy
+    update: int | None  # number of the optimiser update to apply afterwards, if any
+
+
 @dataclass
 class EnsembleTrainer:
     """Parameters, optimiser state and logs of one ensemble; `run_until` trains it."""
@@ -145,88 +139,111 @@ class EnsembleTrainer:
     def __post_init__(self) -> None:
         self.state = self.state or self.optimizer.init_state(self.params)
         self.grads = {k: torch.zeros_like(v) for k, v in self.params.items()}
+        # frozen parameters get neither updates nor weight decay, as a torch parameter with
+        # requires_grad=False under torch.optim.AdamW
+        self._trainable = {k: v for k, v in self.params.items() if k not in self.frozen}
         self.train_split, self.test_split = _splits(
             self.arch, self.runs, self.train_fraction, self.device
         )
+        dtype = self.params["embedding"].dtype
+        self._dft = half_dft_matrix(self.arch.p, self.device, dtype)
         if self.early is None:
             self.early = np.full((len(self.runs), N_EARLY, self.arch.p), np.nan)
         self._pending: list[torch.Tensor] = []
         self._last_step = -1
         self._pool = WorkerPool(1, None)  # inline; run_until brings the workers
-        # frozen parameters get neither updates nor weight decay, as a torch parameter with
-        # requires_grad=False under torch.optim.AdamW; their gradients are still computed
-        # (the fitness signals need dL/dE)
-        self._trainable = {k: v for k, v in self.params.items() if k not in self.frozen}
 
-    # ----- one forward pass ------------------------------------------------------------
+    # ----- one step ----------------------------------------------------------------------
     def _chunks(self) -> list[tuple[int, int]]:
         n = len(self.runs)
         return [(i, min(i + self.chunk_size, n)) for i in range(0, n, self.chunk_size)]
 
-    def _metrics(self, split: _Split, *, backward: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-run mean loss and accuracy; with ``backward``, fill ``self.grads`` too.
+    def _metrics(
+        self, split: _Split, i: int, j: int, grad: tuple[str, ...] = ()
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean loss and accuracy of runs ``i:j``; gradients of ``grad`` into ``self.grads``.
 
-        Runs are processed in chunks of ``chunk_size`` so that activations stay in cache,
-        one chunk per task of the worker pool; each chunk's gradient is exact for its runs,
-        since runs share nothing, and lands in its own rows of ``self.grads``.
+        Each run's loss is its own mean cross-entropy, so the gradient of their sum gives every
+        run exactly its own gradient.
         """
+        with torch.set_grad_enabled(bool(grad)):
+            # `.data`: a view with its own version counter, so that the in-place updates of
+            # other chunks' rows (on other workers) do not invalidate this chunk's graph
+            params = {k: v[i:j].data.requires_grad_(k in grad) for k, v in self.params.items()}
+            logits = self.arch.forward(params, split.a[i:j], split.b[i:j])
+            y = split.y[i:j]
+            n_runs, n_pairs = y.shape
+            per_pair = F.cross_entropy(
+                logits.reshape(n_runs * n_pairs, -1), y.reshape(-1), reduction="none"
+            )
+            loss = per_pair.view(n_runs, n_pairs).mean(dim=1)
+        if grad:
+            loss.sum().backward()
+            for k in grad:
+                value = params[k].grad
+                if value is not None:  # always set: every parameter reaches the loss
+                    self.grads[k][i:j].copy_(value)
+        # the first maximum's index, as argmax (ties and NaN included), in 3/4 of its time
+        predicted = logits.detach().max(dim=-1).indices
+        acc = (predicted == y).to(loss.dtype).mean(dim=1)
+        return loss.detach(), acc
 
-        def chunk(rows: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-            i, j = rows
-            with torch.set_grad_enabled(backward):
-                params = {
-                    k: v[i:j].detach().requires_grad_(backward) for k, v in self.params.items()
-                }
-                logits = self.arch.forward(params, split.a[i:j], split.b[i:j])
-                y = split.y[i:j]
-                n_runs, n_pairs = y.shape
-                per_pair = F.cross_entropy(
-                    logits.reshape(n_runs * n_pairs, -1), y.reshape(-1), reduction="none"
-                )
-                loss = per_pair.view(n_runs, n_pairs).mean(dim=1)
-            if backward:
-                loss.sum().backward()
-                for k, v in params.items():
-                    if v.grad is not None:
-                        self.grads[k][i:j].copy_(v.grad)
-            acc = (logits.detach().argmax(dim=-1) == y).to(loss.dtype).mean(dim=1)
-            return loss.detach(), acc
+    def _chunk_step(self, plan: _Plan, rows: tuple[int, int]) -> tuple[torch.Tensor, ...]:
+        """Step ``plan`` on runs ``rows``: returns strengths, metrics and fitness signals.
 
-        losses, accs = zip(*self._pool.map(chunk, self._chunks()), strict=True)
-        return torch.cat(losses), torch.cat(accs)
+        Strengths ``(runs, p)`` and signals ``(runs, 2 p)`` are empty when the plan has none;
+        metrics are ``(runs, 4)``: train loss and accuracy, test loss and accuracy (NaN when
+        not evaluated). All computed in the model's precision, returned as float64.
+        """
+        i, j = rows
+        grad: tuple[str, ...] = ()
+        if plan.backward:
+            grad = tuple(
+                k for k in self.params
+                if k not in self.frozen or (k == "embedding" and plan.fitness)
+            )  # fmt: skip
+            if plan.update is None:  # the last step: only dL/dE, for the fitness signals
+                grad = ("embedding",)
+        loss, acc = self._metrics(self.train_split, i, j, grad)
+        test_loss = test_acc = torch.full_like(loss, float("nan"))
+        if plan.evaluate:
+            with torch.no_grad():
+                test_loss, test_acc = self._metrics(self.test_split, i, j)
+        metrics = torch.stack([loss, acc, test_loss, test_acc], dim=1).double()
+        empty = metrics[:, :0]
+        strengths, signals = empty, empty
+        if plan.spectra:
+            gradient = self.grads["embedding"][i:j] if plan.fitness else None
+            values, fitness = spectra(self._dft, self.params["embedding"][i:j], gradient)
+            strengths = values.double()
+            if fitness is not None:
+                signals = fitness.flatten(1).double()
+        if plan.update is not None:
+            self.optimizer.update(self._trainable, self.grads, self.state, plan.update, slice(i, j))
+        return strengths, metrics, signals
 
-    def _update(self) -> None:
-        """One optimiser update of every run, chunk by chunk on the worker pool."""
-        n = self.optimizer.advance(self.state)
-        self._pool.map(
-            lambda rows: self.optimizer.update(
-                self._trainable, self.grads, self.state, n, slice(*rows)
-            ),
-            self._chunks(),
+    def _step(self, t: int, backward: bool, update: bool) -> None:
+        """Step ``t`` on every chunk: log what is due and apply the update if ``update``."""
+        logged = t % self.log_every == 0 or t == self._last_step
+        evaluate = logged and (t % self.eval_every == 0 or t == self._last_step)
+        if t in self.snapshot_steps:
+            self.snapshots[t] = self.params["embedding"].detach().double().cpu().numpy().copy()
+        plan = _Plan(
+            backward=backward,
+            spectra=logged or t < N_EARLY,
+            fitness=logged and self.fitness,
+            evaluate=evaluate,
+            update=self.optimizer.advance(self.state) if update else None,
         )
-
-    def _record(self, t: int, train_loss: torch.Tensor, train_acc: torch.Tensor) -> None:
-        with torch.no_grad():
-            strengths = circle_strengths_torch(self.params["embedding"])
-            if t < N_EARLY and self.early is not None:
-                self.early[:, t] = strengths.double().cpu().numpy()
-            if t in self.snapshot_steps:
-                self.snapshots[t] = self.params["embedding"].detach().double().cpu().numpy().copy()
-            if t % self.log_every and t != self._last_step:
-                return
-            nan = torch.full_like(train_loss, float("nan"))
-            test_loss, test_acc = nan, nan
-            if t % self.eval_every == 0 or t == self._last_step:
-                test_loss, test_acc = self._metrics(self.test_split, backward=False)
-            metrics = torch.stack([train_loss, train_acc, test_loss, test_acc], dim=1)
-            columns = [strengths.to(metrics.dtype), metrics]
-            if self.fitness:
-                signals = fitness_signals(self.params["embedding"], self.grads["embedding"])
-                columns.append(signals.flatten(1).to(metrics.dtype))
-            self._pending.append(torch.cat(columns, dim=1))
+        pieces = self._pool.map(lambda rows: self._chunk_step(plan, rows), self._chunks())
+        strengths, metrics, signals = (torch.cat(part) for part in zip(*pieces, strict=True))
+        if t < N_EARLY and self.early is not None:
+            self.early[:, t] = strengths.cpu().numpy()
+        if logged:
+            self._pending.append(torch.cat([strengths, metrics, signals], dim=1))
             self.logged_steps.append(t)
-        if len(self._pending) >= 256:
-            self._flush()
+            if len(self._pending) >= 256:
+                self._flush()
 
     def _flush(self) -> None:
         if self._pending:
@@ -297,11 +314,9 @@ class EnsembleTrainer:
             if checkpoint is not None and t != start and (t % checkpoint_every == 0 or t == steps):
                 self.save(checkpoint, config)
             # the last step needs its gradient only for the fitness signals
-            loss, acc = self._metrics(self.train_split, backward=t < steps or self.fitness)
-            self._record(t, loss, acc)
+            self._step(t, backward=t < steps or self.fitness, update=t < steps)
             if t == steps:
                 break
-            self._update()
             self.step = t + 1
             if progress.enabled and (self.step % 10 == 0 or self.step == steps):
                 acc_now, live = self.latest()

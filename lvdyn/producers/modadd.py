@@ -66,10 +66,19 @@ __all__ = [
 _RESUMABLE = ("steps", "checkpoint", "checkpoint_every", "resume", "progress")
 #: Settings added after checkpoints were first written, with the value they had before.
 _ADDED_SETTINGS = {"freeze_embedding": False, "freeze_mlp": False, "initial_embedding": None}
-#: On CPU, runs are processed in chunks whose hidden activations fit in about this many
-#: bytes (1.5 MiB), so that they stay in cache: at p = 59, width 100, float32 one run per
-#: chunk ran 102 model-steps/s against 88 with 3 runs and 73 with 10 (one core).
-_CPU_CHUNK_BYTES = 3 * 2**19
+#: On CPU, runs are processed in chunks whose hidden activations take at most this many
+#: bytes (4.5 MiB). At p = 59, width 100, float32 (1.1 MB per run) chunks of 4 runs ran
+#: 79.7 model-steps/s on one thread against 73.5 for 1 run and 76.9 for 8, and 143 on two
+#: threads against 135 for 2 runs (fewer operations per run; more runs fall out of the
+#: 16 MiB cache).
+_CPU_CHUNK_BYTES = 9 * 2**19
+#: ... and in at least this many chunks when the runs allow, so that cores can share them.
+#: A constant, not the machine's core count: a run's float64 values change at rounding level
+#: (~1e-14) with the size of its chunk, and must not with the CPU affinity or quota.
+_CPU_MIN_CHUNKS = 4
+#: ... but no chunk under 1 MiB of activations when the ensemble has more: each chunk costs
+#: Python dispatch (8 runs at p = 11, width 16 ran 5.5x slower in 8 chunks than in one).
+_CPU_MIN_CHUNK_BYTES = 2**20
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -315,8 +324,7 @@ def _new_trainer(
     )
     n_train = int(config["p"] ** 2 * config["train_fraction"])
     per_run = n_train * config["width"] * torch_dtype(config["dtype"]).itemsize
-    # The chunk size depends on the problem only, never on `threads`: the results must not.
-    chunk = len(runs) if device.type != "cpu" else max(1, _CPU_CHUNK_BYTES // per_run)
+    chunk = len(runs) if device.type != "cpu" else _cpu_chunk_size(len(runs), per_run)
     workers = 1 if device.type != "cpu" else min(threads, -(-len(runs) // chunk))
     return EnsembleTrainer(
         arch=arch,
@@ -333,6 +341,25 @@ def _new_trainer(
         fitness=config["fitness_signals"],
         frozen=tuple(frozen),
     )
+
+
+def _cpu_chunk_size(n_runs: int, per_run: int) -> int:
+    """Runs per CPU chunk, from the problem alone: never from ``threads`` or the machine.
+
+    A run's values depend at rounding level on the size of its chunk, so the size comes from
+    the problem alone and the results are the same for every thread count, CPU affinity and
+    CPU quota.
+
+    Examples
+    --------
+    >>> [_cpu_chunk_size(32, 1_113_600), _cpu_chunk_size(8, 1_113_600)]  # the paper's size
+    [4, 2]
+    >>> _cpu_chunk_size(8, 6_144)  # a toy problem: one chunk
+    8
+    """
+    most = max(1, _CPU_CHUNK_BYTES // per_run)
+    least = max(1, _CPU_MIN_CHUNK_BYTES // per_run)
+    return min(n_runs, most, max(least, -(-n_runs // _CPU_MIN_CHUNKS)))
 
 
 def _resume(trainer: EnsembleTrainer, path: Path, config: dict[str, Any]) -> None:
