@@ -18,12 +18,21 @@ trajectory R^2 from the prefix to the end of training (per run: median and minim
 pooled over all held-out runs), the survivor F1 (mean over runs) and the fitted parameters.
 The classifier's F1 is printed beside, as the baseline run in the same process.
 
+``--producer clockpizza``: the same study on Clock-and-Pizza transformers (p = 59, one
+block, d_model 64, 700 steps, log every 5; `CLOCKPIZZA`), shared parameters fitted on 12
+training runs (seeds 0-11) and scored on 12 held-out ones (seeds 1000-1011). Its strength
+is the Fourier *energy* ``2 S_k^2``, which AdamW's decoupled decay pulls down at
+``2 lr wd``, not ``lr wd``: the families are fitted with that decay, and ``feedback-nodecay``
+with none, to show what the decay does.
+
 Usage::
 
     python benchmarks/bench_mean_field.py --data DIR            # trains what DIR lacks
     python benchmarks/bench_mean_field.py --data DIR --ship     # also rewrites the shipped
                                                                 # coefficients from seeds 0-15
-Training all traces takes about 1.5 h of one core (p = 59, 3000 steps, 16 runs per d).
+    python benchmarks/bench_mean_field.py --data DIR --producer clockpizza [--push update_push]
+Training all traces takes about 1.5 h of one core (p = 59, 3000 steps, 16 runs per d); the
+Clock-and-Pizza traces about 10 min of one core per 12 runs.
 """
 
 from __future__ import annotations
@@ -44,7 +53,31 @@ FRACTIONS = (0.1, 0.2, 0.3)
 EVAL_SEEDS = tuple(range(1000, 1016))
 SHIP_SEEDS = tuple(range(16))
 FAMILIES = {"feedback": "shooting", "plain": "derivative"}
-SHARED_PARAMETERS = {"feedback": 5, "plain": 4}  # a, c, floor, decay (+ K)
+# a, c, floor, decay (+ K)
+SHARED_PARAMETERS = {"feedback": 5, "plain": 4, "feedback-nodecay": 5, "feedback-norm": 5,
+                     "plain-norm": 4}  # fmt: skip
+#: The Clock-and-Pizza runs of the study (`lvdyn.producers.clockpizza.train` keywords).
+CLOCKPIZZA = dict(p=59, n_layers=1, steps=700, log_every=5, metrics_every=700, threads=1)
+CLOCKPIZZA_TRAIN_SEEDS = tuple(range(12))
+CLOCKPIZZA_EVAL_SEEDS = tuple(range(1000, 1012))
+#: Clock and Pizza: family -> (route, decay as a multiple of lr * weight_decay, state): the
+#: state the model sees is the stored energy, or the circle's norm S_k = sqrt(energy / 2)
+#: (modular addition's strength, which the decay pulls at lr wd and loss_push is the rate of).
+CLOCKPIZZA_FAMILIES = {
+    "feedback": ("shooting", 2.0, "energy"), "plain": ("derivative", 2.0, "energy"),
+    "feedback-nodecay": ("shooting", 0.0, "energy"),
+    "feedback-norm": ("shooting", 1.0, "norm"), "plain-norm": ("derivative", 1.0, "norm"),
+}  # fmt: skip
+#: A state view: (stored strength -> model state, model state -> stored strength).
+VIEWS = {"energy": (lambda x: x, lambda z: z),
+         "norm": (lambda x: np.sqrt(np.maximum(x, 0.0) / 2), lambda z: 2 * z**2)}  # fmt: skip
+
+
+def viewed(ds, view: str):
+    """``ds`` with its strength in ``view`` (`VIEWS`)."""
+    if view == "energy":
+        return ds
+    return ds.assign(strength=ds["strength"].copy(data=VIEWS[view][0](ds["strength"].values)))
 
 
 def traces(folder: Path, d: int, seeds: tuple[int, ...], tag: str):
@@ -55,6 +88,37 @@ def traces(folder: Path, d: int, seeds: tuple[int, ...], tag: str):
         ds = modadd.train(p=59, d_embed=d, steps=3000, seeds=list(seeds), log_every=5)
         lvdyn.save_traces(ds, path)
     return lvdyn.open_traces(path).load()
+
+
+def clockpizza_traces(folder: Path, d: int, seeds: tuple[int, ...], tag: str):
+    path = folder / f"cp_d{d}_{tag}.nc"
+    if not path.exists():
+        from lvdyn.producers import clockpizza
+
+        ds = clockpizza.train(d_model=d, seeds=list(seeds), progress=False, **CLOCKPIZZA)
+        lvdyn.save_traces(ds, path)
+    return lvdyn.open_traces(path).load()
+
+
+def _config(ds) -> dict:
+    return dict(json.loads(ds.attrs["producer_config"]))
+
+
+def width(ds) -> int:
+    """The embedding width: ``d_embed`` (modular addition) or ``d_model`` (Clock and Pizza)."""
+    return int(ds["d_embed"].values[0]) if "d_embed" in ds.coords else int(_config(ds)["d_model"])
+
+
+def clockpizza_models(train):
+    """Per Clock-and-Pizza family: (shared model, fit seconds) for every fold."""
+    config = _config(train)
+    out = {}
+    for family, (route, multiple, view) in CLOCKPIZZA_FAMILIES.items():
+        start = time.perf_counter()
+        decay = multiple * config["lr"] * config["weight_decay"]
+        model = mf.fit_mean_field(viewed(train, view), route=route, decay=decay)
+        out[family] = [(model, time.perf_counter() - start)] * 4
+    return out
 
 
 def f1(predicted: np.ndarray, actual: np.ndarray) -> float:
@@ -83,41 +147,47 @@ def shared_models(ds, train, folds):
     return out
 
 
-def study(ds, train=None) -> list[dict]:
-    """Rows of the held-out table; ``train``: fit there (d = 128) instead of across folds."""
+def study(ds, train=None, models=None, views=None, fractions=FRACTIONS) -> list[dict]:
+    """Rows of the held-out table; ``train``: fit there (d = 128) instead of across folds;
+    ``models``: per family, the shared models of every fold (fitted elsewhere); ``views``:
+    per family, the state its model sees (`VIEWS`; R^2 and survivors are read on the stored
+    strength)."""
     truth = lvdyn.survivors(ds).transpose("run", "component").values
     S = ds["strength"].transpose("run", "step", "component").values
     steps = ds.step.values
     n = ds.sizes["run"]
     folds = np.arange(n) % 4
     rule = lvdyn.traces._rules.survival_rule(ds)
-    models = shared_models(ds, train, folds)
+    models = shared_models(ds, train, folds) if models is None else models
     rows = []
-    for fraction, last in zip(FRACTIONS, prefix_positions(ds, FRACTIONS), strict=True):
+    for fraction, last in zip(fractions, prefix_positions(ds, fractions), strict=True):
         others = lvdyn.evaluate_survival_prediction(
             ds, [int(steps[last])], ["classifier", "last-value"], n_folds=4
         )
         baseline = {name: float(others.f1_mean.sel(predictor=name).values[0])
                     for name in ("classifier", "last-value")}  # fmt: skip
         for family, fitted in models.items():
+            view = (views or {}).get(family, "energy")
+            forward, back = VIEWS[view]
+            seen = viewed(ds, view)
             r2, scores, sse, sst = [], [], 0.0, []
             for r in range(n):
                 shared, _ = fitted[folds[r]]
-                model = mf.prefix_growth_model(shared, ds.isel(run=[r]), last)
+                model = mf.prefix_growth_model(shared, seen.isel(run=[r]), last)
                 observed = S[r, last:]
-                simulated = model.simulate(observed[0], steps[last:] - steps[last],
-                                           on_divergence="nan")  # fmt: skip
+                simulated = back(model.simulate(forward(observed[0]), steps[last:] - steps[last],
+                                                on_divergence="nan"))  # fmt: skip
                 residual = float(((simulated - observed) ** 2).sum())
                 r2.append(1.0 - residual / float(((observed - observed.mean()) ** 2).sum()))
                 sse += residual
                 sst.append(observed)
-                state = model.equilibrium(S[r, last])
+                state = back(model.equilibrium(forward(S[r, last])))
                 predicted = rule.apply(state, rule.baseline_at(ds.isel(run=r), last, state))
                 scores.append(f1(predicted, truth[r]))
             pooled = np.stack(sst)
             shared = fitted[0][0]
             rows.append({
-                "d": int(ds["d_embed"].values[0]), "prefix_fraction": fraction,
+                "d": width(ds), "prefix_fraction": fraction,
                 "prefix": int(steps[last]), "family": family,
                 "shared_parameters": SHARED_PARAMETERS[family],
                 "fit_seconds": float(np.mean([t for _, t in fitted])),
@@ -125,7 +195,7 @@ def study(ds, train=None) -> list[dict]:
                 "r2_pooled": 1.0 - sse / float(((pooled - pooled.mean()) ** 2).sum()),
                 "f1": float(np.nanmean(scores)), **{f"f1_{k}": v for k, v in baseline.items()},
                 "a": shared.self_limitation_, "c": shared.competition_,
-                "floor": shared.floor_, "K": shared.saturation_,
+                "floor": shared.floor_, "K": shared.saturation_, "decay": shared.decay_,
             })  # fmt: skip
     return rows
 
@@ -171,7 +241,12 @@ def headline_figure(ds, path: Path, run: int = 0, fraction: float = 0.2) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of cached traces")
-    parser.add_argument("--dims", type=int, nargs="*", default=list(DIMENSIONS))
+    parser.add_argument("--dims", type=int, nargs="*", help="default 128 64 32 16 (modadd), 64")
+    parser.add_argument("--producer", choices=["modadd", "clockpizza"], default="modadd")
+    parser.add_argument("--push", choices=["loss_push", "update_push"], default="loss_push",
+                        help="clockpizza: the signal growth is calibrated on")  # fmt: skip
+    parser.add_argument("--fractions", type=float, nargs="*", default=list(FRACTIONS),
+                        help="prefixes, as fractions of the median settle step")  # fmt: skip
     parser.add_argument("--ship", action="store_true", help="refit the shipped coefficients")
     parser.add_argument("--figure", type=Path, help="also draw the headline figure (PNG)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
@@ -185,20 +260,32 @@ def main() -> None:
                           "decay": model.decay_}))  # fmt: skip
     if args.figure is not None:
         headline_figure(traces(args.data, 128, EVAL_SEEDS, "eval"), args.figure)
-    print("d    prefix  frac  family    params  fit s  R2 med  R2 min  R2 pooled  F1     "
-          "F1 classifier  F1 last-value  a         c         floor  K")  # fmt: skip
+    print("d    prefix  frac  family            params  fit s  R2 med  R2 min  R2 pooled  F1     "
+          "F1 classifier  F1 last-value  a         c         floor  K      decay")  # fmt: skip
     rows = []
-    for d in args.dims:
-        ds = traces(args.data, d, EVAL_SEEDS, "eval")
-        train = traces(args.data, 128, SHIP_SEEDS, "train") if d == 128 else None
-        for row in study(ds, train):
+    clock = args.producer == "clockpizza"
+    for d in args.dims or ([64] if clock else list(DIMENSIONS)):
+        if clock:
+            ds = clockpizza_traces(args.data, d, CLOCKPIZZA_EVAL_SEEDS, "eval")
+            train = clockpizza_traces(args.data, d, CLOCKPIZZA_TRAIN_SEEDS, "train")
+            if args.push == "update_push":  # AdamW's own step instead of the gradient's
+                ds, train = (x.assign(loss_push=x["update_push"]) for x in (ds, train))
+            models = clockpizza_models(train)
+            views = {family: spec[2] for family, spec in CLOCKPIZZA_FAMILIES.items()}
+            fitted = study(ds, models=models, views=views, fractions=tuple(args.fractions))
+        else:
+            ds = traces(args.data, d, EVAL_SEEDS, "eval")
+            train = traces(args.data, 128, SHIP_SEEDS, "train") if d == 128 else None
+            fitted = study(ds, train, fractions=tuple(args.fractions))
+        for row in fitted:
             rows.append(row)
             print(
-                f"{d:<4} {row['prefix']:>6}  {row['prefix_fraction']:.1f}  {row['family']:<8}"
+                f"{d:<4} {row['prefix']:>6}  {row['prefix_fraction']:.2f}  {row['family']:<16}"
                 f"  {row['shared_parameters']:>6}  {row['fit_seconds']:5.1f}"
                 f"  {row['r2_median']:6.3f}  {row['r2_min']:6.2f}  {row['r2_pooled']:9.3f}"
                 f"  {row['f1']:.3f}  {row['f1_classifier']:13.3f}  {row['f1_last-value']:13.3f}"
-                f"  {row['a']:.2e}  {row['c']:.2e}  {row['floor']:5.2f}  {row['K']:5.1f}",
+                f"  {row['a']:.2e}  {row['c']:.2e}  {row['floor']:5.2f}  {row['K']:5.1f}"
+                f"  {row['decay']:.4f}",
                 flush=True,
             )
     if args.json is not None:

@@ -282,3 +282,11 @@ def test_prefix_growth_is_calibrated_on_the_measured_push():
     # without the push, the rate is a window average over a changing h(z): off by up to 20 %
     np.testing.assert_allclose(plain, rates, rtol=0.2)
     assert np.abs(calibrated - rates).max() < 0.1 * np.abs(plain - rates).max()
+
+
+def test_fit_mean_field_takes_a_known_decay():
+    ds, _ = _saturated_runs(n_runs=2)
+    assert "lr" not in ds.coords  # so the default decay is 0
+    assert mf.fit_mean_field(ds, route="derivative").decay_ == 0.0
+    given = mf.fit_mean_field(ds, route="derivative", decay=SATURATED["decay"])
+    assert given.decay_ == SATURATED["decay"]

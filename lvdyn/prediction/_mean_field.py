@@ -88,8 +88,14 @@ def _learning_window(ds: xr.Dataset) -> tuple[int, None] | None:
     return (int(ds["step"].values[below[0]]), None) if below.size else None
 
 
-def fit_mean_field(train: xr.Dataset, *, route: str = "shooting") -> MeanFieldLV:
+def fit_mean_field(
+    train: xr.Dataset, *, route: str = "shooting", decay: float | None = None
+) -> MeanFieldLV:
     """Fit the shared mean-field parameters on full-length ``train`` runs.
+
+    ``decay``: the known ``lambda``; default `mean_field_decay` of ``train`` (``lr *
+    weight_decay``, the pull on a circle's norm; a state that is an energy, such as Clock and
+    Pizza's, decays at twice it).
 
     ``route="derivative"``: derivative matching (`lvdyn.MeanFieldLV.fit`, no saturation),
     from the step where the training loss has fallen to 1 % of its start.
@@ -98,7 +104,7 @@ def fit_mean_field(train: xr.Dataset, *, route: str = "shooting") -> MeanFieldLV
     """
     if route not in ("shooting", "derivative"):
         raise ValueError(f"`route` must be 'shooting' or 'derivative'; got {route!r}.")
-    model = MeanFieldLV(floor="fit", decay=mean_field_decay(train))
+    model = MeanFieldLV(floor="fit", decay=mean_field_decay(train) if decay is None else decay)
     window = _learning_window(train)
     model = fit_traces(model, train, window=window, derivative="central")
     if route == "derivative":

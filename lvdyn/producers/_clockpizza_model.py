@@ -175,10 +175,19 @@ class PaperTransformer(nn.Module):
         """Whether ``b`` has embedding rows of its own (``diff_vocab``)."""
         return self.diff_vocab
 
-    def embedding_table(self, operand: int = 0) -> torch.Tensor:
-        """The ``(p, d)`` embedding rows of operand ``a`` (0) or ``b`` (1)."""
+    def embedding_parameter(self, operand: int = 0) -> torch.Tensor:
+        """The parameter that holds operand ``operand``'s embedding rows (``embed.W_E``)."""
+        return self.embed.W_E
+
+    def embedding_table(self, operand: int = 0, values: torch.Tensor | None = None) -> torch.Tensor:
+        """The ``(p, d)`` embedding rows of operand ``a`` (0) or ``b`` (1).
+
+        ``values``, shaped like `embedding_parameter` (its gradient, an optimiser's step):
+        the same rows of it instead.
+        """
         start = self.p * operand if self.diff_vocab else 0
-        return self.embed.W_E[:, start : start + self.p].T
+        source = self.embed.W_E if values is None else values
+        return source[:, start : start + self.p].T
 
     def unembedding_table(self) -> torch.Tensor:
         """The ``(d, p)`` unembedding columns of the answer classes ``0..p-1``."""
@@ -262,12 +271,18 @@ class PaperMLP(nn.Module):
                 table.weight.div_(math.sqrt(hidden // 2 if init == "paper" else d_embed))
             self.unembed.weight.div_(math.sqrt(hidden))
 
-    def embedding_table(self, operand: int = 0) -> torch.Tensor:
+    def embedding_parameter(self, operand: int = 0) -> torch.Tensor:
         """The ``(p, d_embed)`` embedding of operand ``a`` (0) or ``b`` (1): the same table
         for both, except with ``separate_embeddings`` (``embed1``, ``embed2``)."""
         if operand not in (0, 1):
             raise ValueError(f"`operand` must be 0 (a) or 1 (b); got {operand!r}.")
         return self._tables[operand if self.separate_embeddings else 0].weight
+
+    def embedding_table(self, operand: int = 0, values: torch.Tensor | None = None) -> torch.Tensor:
+        """The embedding of operand ``operand`` (`embedding_parameter`), or ``values`` (a
+        tensor of its shape: its gradient, an optimiser's step)."""
+        table = self.embedding_parameter(operand)
+        return table if values is None else values
 
     def unembedding_table(self) -> torch.Tensor:
         """The ``(hidden, p)`` unembedding."""

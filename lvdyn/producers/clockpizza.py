@@ -27,7 +27,16 @@ Traces:
 * ``grad_symmetricity``, ``distance_irrelevance`` (correct logit), optionally
   ``distance_irrelevance_incorrect_logit`` (the variant in the paper's released tables), at the
   metric steps (NaN elsewhere);
-* ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc``.
+* ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc``;
+* with ``fitness_signals`` (the default), per circle of the table ``strength`` measures, with
+  ``F_k``, ``G_k``, ``U_k`` its DFT rows and those of the loss gradient ``G = dL/dE`` and of
+  AdamW's step direction ``U = m_hat / (sqrt(v_hat) + eps)`` (the update is
+  ``E -> (1 - lr wd) E - lr U``), and ``S_k = ||F_k|| = sqrt(strength_k / 2)``:
+  ``loss_push = -Re<F_k, G_k> / S_k`` and ``grad_strength = ||G_k||``, as for modular
+  addition (the growth of ``S_k`` per unit lr under plain gradient descent), and
+  ``update_push = -Re<F_k, U_k> / S_k`` (the growth of ``S_k`` per unit lr from the step
+  AdamW takes, weight decay apart; NaN at the last step). See
+  `lvdyn.producers._clockpizza_fitness`.
 
 The trainer uses AdamW with heavy weight decay, so the frequency dynamics are not a gradient
 flow: Lotka-Volterra fits to these traces are phenomenological (no ground truth is stored).
@@ -44,16 +53,14 @@ Examples
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from lvdyn._version import __version__
-from lvdyn.core._checks import check_int
+from lvdyn.core._checks import check_bool, check_int
 from lvdyn.producers._common import producer_config, torch_dtype
 from lvdyn.producers._ground_truth import check_seeds
 from lvdyn.traces._history import add_history
@@ -61,13 +68,14 @@ from lvdyn.traces._make import make_traces
 from lvdyn.traces._rules import set_survival_rule
 
 try:
-    import torch
+    import torch  # noqa: F401  (a clear message when PyTorch is missing)
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError(
         "lvdyn.producers.clockpizza needs PyTorch; install it with `pip install lvdyn[torch]`."
     ) from exc
 
 from lvdyn.producers._clockpizza_load import load_checkpoint
+from lvdyn.producers._clockpizza_loop import Run, train_runs
 from lvdyn.producers._clockpizza_metrics import (
     TokenModel,
     distance_irrelevance,
@@ -84,8 +92,7 @@ from lvdyn.producers._clockpizza_setup import (
     default_width,
     warmup_factor,
 )
-from lvdyn.producers._progress import TrainingProgress
-from lvdyn.producers._threads import thread_budget, torch_threads, worker_pool
+from lvdyn.producers._threads import thread_budget, torch_threads
 
 __all__ = [
     "PaperMLP",
@@ -98,15 +105,6 @@ __all__ = [
     "symmetricity_triples",
     "train",
 ]
-
-
-def _evaluate(model: torch.nn.Module, pairs: torch.Tensor, p: int) -> tuple[float, float]:
-    with torch.no_grad():
-        logits = model(pairs).double()
-        labels = pairs.sum(1) % p
-        loss = torch.nn.functional.cross_entropy(logits, labels)
-        acc = (logits.argmax(1) == labels).double().mean()
-    return float(loss), float(acc)
 
 
 def train(
@@ -132,6 +130,7 @@ def train(
     log_every: int = 10,
     metrics_every: int | None = None,
     incorrect_logit_di: bool = False,
+    fitness_signals: bool = True,
     dtype: str = "float32",
     progress: bool | None = None,
     threads: int | None = None,
@@ -191,6 +190,10 @@ def train(
         ``log_every``; default: ten times ``log_every``. The last step is always measured.
     incorrect_logit_di : bool
         Also store ``distance_irrelevance_incorrect_logit`` (the released tables' variant).
+    fitness_signals : bool
+        Also log, at every logged step, the loss gradient's and AdamW's step's radial push on
+        each circle of operand ``a``'s table (``loss_push``, ``update_push``) and the
+        gradient's size (``grad_strength``); see the module docstring.
     dtype : {"float32", "float64"}
         Parameter dtype.
     progress : bool, optional
@@ -242,22 +245,24 @@ def train(
     )  # fmt: skip
     budget = thread_budget(threads)
     with torch_threads(1):  # the set-up too: one torch thread (lvdyn.producers._threads)
-        per_run = _train_runs(
+        per_run = train_runs(
             run_seeds, budget, progress, alpha,
             lambda seed: build_run(settings, seed),
-            _Run(
+            Run(
                 p=p, steps=steps, lr=lr, betas=betas, weight_decay=weight_decay,
                 schedule=warmup_factor(warmup, faithful), dtype=parameter_dtype,
                 logged=logged, metrics_every=metrics_every,
                 triples=symmetricity_triples(p), incorrect_logit_di=incorrect_logit_di,
+                fitness_signals=check_bool("fitness_signals", fitness_signals),
             ),
         )  # fmt: skip
     records: dict[str, Any] = {
         name: np.stack([values[name] for values in per_run]) for name in per_run[0]
     }
     strength = records.pop("strength")
-    if "strength_b" in records:
-        records["strength_b"] = (("run", "step", "component"), records["strength_b"])
+    for name in ("strength_b", "loss_push", "grad_strength", "update_push"):
+        if name in records:
+            records[name] = (("run", "step", "component"), records[name])
     config = dict(
         producer="clockpizza",
         **settings,
@@ -269,6 +274,7 @@ def train(
         seeds=run_seeds,
         log_every=log_every,
         metrics_every=metrics_every,
+        fitness_signals=bool(fitness_signals),
         dtype=dtype,
     )
     ds = make_traces(
@@ -292,134 +298,6 @@ def train(
     )
 
 
-def _train_runs(
-    seeds: list[int],
-    threads: int,
-    progress: bool | None,
-    alpha: float,
-    new_run: Callable[[int], tuple[torch.nn.Module, torch.Tensor, torch.Tensor]],
-    run: _Run,
-) -> list[dict[str, np.ndarray]]:
-    """Train one run per seed on ``min(threads, runs)`` workers; their traced values."""
-    # Every run's weights and split are drawn here, in seed order, from torch's global
-    # generator (``build_run`` seeds it); the workers then train the runs side by side.
-    models = [new_run(seed) for seed in seeds]
-    bar = TrainingProgress(run.steps * len(seeds), progress, f"clockpizza alpha={alpha:g}")
-    with bar, worker_pool(min(threads, len(seeds))) as pool:
-        run.start(bar, len(seeds))
-        try:
-            return pool.map(run.train, list(enumerate(models)))
-        except BaseException:
-            run.stop.set()  # the other workers stop at their next step
-            raise
-
-
-@dataclass
-class _Run:
-    """The training loop of one run, shared by the worker threads (one run per call)."""
-
-    p: int
-    steps: int
-    lr: float
-    betas: tuple[float, float]
-    weight_decay: float
-    schedule: Callable[[int], float]
-    dtype: torch.dtype
-    logged: np.ndarray
-    metrics_every: int
-    triples: np.ndarray
-    incorrect_logit_di: bool
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def start(self, bar: TrainingProgress, n_runs: int) -> None:
-        """Report to ``bar`` the steps done by all ``n_runs`` runs together."""
-        self._bar, self._done, self._lock = bar, [0] * n_runs, threading.Lock()
-
-    def _report(self, index: int, step: int, values: dict[str, Any]) -> None:
-        energy = values["strength"]
-        with self._lock:
-            self._done[index] = step
-            self._bar.update(
-                sum(self._done),
-                test_acc=values["test_acc"],
-                live=float(np.sum(energy > 2 * energy.mean())),
-                force=step == self.steps,
-            )
-
-    def train(
-        self, job: tuple[int, tuple[torch.nn.Module, torch.Tensor, torch.Tensor]]
-    ) -> dict[str, np.ndarray]:
-        """Train one run ``(index, (model, train pairs, test pairs))``; its traced values."""
-        index, (model, train_pairs, test_pairs) = job
-        model = model.to(self.dtype)
-        p, steps, logged = self.p, self.steps, self.logged
-        labels = train_pairs.sum(1) % p
-        optimiser = torch.optim.AdamW(
-            model.parameters(), lr=self.lr, betas=self.betas, weight_decay=self.weight_decay
-        )
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, self.schedule)
-        records: dict[str, np.ndarray] = {}
-        row = 0
-        for step in range(steps + 1):
-            if self.stop.is_set():
-                raise RuntimeError("stopped: another run failed or was interrupted")
-            if row < logged.size and step == logged[row]:
-                with_metrics = step % self.metrics_every == 0 or step == steps
-                values = _measure(
-                    model, p, train_pairs, test_pairs,
-                    self.triples if with_metrics else None,
-                    incorrect_logit_di=self.incorrect_logit_di,
-                )  # fmt: skip
-                for name, value in values.items():
-                    if name not in records:
-                        records[name] = np.full((logged.size, *np.shape(value)), np.nan)
-                    records[name][row] = value
-                row += 1
-                self._report(index, step, values)
-            if step == steps:
-                break
-            optimiser.zero_grad()
-            logits = model(train_pairs).double()
-            torch.nn.functional.cross_entropy(logits, labels).backward()
-            optimiser.step()
-            schedule.step()
-        return records
-
-
-def _measure(
-    model: Any,
-    p: int,
-    train_pairs: torch.Tensor,
-    test_pairs: torch.Tensor,
-    triples: np.ndarray | None,
-    *,
-    incorrect_logit_di: bool,
-) -> dict[str, Any]:
-    """The traced quantities at one step; the two metrics only when ``triples`` is given."""
-    values: dict[str, Any] = {}
-    embed = model.embedding_table().detach().double().numpy()
-    values["strength"], values["emb_power_dc"] = fourier_energy(embed, axis=0)
-    if getattr(model, "separate_embeddings", False):  # diff_vocab, or the paper's model X
-        other = model.embedding_table(1).detach().double().numpy()
-        values["strength_b"], _ = fourier_energy(other, axis=0)
-    unembed = model.unembedding_table().detach().double().numpy()
-    values["unembed_strength"], _ = fourier_energy(unembed, 1)
-    values["train_loss"], values["train_acc"] = _evaluate(model, train_pairs, p)
-    values["test_loss"], values["test_acc"] = _evaluate(model, test_pairs, p)
-    values["grad_symmetricity"] = np.nan
-    values["distance_irrelevance"] = np.nan
-    if incorrect_logit_di:
-        values["distance_irrelevance_incorrect_logit"] = np.nan
-    if triples is not None:
-        values["grad_symmetricity"] = gradient_symmetricity(model, triples)
-        values["distance_irrelevance"] = distance_irrelevance(model, p)
-        if incorrect_logit_di:
-            values["distance_irrelevance_incorrect_logit"] = distance_irrelevance(
-                model, p, incorrect_logit=True
-            )
-    return values
-
-
 _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "strength": ("Fourier energy of the embedding at frequency k", "|F_k|^2 + |F_{p-k}|^2 of W_E"),
     "unembed_strength": ("Fourier energy of the unembedding at frequency k", "along classes"),
@@ -430,6 +308,15 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     ),
     "grad_symmetricity": ("gradient symmetricity", "100 triples, random.Random(42) shuffle"),
     "distance_irrelevance": ("distance irrelevance (correct logit)", "mean_j std_i L / std L"),
+    "loss_push": (
+        "growth of S_k = sqrt(strength / 2) per unit lr under gradient descent on the loss",
+        "-Re<F_k, G_k> / S_k, G = dL/dE of operand a's table",
+    ),
+    "grad_strength": ("norm of the k-th DFT row of the loss gradient dL/dE", "||G_k||"),
+    "update_push": (
+        "growth of S_k per unit lr from AdamW's step without weight decay",
+        "-Re<F_k, U_k> / S_k, U = m_hat / (sqrt(v_hat) + eps); NaN at the last step",
+    ),
     "distance_irrelevance_incorrect_logit": (
         "distance irrelevance on the largest incorrect logit",
         "the variant in the paper's released sweep tables",
