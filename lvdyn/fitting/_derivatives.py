@@ -157,7 +157,8 @@ class Midpoint:
         bridged to end at ``x[k+1]``, and refits. On coarse sampling the midpoint state is
         a biased stand-in for that mean; the bridged mean is exact at the true model. When
         the penalty is cross-validated, it is chosen again on the bridged regressors and a
-        second pass of at most ``bridge`` iterations follows.
+        second pass of at most ``bridge // 2`` iterations follows (it starts near the
+        fixed point).
     tol : float
         Stop iterating once the fitted parameters (growth rates and matrix together) change
         by less than ``tol`` relative to their norm in one iteration (``"integral"``: 1e-4;

@@ -311,10 +311,12 @@ def _fit_matrix_model(
                 design = bridged.design
                 if choice is not None:
                     # The CV chose the penalty for the midpoint regressors; choose it again
-                    # for the bridged ones, the regression actually solved, and settle again.
+                    # for the bridged ones, the regression actually solved, and settle again
+                    # (from a model already near its fixed point: half the iterations).
                     choice = choose_penalty(model, design) or choice
                     model.set_params(alpha=choice.alpha)
-                    again = refit_bridged(model, design, spec.bridge, weight, tol=spec.tol)
+                    again = refit_bridged(model, design, max(1, spec.bridge // 2), weight,
+                                          tol=spec.tol)  # fmt: skip
                     total = bridged.iterations + again.iterations
                     bridged, design = dataclasses.replace(again, iterations=total), again.design
                     reason += " (again on the integral-matching regressors)"
