@@ -1,4 +1,5 @@
-"""The trainer's logged spectra: one half-DFT matmul gives the FFT's strengths and signals."""
+"""The trainer's logged spectra: one half-DFT matmul gives the strengths and the fitness signals
+of their shared definition (`lvdyn.producers._fitness`)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from lvdyn.producers import modadd  # noqa: E402
+from lvdyn.producers._fitness import fitness_signals  # noqa: E402
 from lvdyn.producers._modadd_spectra import half_dft_matrix, spectra  # noqa: E402
 
 SMALL = {"p": 11, "d_embed": 8, "width": 16, "progress": False, "steps": 6}
 
 
 def _fft_signals(embedding: torch.Tensor, gradient: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """The definitions, through complex FFTs: S_k, -Re<F_k, G_k> / S_k and ||G_k||."""
-    spectrum = torch.fft.fft(embedding, dim=-2)
-    grad_spectrum = torch.fft.fft(gradient, dim=-2)
-    strength = torch.linalg.vector_norm(spectrum, dim=-1)
-    inner = (spectrum.conj() * grad_spectrum).real.sum(dim=-1)
-    return strength, -inner / strength, torch.linalg.vector_norm(grad_spectrum, dim=-1)
+    """The definitions shared by every producer (`lvdyn.producers._fitness`, complex FFTs):
+    S_k, -Re<F_k, G_k> / S_k and ||G_k||."""
+    strength = torch.linalg.vector_norm(torch.fft.fft(embedding, dim=-2), dim=-1)
+    push, size = fitness_signals(embedding, gradient).unbind(dim=-2)
+    return strength, push, size
 
 
 @pytest.mark.parametrize("p", [7, 8, 59])
