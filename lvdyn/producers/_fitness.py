@@ -32,9 +32,13 @@ def radial_push(embedding: torch.Tensor, direction: torch.Tensor) -> torch.Tenso
     >>> torch.allclose(radial_push(E, 2 * E), 2 * S)  # scaling E by 1 + 2 eps grows S so
     True
     """
-    spectrum = torch.fft.fft(embedding, dim=-2)
+    return _push(torch.fft.fft(embedding, dim=-2), torch.fft.fft(direction, dim=-2))
+
+
+def _push(spectrum: torch.Tensor, direction_spectrum: torch.Tensor) -> torch.Tensor:
+    """`radial_push` from the DFT rows of the embedding and of the direction."""
     strength = torch.linalg.vector_norm(spectrum, dim=-1)
-    inner = (spectrum.conj() * torch.fft.fft(direction, dim=-2)).real.sum(dim=-1)
+    inner = (spectrum.conj() * direction_spectrum).real.sum(dim=-1)
     return torch.where(strength > 0, inner / strength.clamp_min(1e-300), 0.0)
 
 
@@ -51,5 +55,7 @@ def fitness_signals(embedding: torch.Tensor, gradient: torch.Tensor) -> torch.Te
     >>> torch.allclose(push, 0.5 * torch.linalg.vector_norm(torch.fft.fft(E, dim=0), dim=1))
     True
     """
-    size = torch.linalg.vector_norm(torch.fft.fft(gradient, dim=-2), dim=-1)
-    return torch.stack([radial_push(embedding, -gradient), size], dim=-2)
+    grad_spectrum = torch.fft.fft(gradient, dim=-2)  # once, for both signals
+    push = _push(torch.fft.fft(embedding, dim=-2), -grad_spectrum)
+    size = torch.linalg.vector_norm(grad_spectrum, dim=-1)
+    return torch.stack([push, size], dim=-2)
