@@ -93,8 +93,7 @@ def _dft_rows(matrix: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     p, d = values.shape[-2:]
     values = values.to(matrix.dtype)
     if values.device.type == "cpu":
-        products = [matrix @ run for run in values.reshape(-1, p, d)]
-        rows = products[0].unsqueeze(0) if len(products) == 1 else torch.stack(products)
+        rows = torch.stack([matrix @ run for run in values.reshape(-1, p, d)])
     else:
         rows = torch.matmul(matrix, values)
     return rows.view(*values.shape[:-2], 2, p // 2 + 1, d)
