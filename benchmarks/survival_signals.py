@@ -100,16 +100,16 @@ def main() -> None:
             signals["loss_push"] = ds.loss_push.transpose("run", "step", "component").values[
                 :, last
             ]
-            rates, own = [], []
+            ranking, own = [], []
             for r in range(ds.sizes["run"]):
                 model = mf.prefix_growth_model(shipped, ds.isel(run=[r]), last)
                 state = model.equilibrium(S[r, last])
                 called = rule.apply(state, rule.baseline_at(ds.isel(run=r), last, state))
                 own.append(2 * (called & truth[r]).sum() / (called.sum() + truth[r].sum()))
-                rates.append(state + 1e-9 * model.growth_rates_)  # rate breaks floor ties
+                ranking.append(state + 1e-9 * model.growth_rates_)  # rate breaks floor ties
             cells = [top_n_f1(signals[name], truth)
                      for name in ("strength", "loss_push", "usage", "readout")]  # fmt: skip
-            cells += [top_n_f1(np.array(rates), truth), float(np.mean(own))]
+            cells += [top_n_f1(np.array(ranking), truth), float(np.mean(own))]
             row = " | ".join(f"{v:.2f}" for v in cells)
             print(f"| {fraction:.0%} (step {step}) | {row} |", flush=True)
 
