@@ -36,7 +36,6 @@ Examples
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,20 +44,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from lvdyn.analysis._survivors import predict_survivors
-from lvdyn.core._errors import DivergenceWarning, FitError
-from lvdyn.fitting._fitting import fit_traces
-from lvdyn.models import LotkaVolterra, MeanFieldLV
-from lvdyn.prediction._mean_field import (
-    MeanFieldRangeWarning,
-    fit_mean_field,
-    prefix_growth_model,
-    shipped_mean_field,
-)
 from lvdyn.prediction._prefix_shooting import prefix_positions
 from lvdyn.producers import modadd
-from lvdyn.producers._mean_field import MeanField
-from lvdyn.producers._mean_field import fit_mean_field as fit_run_mean_field
+from lvdyn.producers._intervention_models import Ecology, Predictors, shared_ecology
 from lvdyn.traces._make import combine_traces
 
 __all__ = [
@@ -129,112 +117,6 @@ def _pick_targets(alive: xr.DataArray, target: str, rng_seed: int) -> list[int |
         rng = np.random.default_rng([rng_seed, int(alive.seed.values[i])])
         picks.append(int(rng.choice(pool)) if pool.size else None)
     return picks
-
-
-def _rule(final: np.ndarray, dc: float, p: int) -> np.ndarray:
-    """The 2x-mean rule on a state of the circles k = 1..p//2 (p odd), DC row given."""
-    return np.asarray(final > 2 * (dc + 2 * final.sum()) / p)
-
-
-@dataclass
-class _Predictors:
-    """The models fitted on one control run (None where a fit failed)."""
-
-    mean_field: MeanField | None
-    lv: LotkaVolterra | None
-    dc: float
-    p: int
-
-    @classmethod
-    def fit(cls, control: xr.Dataset, early: int, window: int) -> _Predictors:
-        p = int(control.p.values[0])
-        dc = float(control.dc_strength.isel(step=-1).values[0])
-        strength = control.strength.values[0]
-        try:
-            mean_field: MeanField | None = fit_run_mean_field(
-                strength, p=p, dc=dc, early=early, window=window
-            )
-        except ValueError:
-            mean_field = None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                lv: LotkaVolterra | None = fit_traces(
-                    LotkaVolterra(), control, window=(0, window), derivative="forward"
-                )
-        except (FitError, ValueError):
-            lv = None
-        return cls(mean_field, lv, dc, p)
-
-    def simulated(self, s0: np.ndarray, steps: int) -> dict[str, np.ndarray | None]:
-        """Survivors each model predicts at ``steps`` from ``s0``."""
-        out: dict[str, np.ndarray | None] = {"mean_field": None, "lv": None}
-        if self.mean_field is not None:
-            out["mean_field"] = self.mean_field.survivors(s0, steps)
-        if self.lv is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    final = self.lv.simulate(s0, int(steps), on_divergence="nan")[-1]
-                except (FitError, ValueError, DivergenceWarning):
-                    final = np.full(s0.shape, np.nan)
-            out["lv"] = _rule(final, self.dc, self.p) if np.all(np.isfinite(final)) else None
-        return out
-
-    def invasion_entrants(self, removed: int) -> np.ndarray | None:
-        """Components in the LV saturated equilibrium without ``removed`` but not with it
-        (the circles whose invasion rate turns positive when ``removed`` is gone)."""
-        if self.lv is None:
-            return None
-        r, A = self.lv.growth_rates_, self.lv.interaction_matrix_
-        keep = np.arange(r.size) != removed
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                full = predict_survivors(self.lv)
-                sub = predict_survivors(LotkaVolterra.from_params(r[keep], A[np.ix_(keep, keep)]))
-        except (FitError, ValueError):
-            return None
-        entrants = np.zeros(r.size, dtype=bool)
-        entrants[keep] = sub & ~full[keep]
-        return entrants
-
-
-@dataclass
-class _Ecology:
-    """`lvdyn.MeanFieldLV` for one control: its growth rates and its state at the prefix."""
-
-    model: MeanFieldLV
-    state: np.ndarray  # the control's strengths at the prefix
-    start: np.ndarray  # the control's strengths at step 0
-    dc: float
-    p: int
-
-    @classmethod
-    def fit(cls, shared: MeanFieldLV, control: xr.Dataset, last: int) -> _Ecology:
-        strength = control.strength.values[0]
-        return cls(prefix_growth_model(shared, control, last), strength[last], strength[0],
-                   float(control.dc_strength.isel(step=-1).values[0]),
-                   int(control.p.values[0]))  # fmt: skip
-
-    def survivors(self, s0: np.ndarray) -> np.ndarray:
-        """Survivors from the perturbed start ``s0``: each circle's change at step 0 carried
-        to the prefix as the same factor."""
-        factor = np.divide(s0, self.start, out=np.ones_like(s0), where=self.start > 0)
-        final = self.model.equilibrium(self.state * factor)
-        return _rule(final, self.dc, self.p)
-
-
-def shared_ecology(controls: xr.Dataset) -> MeanFieldLV:
-    """Shared mean-field parameters for a study: shipped when its settings match them,
-    otherwise fitted on the controls (thinned to at most ~600 logged steps)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", MeanFieldRangeWarning)
-        shipped = shipped_mean_field(controls)
-    if not any(issubclass(w.category, MeanFieldRangeWarning) for w in caught):
-        return shipped
-    stride = max(1, controls.sizes["step"] // 600)
-    return fit_mean_field(controls.isel(step=slice(None, None, stride)))
 
 
 def _names(comps: np.ndarray, mask: np.ndarray | None) -> str | None:
@@ -358,9 +240,9 @@ def outcomes(traces: xr.Dataset, *, early: int = 20, window: int = 1000) -> pd.D
     steps = int(traces.step.values[-1])
     comps = controls.component.values
     alive_c, alive_p = final_survivors(controls).values, final_survivors(perturbed).values
-    fitted: dict[int, _Predictors] = {}
+    fitted: dict[int, Predictors] = {}
     baseline: dict[int, dict[str, np.ndarray | None]] = {}
-    ecology: dict[int, _Ecology] = {}
+    ecology: dict[int, Ecology] = {}
     shared = shared_ecology(controls)
     last = prefix_positions(controls, (0.2,))[0]
     rows = []
@@ -369,9 +251,9 @@ def outcomes(traces: xr.Dataset, *, early: int = 20, window: int = 1000) -> pd.D
         ci = int(np.flatnonzero(controls.seed.values == seed)[0])
         s_control = controls.strength.values[ci]
         if ci not in fitted:
-            fitted[ci] = _Predictors.fit(controls.isel(run=[ci]), early, window)
+            fitted[ci] = Predictors.fit(controls.isel(run=[ci]), early, window)
             baseline[ci] = fitted[ci].simulated(s_control[0], steps)
-            ecology[ci] = _Ecology.fit(shared, controls.isel(run=[ci]), last)
+            ecology[ci] = Ecology.fit(shared, controls.isel(run=[ci]), last)
             baseline[ci]["ecology"] = ecology[ci].survivors(s_control[0])
         model = fitted[ci]
         before, after = alive_c[ci], alive_p[i]
