@@ -27,8 +27,12 @@ __all__ = ["Run", "train_runs"]
 
 def _evaluate(model: torch.nn.Module, pairs: torch.Tensor, p: int) -> tuple[float, float]:
     with torch.no_grad():
-        logits = model(pairs).double()
-        labels = pairs.sum(1) % p
+        return _scores(model(pairs).double(), pairs.sum(1) % p)
+
+
+def _scores(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """Cross-entropy and accuracy of float64 ``logits``."""
+    with torch.no_grad():
         loss = torch.nn.functional.cross_entropy(logits, labels)
         acc = (logits.argmax(1) == labels).double().mean()
     return float(loss), float(acc)
@@ -107,17 +111,21 @@ class Run:
             if self.stop.is_set():
                 raise RuntimeError("stopped: another run failed or was interrupted")
             values = None
+            probe = False
             if row < logged.size and step == logged[row]:
                 with_metrics = step % self.metrics_every == 0 or step == steps
+                probe = self.fitness_signals
+                forward = step < steps or probe  # the step's forward pass gives train_loss
                 values = _measure(
-                    model, p, train_pairs, test_pairs,
+                    model, p, None if forward else train_pairs, test_pairs,
                     self.triples if with_metrics else None,
                     incorrect_logit_di=self.incorrect_logit_di,
                 )  # fmt: skip
-            probe = values is not None and self.fitness_signals
             if step < steps or probe:  # the last step needs its gradient for the signals only
                 optimiser.zero_grad()
                 logits = model(train_pairs).double()
+                if values is not None and "train_loss" not in values:
+                    values["train_loss"], values["train_acc"] = _scores(logits, labels)
                 torch.nn.functional.cross_entropy(logits, labels).backward()
             if probe:
                 table, signals = gradient_signals(model, p)
@@ -144,13 +152,15 @@ class Run:
 def _measure(
     model: Any,
     p: int,
-    train_pairs: torch.Tensor,
+    train_pairs: torch.Tensor | None,
     test_pairs: torch.Tensor,
     triples: np.ndarray | None,
     *,
     incorrect_logit_di: bool,
 ) -> dict[str, Any]:
-    """The traced quantities at one step; the two metrics only when ``triples`` is given."""
+    """The traced quantities at one step; the two metrics only when ``triples`` is given,
+    the training loss and accuracy only when ``train_pairs`` is (else the caller's step
+    measures them on its own forward pass, before the update)."""
     values: dict[str, Any] = {}
     embed = model.embedding_table().detach().double().numpy()
     values["strength"], values["emb_power_dc"] = fourier_energy(embed, axis=0)
@@ -159,7 +169,8 @@ def _measure(
         values["strength_b"], _ = fourier_energy(other, axis=0)
     unembed = model.unembedding_table().detach().double().numpy()
     values["unembed_strength"], _ = fourier_energy(unembed, 1)
-    values["train_loss"], values["train_acc"] = _evaluate(model, train_pairs, p)
+    if train_pairs is not None:
+        values["train_loss"], values["train_acc"] = _evaluate(model, train_pairs, p)
     values["test_loss"], values["test_acc"] = _evaluate(model, test_pairs, p)
     values["grad_symmetricity"] = np.nan
     values["distance_irrelevance"] = np.nan
