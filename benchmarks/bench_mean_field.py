@@ -15,7 +15,9 @@ prefix, calibrated on the logged ``loss_push``):
 
 It prints, per (d, prefix, family): the number of shared parameters, the fit time, the
 trajectory R^2 from the prefix to the end of training (per run: median and minimum; and
-pooled over all held-out runs), the survivor F1 (mean over runs) and the fitted parameters.
+pooled over all held-out runs), the survivor F1 (mean over runs), the number of runs whose
+predicted survivor set is exact and the pooled R^2 over those runs alone (how well the
+trajectories are reproduced when the survivors are right), and the fitted parameters.
 The classifier's F1 is printed beside, as the baseline run in the same process.
 
 ``--producer clockpizza``: the same study on Clock-and-Pizza transformers (p = 59, one
@@ -126,6 +128,15 @@ def f1(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(2 * (predicted & actual).sum() / both) if both else float("nan")
 
 
+def pooled_r2(residuals: list[float], observed: list[np.ndarray]) -> float:
+    """R^2 of several runs at once: their summed squared residuals against the spread of
+    all their samples around one mean (NaN for no runs)."""
+    if not observed:
+        return float("nan")
+    stacked = np.stack(observed)
+    return 1.0 - float(np.sum(residuals)) / float(((stacked - stacked.mean()) ** 2).sum())
+
+
 def shared_models(ds, train, folds):
     """Per family, per fold: (shared model, fit seconds)."""
     out = {}
@@ -170,7 +181,7 @@ def study(ds, train=None, models=None, views=None, fractions=FRACTIONS) -> list[
             view = (views or {}).get(family, "energy")
             forward, back = VIEWS[view]
             seen = viewed(ds, view)
-            r2, scores, sse, sst = [], [], 0.0, []
+            r2, scores, sse, sst, exact = [], [], [], [], []
             for r in range(n):
                 shared, _ = fitted[folds[r]]
                 model = mf.prefix_growth_model(shared, seen.isel(run=[r]), last)
@@ -179,12 +190,13 @@ def study(ds, train=None, models=None, views=None, fractions=FRACTIONS) -> list[
                                                 on_divergence="nan"))  # fmt: skip
                 residual = float(((simulated - observed) ** 2).sum())
                 r2.append(1.0 - residual / float(((observed - observed.mean()) ** 2).sum()))
-                sse += residual
+                sse.append(residual)
                 sst.append(observed)
                 state = back(model.equilibrium(forward(S[r, last])))
                 predicted = rule.apply(state, rule.baseline_at(ds.isel(run=r), last, state))
                 scores.append(f1(predicted, truth[r]))
-            pooled = np.stack(sst)
+                exact.append(bool(np.array_equal(predicted, truth[r])))
+            right = np.flatnonzero(exact)
             shared = fitted[0][0]
             rows.append({
                 "d": width(ds), "prefix_fraction": fraction,
@@ -192,7 +204,9 @@ def study(ds, train=None, models=None, views=None, fractions=FRACTIONS) -> list[
                 "shared_parameters": SHARED_PARAMETERS[family],
                 "fit_seconds": float(np.mean([t for _, t in fitted])),
                 "r2_median": float(np.median(r2)), "r2_min": float(np.min(r2)),
-                "r2_pooled": 1.0 - sse / float(((pooled - pooled.mean()) ** 2).sum()),
+                "r2_pooled": pooled_r2(sse, sst),
+                "exact_runs": int(right.size),
+                "r2_pooled_exact": pooled_r2([sse[i] for i in right], [sst[i] for i in right]),
                 "f1": float(np.nanmean(scores)), **{f"f1_{k}": v for k, v in baseline.items()},
                 "a": shared.self_limitation_, "c": shared.competition_,
                 "floor": shared.floor_, "K": shared.saturation_, "decay": shared.decay_,
@@ -261,7 +275,8 @@ def main() -> None:
     if args.figure is not None:
         headline_figure(traces(args.data, 128, EVAL_SEEDS, "eval"), args.figure)
     print("d    prefix  frac  family            params  fit s  R2 med  R2 min  R2 pooled  F1     "
-          "F1 classifier  F1 last-value  a         c         floor  K      decay")  # fmt: skip
+          "exact  R2 exact  F1 classifier  F1 last-value  a         c         floor  K      "
+          "decay")  # fmt: skip
     rows = []
     clock = args.producer == "clockpizza"
     for d in args.dims or ([64] if clock else list(DIMENSIONS)):
@@ -283,7 +298,8 @@ def main() -> None:
                 f"{d:<4} {row['prefix']:>6}  {row['prefix_fraction']:.2f}  {row['family']:<16}"
                 f"  {row['shared_parameters']:>6}  {row['fit_seconds']:5.1f}"
                 f"  {row['r2_median']:6.3f}  {row['r2_min']:6.2f}  {row['r2_pooled']:9.3f}"
-                f"  {row['f1']:.3f}  {row['f1_classifier']:13.3f}  {row['f1_last-value']:13.3f}"
+                f"  {row['f1']:.3f}  {row['exact_runs']:5d}  {row['r2_pooled_exact']:8.3f}"
+                f"  {row['f1_classifier']:13.3f}  {row['f1_last-value']:13.3f}"
                 f"  {row['a']:.2e}  {row['c']:.2e}  {row['floor']:5.2f}  {row['K']:5.1f}"
                 f"  {row['decay']:.4f}",
                 flush=True,
