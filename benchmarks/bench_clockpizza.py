@@ -5,9 +5,10 @@ p = 59, d = 128, 4 heads, MLP width 512, 2785 training pairs, full-batch AdamW, 
 - before: the previous trainer's step, one run at a time (the whole two-position block,
   ``x[:, -1]`` read out at the end), on its best torch thread count (1 or all cores);
 - lvdyn: `lvdyn.producers.clockpizza.train` with ``threads=1`` and one run, and with
-  ``threads=<all cores>`` and one run per core (runs side by side on worker threads;
-  only the read-out position is computed after attention). Its times include the set-up
-  and the traces at the first and last step.
+  ``threads=<all cores>`` and one run per core (runs side by side on worker threads; the
+  first block's q/k/v projections computed once per token and position and gathered,
+  attention over the two positions as broadcast sums, only the read-out position computed
+  after attention). Its times include the set-up and the traces at the first and last step.
 
 Run: ``PYTHONPATH=. python benchmarks/bench_clockpizza.py [--steps N]``.
 """

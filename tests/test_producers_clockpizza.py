@@ -68,17 +68,26 @@ def test_pizza_and_clock_are_told_apart() -> None:
     assert clock.distance_irrelevance - pizza.distance_irrelevance > 0.15
 
 
-def test_read_out_shortcut_is_the_whole_transformer_block() -> None:
-    """The last block computes only the read-out position; it must be the same function,
-    with the same gradients, as every position through every block."""
+@pytest.mark.parametrize(
+    "options",
+    [dict(n_layers=1), dict(n_layers=2), dict(n_layers=1, diff_vocab=True, eqn_sign=True)],
+    ids=["one-block", "two-blocks", "diff-vocab-eqn-sign"],
+)
+def test_read_out_shortcut_is_the_whole_transformer_block(options) -> None:
+    """The first block gathers per-token projections and the last computes only the
+    read-out position; it must be the same function, with the same gradients, as every
+    position through every block."""
     from lvdyn.producers._clockpizza_model import PaperTransformer
 
     torch.manual_seed(0)
-    model = PaperTransformer(7, 8, alpha=0.5, n_layers=2, n_heads=2).double()
+    model = PaperTransformer(7, 8, alpha=0.5, n_heads=2, **options).double()
     pairs = torch.cartesian_prod(torch.arange(7), torch.arange(7))
 
     def whole_block() -> torch.Tensor:
-        x = model.tokens(pairs) + model.pos_embed.W_pos
+        emb = model.tokens(pairs)
+        if model.eqn_sign:
+            emb = torch.cat([emb, model.embed.W_E[:, -1].expand(len(pairs), 1, -1)], dim=1)
+        x = emb + model.pos_embed.W_pos
         for block in model.blocks:
             x = block(x)  # every position, as a plain transformer computes it
         return x[:, -1] @ model.unembed.W_U

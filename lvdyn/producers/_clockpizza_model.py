@@ -32,6 +32,13 @@ ACTIVATIONS = ("ReLU", "GeLU")
 _ACT = {"ReLU": torch.relu, "GeLU": torch.nn.functional.gelu}
 
 
+def _gather(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``table[index]``, its gradient summed per row by the embedding kernel (faster than
+    indexing's on a CPU)."""
+    rows = torch.nn.functional.embedding(index, table.reshape(table.shape[0], -1))
+    return rows.view(index.shape[0], *table.shape[1:])
+
+
 def _randn(*shape: int, fan: int) -> nn.Parameter:
     """``N(0, 1) / sqrt(fan)``, as the paper's code draws its weights."""
     return nn.Parameter(torch.randn(*shape) / math.sqrt(fan))
@@ -84,10 +91,39 @@ class _Attention(nn.Module):
         """Output ``(batch, n, d)``; with ``last_only``, the last position's ``(batch, 1, d)``."""
         q = torch.einsum("hed,bnd->bhne", self.W_Q, x[:, -1:] if last_only else x)
         k, v = (torch.einsum("hed,bnd->bhne", w, x) for w in (self.W_K, self.W_V))
-        scores = (q @ k.transpose(-1, -2) / math.sqrt(self.d_head)).softmax(-1)
+        return self._attend(q, k, v)
+
+    def from_tables(
+        self, tables: list[torch.Tensor], index: torch.Tensor, *, last_only: bool = False
+    ) -> torch.Tensor:
+        """`forward` of the input whose position ``i`` is ``tables[i][index[:, i]]``.
+
+        Each row of a table is projected once and the projections are gathered: a few
+        ``vocab x d x d`` products instead of ``batch x d x d`` ones (the same sums; in
+        float32 they may round differently).
+        """
+        n = index.shape[1]
+
+        def project(w: torch.Tensor, positions: range) -> torch.Tensor:
+            rows = [
+                _gather(torch.einsum("hed,td->the", w, tables[i]), index[:, i]) for i in positions
+            ]
+            return torch.stack(rows, dim=2)  # (batch, heads, positions, d_head)
+
+        q = project(self.W_Q, range(n - 1, n) if last_only else range(n))
+        return self._attend(q, project(self.W_K, range(n)), project(self.W_V, range(n)))
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """The output from the queries, keys and values ``(batch, heads, n, d_head)``.
+
+        With two or three positions the products are written out as broadcast sums: a
+        batched matmul of ``batch * heads`` tiny matrices costs several times more on a CPU.
+        """
+        dots = (q.unsqueeze(3) * k.unsqueeze(2)).sum(-1)  # (batch, heads, n_q, n)
+        scores = (dots / math.sqrt(self.d_head)).softmax(-1)
         pattern = self.alpha * scores + (1.0 - self.alpha)
-        z = (pattern @ v).transpose(1, 2).flatten(2)  # (batch, n, heads * d_head), head-major
-        return z @ self.W_O.T
+        z = (pattern.unsqueeze(-1) * v.unsqueeze(2)).sum(3)  # (batch, heads, n_q, d_head)
+        return z.transpose(1, 2).flatten(2) @ self.W_O.T  # heads concatenated, head-major
 
 
 class _MLP(nn.Module):
@@ -115,6 +151,17 @@ class _Block(nn.Module):
         """The residual block; with ``last_only``, only the last position (the read-out)."""
         mixed = self.attn(x, last_only=last_only)
         x = (x[:, -1:] if last_only else x) + mixed
+        return x + self.mlp(x)
+
+    def from_tables(
+        self, tables: list[torch.Tensor], index: torch.Tensor, *, last_only: bool = False
+    ) -> torch.Tensor:
+        """`forward` of the input whose position ``i`` is ``tables[i][index[:, i]]``."""
+        positions = (
+            range(index.shape[1] - 1, index.shape[1]) if last_only else range(index.shape[1])
+        )
+        x = torch.stack([_gather(tables[i], index[:, i]) for i in positions], dim=1)
+        x = x + self.attn.from_tables(tables, index, last_only=last_only)
         return x + self.mlp(x)
 
 
@@ -210,7 +257,21 @@ class PaperTransformer(nn.Module):
         return x[:, -1] @ self.unembed.W_U
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        return self.logits_from_embeddings(self.tokens(pairs))
+        """Logits ``(batch, vocab)`` of the pairs ``(batch, 2)``: `logits_from_embeddings` of
+        their tokens, with the first block's projections computed once per vocabulary row
+        and position and gathered (every input is a token row plus a position row)."""
+        offset = torch.tensor([0, self.p if self.diff_vocab else 0], device=pairs.device)
+        index = pairs + offset
+        table = self.embed.W_E.T  # (vocab, d)
+        if self.eqn_sign:
+            sign = torch.full_like(index[:, :1], table.shape[0] - 1)
+            index = torch.cat([index, sign], dim=1)
+        tables = [table + row for row in self.pos_embed.W_pos]
+        blocks = [block for block in self.blocks if isinstance(block, _Block)]
+        x = blocks[0].from_tables(tables, index, last_only=len(blocks) == 1)
+        for i, block in enumerate(blocks[1:], start=1):
+            x = block(x, last_only=i == len(blocks) - 1)
+        return x[:, -1] @ self.unembed.W_U
 
 
 class PaperMLP(nn.Module):
