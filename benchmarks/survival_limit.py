@@ -1,0 +1,84 @@
+"""How much of the outcome is decided at a prefix: nudge each network there and retrain.
+
+For the 16 held-out modular-addition runs of `bench_mean_field.py` (p = 59, d = 128, seeds
+1000-1015, 3000 steps), each network is trained to a prefix step (10, 20, 30 % of the
+median settle step), its embedding nudged by Gaussian noise of relative size ``eps`` (each
+entry gets ``eps`` times the RMS of its run's embedding; nothing else changes: MLP, AdamW
+state and data split are as they were), and training continues to step 3000. Training is
+deterministic, so without the nudge the run ends exactly as in the traces.
+
+Printed per (prefix, eps): the mean F1 of the nudged runs' survivors against the original
+runs' and how many of the 16 sets changed. Where a nudge far below anything a predictor
+reads changes the set, the survivors are not a function of the state at the prefix: any
+predictor that reads the prefix gives both runs the same answer and is wrong on at least
+one of them.
+
+Usage::
+
+    python benchmarks/survival_limit.py --data DIR   # DIR as for bench_mean_field.py
+
+About 3.5 minutes of 2 cores per (prefix, eps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import lvdyn
+from lvdyn.prediction._prefix_shooting import prefix_positions
+from lvdyn.producers import modadd
+from lvdyn.producers._checkpoint import load_checkpoint, save_checkpoint
+
+SEEDS = list(range(1000, 1016))
+SETTINGS = dict(p=59, d_embed=128, seeds=SEEDS, log_every=5, progress=False)
+
+
+def nudge(path: Path, eps: float, seed: int) -> None:
+    """Add ``eps``-relative Gaussian noise to every run's embedding in checkpoint ``path``."""
+    tensors, config = load_checkpoint(path)
+    embedding = tensors["param.embedding"]  # (run, p, d)
+    rms = embedding.pow(2).mean(dim=(1, 2), keepdim=True).sqrt()
+    noise = torch.randn(embedding.shape, generator=torch.Generator().manual_seed(seed))
+    tensors["param.embedding"] = embedding + eps * rms * noise.to(embedding.dtype)
+    save_checkpoint(path, tensors, config)
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
+    """Mean F1 of the sets ``b`` against ``a`` (run, component), and how many differ."""
+    f1 = [2 * (x & y).sum() / max(x.sum() + y.sum(), 1) for x, y in zip(a, b, strict=True)]
+    return float(np.mean(f1)), int((a != b).any(axis=1).sum())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--fractions", type=float, nargs="*", default=[0.1, 0.2, 0.3])
+    parser.add_argument("--eps", type=float, nargs="*", default=[1e-3, 1e-6])
+    args = parser.parse_args()
+    ds = lvdyn.open_traces(args.data / "modadd_d128_eval.nc").load()
+    truth = lvdyn.survivors(ds).transpose("run", "component").values
+    steps = int(ds.step.values[-1])
+    fractions = tuple(args.fractions)
+    print("| prefix | eps | F1 against the original survivors | sets changed |")
+    print("| --- | --- | --- | --- |")
+    with tempfile.TemporaryDirectory() as folder:
+        for fraction, last in zip(fractions, prefix_positions(ds, fractions), strict=True):
+            step = int(ds.step.values[last])
+            for k, eps in enumerate(args.eps):
+                path = Path(folder) / f"prefix_{step}_{k}.pt"
+                modadd.train(steps=step, checkpoint=path, **SETTINGS)
+                nudge(path, eps, seed=k)
+                nudged = modadd.train(steps=steps, checkpoint=path, resume=True, **SETTINGS)
+                after = lvdyn.survivors(nudged).transpose("run", "component").values
+                f1, changed = agreement(truth, after)
+                print(f"| {fraction:.0%} (step {step}) | {eps:g} | {f1:.2f} | {changed} / "
+                      f"{len(SEEDS)} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
