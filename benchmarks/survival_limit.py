@@ -4,7 +4,9 @@ For the 16 held-out modular-addition runs of `bench_mean_field.py` (p = 59, d = 
 1000-1015, 3000 steps), each network is trained to a prefix step (10, 20, 30 % of the
 median settle step), its embedding nudged by Gaussian noise of relative size ``eps`` (each
 entry gets ``eps`` times the RMS of its run's embedding; nothing else changes: MLP, AdamW
-state and data split are as they were), and training continues to step 3000. Training is
+state and data split are as they were), or with ``--part mlp`` every weight and bias of
+its MLP instead (each tensor by ``eps`` times its own RMS), and training continues to
+step 3000. Training is
 deterministic, so without the nudge the run ends exactly as in the traces.
 
 Printed per (prefix, eps): the mean F1 of the nudged runs' survivors against the original
@@ -38,13 +40,18 @@ SEEDS = list(range(1000, 1016))
 SETTINGS = dict(p=59, d_embed=128, seeds=SEEDS, log_every=5, progress=False)
 
 
-def nudge(path: Path, eps: float, seed: int) -> None:
-    """Add ``eps``-relative Gaussian noise to every run's embedding in checkpoint ``path``."""
+def nudge(path: Path, eps: float, seed: int, part: str = "embedding") -> None:
+    """Add ``eps``-relative Gaussian noise to every run's embedding (``part="embedding"``)
+    or to every weight and bias of its MLP (``part="mlp"``) in checkpoint ``path``."""
     tensors, config = load_checkpoint(path)
-    embedding = tensors["param.embedding"]  # (run, p, d)
-    rms = embedding.pow(2).mean(dim=(1, 2), keepdim=True).sqrt()
-    noise = torch.randn(embedding.shape, generator=torch.Generator().manual_seed(seed))
-    tensors["param.embedding"] = embedding + eps * rms * noise.to(embedding.dtype)
+    names = [n for n in tensors if n.startswith("param.")]
+    names = [n for n in names if (n == "param.embedding") == (part == "embedding")]
+    generator = torch.Generator().manual_seed(seed)
+    for name in names:
+        value = tensors[name]  # (run, ...)
+        rms = value.pow(2).flatten(1).mean(dim=1).sqrt().view(-1, *[1] * (value.dim() - 1))
+        noise = torch.randn(value.shape, generator=generator).to(value.dtype)
+        tensors[name] = value + eps * rms * noise
     save_checkpoint(path, tensors, config)
 
 
@@ -59,12 +66,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--fractions", type=float, nargs="*", default=[0.1, 0.2, 0.3])
     parser.add_argument("--eps", type=float, nargs="*", default=[1e-3, 1e-6])
+    parser.add_argument("--part", choices=["embedding", "mlp"], default="embedding",
+                        help="what the nudge moves")  # fmt: skip
     args = parser.parse_args()
     ds = lvdyn.open_traces(args.data / "modadd_d128_eval.nc").load()
     truth = lvdyn.survivors(ds).transpose("run", "component").values
     steps = int(ds.step.values[-1])
     fractions = tuple(args.fractions)
-    print("| prefix | eps | F1 against the original survivors | sets changed |")
+    print(f"| prefix | eps ({args.part}) | F1 against the original survivors | sets changed |")
     print("| --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as folder:
         for fraction, last in zip(fractions, prefix_positions(ds, fractions), strict=True):
@@ -72,7 +81,7 @@ def main() -> None:
             for k, eps in enumerate(args.eps):
                 path = Path(folder) / f"prefix_{step}_{k}.pt"
                 modadd.train(steps=step, checkpoint=path, **SETTINGS)
-                nudge(path, eps, seed=k)
+                nudge(path, eps, seed=k, part=args.part)
                 nudged = modadd.train(steps=steps, checkpoint=path, resume=True, **SETTINGS)
                 after = lvdyn.survivors(nudged).transpose("run", "component").values
                 f1, changed = agreement(truth, after)
