@@ -5,8 +5,10 @@ For the 16 held-out modular-addition runs of `bench_mean_field.py` (p = 59, d = 
 median settle step), its embedding nudged by Gaussian noise of relative size ``eps`` (each
 entry gets ``eps`` times the RMS of its run's embedding; nothing else changes: MLP, AdamW
 state and data split are as they were), or with ``--part mlp`` every weight and bias of
-its MLP instead (each tensor by ``eps`` times its own RMS), and training continues to
-step 3000. Training is
+its MLP instead (each tensor by ``eps`` times its own RMS), or with ``--part directions``
+each circle's direction in the embedding turned by ``eps`` towards a random one at exactly
+its strength (``eps = 1``: the per-circle strengths are all that is kept of the
+circles), and training continues to step 3000. Training is
 deterministic, so without the nudge the run ends exactly as in the traces.
 
 Printed per (prefix, eps): the mean F1 of the nudged runs' survivors against the original
@@ -40,10 +42,35 @@ SEEDS = list(range(1000, 1016))
 SETTINGS = dict(p=59, d_embed=128, seeds=SEEDS, log_every=5, progress=False)
 
 
+def turn_circles(embedding: torch.Tensor, eps: float, generator: torch.Generator) -> torch.Tensor:
+    """``embedding`` (run, p, d) with each circle's DFT row ``F_k`` turned towards a random
+    direction: ``u' ~ sqrt(1 - eps^2) u + eps g`` (``u = F_k / S_k``, ``g`` a random unit
+    vector, ``eps = 1``: a random direction), rescaled to the same ``S_k``; the mean row and
+    every strength are kept exactly, and the embedding stays real."""
+    F = torch.fft.fft(embedding.double(), dim=1)  # (run, p, d)
+    p = F.shape[1]
+    for k in range(1, (p + 1) // 2):
+        row = F[:, k]
+        strength = row.abs().pow(2).sum(-1, keepdim=True).sqrt()
+        g = torch.complex(*(torch.randn(row.shape, generator=generator, dtype=torch.float64)
+                            for _ in range(2)))  # fmt: skip
+        g = g / g.abs().pow(2).sum(-1, keepdim=True).sqrt()
+        turned = (1 - eps**2) ** 0.5 * row / strength + eps * g
+        F[:, k] = strength * turned / turned.abs().pow(2).sum(-1, keepdim=True).sqrt()
+        F[:, p - k] = F[:, k].conj()
+    return torch.fft.ifft(F, dim=1).real.to(embedding.dtype)
+
+
 def nudge(path: Path, eps: float, seed: int, part: str = "embedding") -> None:
     """Add ``eps``-relative Gaussian noise to every run's embedding (``part="embedding"``)
-    or to every weight and bias of its MLP (``part="mlp"``) in checkpoint ``path``."""
+    or to every weight and bias of its MLP (``part="mlp"``) in checkpoint ``path``; or
+    turn each circle's direction by ``eps`` at its strength (``part="directions"``)."""
     tensors, config = load_checkpoint(path)
+    if part == "directions":
+        generator = torch.Generator().manual_seed(seed)
+        tensors["param.embedding"] = turn_circles(tensors["param.embedding"], eps, generator)
+        save_checkpoint(path, tensors, config)
+        return
     names = [n for n in tensors if n.startswith("param.")]
     names = [n for n in names if (n == "param.embedding") == (part == "embedding")]
     generator = torch.Generator().manual_seed(seed)
@@ -66,7 +93,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--fractions", type=float, nargs="*", default=[0.1, 0.2, 0.3])
     parser.add_argument("--eps", type=float, nargs="*", default=[1e-3, 1e-6])
-    parser.add_argument("--part", choices=["embedding", "mlp"], default="embedding",
+    parser.add_argument("--part", choices=["embedding", "mlp", "directions"], default="embedding",
                         help="what the nudge moves")  # fmt: skip
     args = parser.parse_args()
     ds = lvdyn.open_traces(args.data / "modadd_d128_eval.nc").load()
