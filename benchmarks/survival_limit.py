@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--fractions", type=float, nargs="*", default=[0.1, 0.2, 0.3])
     parser.add_argument("--eps", type=float, nargs="*", default=[1e-3, 1e-6])
+    parser.add_argument("--seed", type=int, default=0, help="noise seed of the first eps")
     parser.add_argument("--part", choices=["embedding", "mlp", "directions"], default="embedding",
                         help="what the nudge moves")  # fmt: skip
     args = parser.parse_args()
@@ -108,7 +109,7 @@ def main() -> None:
             for k, eps in enumerate(args.eps):
                 path = Path(folder) / f"prefix_{step}_{k}.pt"
                 modadd.train(steps=step, checkpoint=path, **SETTINGS)
-                nudge(path, eps, seed=k, part=args.part)
+                nudge(path, eps, seed=args.seed + k, part=args.part)
                 nudged = modadd.train(steps=steps, checkpoint=path, resume=True, **SETTINGS)
                 after = lvdyn.survivors(nudged).transpose("run", "component").values
                 f1, changed = agreement(truth, after)
