@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 import lvdyn
+from lvdyn.prediction._prediction import _scores
 from lvdyn.prediction._prefix_shooting import prefix_positions
 from lvdyn.producers import modadd
 from lvdyn.producers._checkpoint import load_checkpoint, save_checkpoint
@@ -66,26 +67,23 @@ def nudge(path: Path, eps: float, seed: int, part: str = "embedding") -> None:
     or to every weight and bias of its MLP (``part="mlp"``) in checkpoint ``path``; or
     turn each circle's direction by ``eps`` at its strength (``part="directions"``)."""
     tensors, config = load_checkpoint(path)
-    if part == "directions":
-        generator = torch.Generator().manual_seed(seed)
-        tensors["param.embedding"] = turn_circles(tensors["param.embedding"], eps, generator)
-        save_checkpoint(path, tensors, config)
-        return
-    names = [n for n in tensors if n.startswith("param.")]
-    names = [n for n in names if (n == "param.embedding") == (part == "embedding")]
     generator = torch.Generator().manual_seed(seed)
-    for name in names:
-        value = tensors[name]  # (run, ...)
-        rms = value.pow(2).flatten(1).mean(dim=1).sqrt().view(-1, *[1] * (value.dim() - 1))
-        noise = torch.randn(value.shape, generator=generator).to(value.dtype)
-        tensors[name] = value + eps * rms * noise
+    if part == "directions":
+        tensors["param.embedding"] = turn_circles(tensors["param.embedding"], eps, generator)
+    else:
+        names = [n for n in tensors if n.startswith("param.")]
+        for name in [n for n in names if (n == "param.embedding") == (part == "embedding")]:
+            value = tensors[name]  # (run, ...)
+            rms = value.pow(2).flatten(1).mean(dim=1).sqrt().view(-1, *[1] * (value.dim() - 1))
+            noise = torch.randn(value.shape, generator=generator).to(value.dtype)
+            tensors[name] = value + eps * rms * noise
     save_checkpoint(path, tensors, config)
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     """Mean F1 of the sets ``b`` against ``a`` (run, component), and how many differ."""
-    f1 = [2 * (x & y).sum() / max(x.sum() + y.sum(), 1) for x, y in zip(a, b, strict=True)]
-    return float(np.mean(f1)), int((a != b).any(axis=1).sum())
+    scores = _scores(b, a)
+    return float(np.nanmean(scores["f1"])), int((scores["exact"] == 0).sum())
 
 
 def main() -> None:

@@ -111,20 +111,21 @@ class Run:
             if self.stop.is_set():
                 raise RuntimeError("stopped: another run failed or was interrupted")
             values = None
-            probe = False
-            if row < logged.size and step == logged[row]:
+            is_logged = row < logged.size and step == logged[row]
+            probe = is_logged and self.fitness_signals
+            # the last step needs its forward and gradient for the fitness signals only
+            forward = step < steps or probe
+            if is_logged:
                 with_metrics = step % self.metrics_every == 0 or step == steps
-                probe = self.fitness_signals
-                forward = step < steps or probe  # the step's forward pass gives train_loss
                 values = _measure(
                     model, p, None if forward else train_pairs, test_pairs,
                     self.triples if with_metrics else None,
                     incorrect_logit_di=self.incorrect_logit_di,
                 )  # fmt: skip
-            if step < steps or probe:  # the last step needs its gradient for the signals only
+            if forward:  # a logged step reads train_loss off this pass, before the update
                 optimiser.zero_grad()
                 logits = model(train_pairs).double()
-                if values is not None and "train_loss" not in values:
+                if values is not None:
                     values["train_loss"], values["train_acc"] = _scores(logits, labels)
                 torch.nn.functional.cross_entropy(logits, labels).backward()
             if probe:

@@ -110,7 +110,7 @@ class _Attention(nn.Module):
             ]
             return torch.stack(rows, dim=2)  # (batch, heads, positions, d_head)
 
-        q = project(self.W_Q, range(n - 1, n) if last_only else range(n))
+        q = project(self.W_Q, range(n - 1 if last_only else 0, n))
         return self._attend(q, project(self.W_K, range(n)), project(self.W_V, range(n)))
 
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -157,9 +157,8 @@ class _Block(nn.Module):
         self, tables: list[torch.Tensor], index: torch.Tensor, *, last_only: bool = False
     ) -> torch.Tensor:
         """`forward` of the input whose position ``i`` is ``tables[i][index[:, i]]``."""
-        positions = (
-            range(index.shape[1] - 1, index.shape[1]) if last_only else range(index.shape[1])
-        )
+        n = index.shape[1]
+        positions = range(n - 1 if last_only else 0, n)
         x = torch.stack([_gather(tables[i], index[:, i]) for i in positions], dim=1)
         x = x + self.attn.from_tables(tables, index, last_only=last_only)
         return x + self.mlp(x)
@@ -240,38 +239,44 @@ class PaperTransformer(nn.Module):
         """The ``(d, p)`` unembedding columns of the answer classes ``0..p-1``."""
         return self.unembed.W_U[:, : self.p]
 
+    def _token_index(self, pairs: torch.Tensor) -> torch.Tensor:
+        """The vocabulary rows ``(batch, 2)`` of the pairs ``(batch, 2)`` of ``a, b < p``."""
+        offset = torch.tensor([0, self.p if self.diff_vocab else 0], device=pairs.device)
+        return pairs + offset
+
     def tokens(self, pairs: torch.Tensor) -> torch.Tensor:
         """Token embeddings ``(batch, 2, d)`` of the pairs ``(batch, 2)`` of ``a, b < p``."""
-        offset = torch.tensor([0, self.p if self.diff_vocab else 0], device=pairs.device)
-        return self.embed.W_E.T[pairs + offset]
+        return self.embed.W_E.T[self._token_index(pairs)]
 
     def logits_from_embeddings(self, emb: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, vocab)`` from the embeddings ``(batch, 2, d)`` of ``[a, b]``."""
         if self.eqn_sign:
             sign = self.embed.W_E[:, -1].expand(emb.shape[0], 1, -1)
             emb = torch.cat([emb, sign], dim=1)
-        x = emb + self.pos_embed.W_pos
-        for i, block in enumerate(self.blocks):
+        return self._read_out(emb + self.pos_embed.W_pos, first=0)
+
+    def _read_out(self, x: torch.Tensor, first: int) -> torch.Tensor:
+        """Logits from the residual stream ``x`` entering block ``first``."""
+        last = len(self.blocks) - 1
+        for i in range(first, last + 1):
             # the last block computes only the read-out position: the same logits, fewer FLOPs
-            x = block(x, last_only=i == len(self.blocks) - 1)
+            x = self.blocks[i](x, last_only=i == last)
         return x[:, -1] @ self.unembed.W_U
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, vocab)`` of the pairs ``(batch, 2)``: `logits_from_embeddings` of
         their tokens, with the first block's projections computed once per vocabulary row
         and position and gathered (every input is a token row plus a position row)."""
-        offset = torch.tensor([0, self.p if self.diff_vocab else 0], device=pairs.device)
-        index = pairs + offset
+        index = self._token_index(pairs)
         table = self.embed.W_E.T  # (vocab, d)
         if self.eqn_sign:
             sign = torch.full_like(index[:, :1], table.shape[0] - 1)
             index = torch.cat([index, sign], dim=1)
         tables = [table + row for row in self.pos_embed.W_pos]
-        blocks = [block for block in self.blocks if isinstance(block, _Block)]
-        x = blocks[0].from_tables(tables, index, last_only=len(blocks) == 1)
-        for i, block in enumerate(blocks[1:], start=1):
-            x = block(x, last_only=i == len(blocks) - 1)
-        return x[:, -1] @ self.unembed.W_U
+        block = self.blocks[0]
+        assert isinstance(block, _Block)
+        x = block.from_tables(tables, index, last_only=len(self.blocks) == 1)
+        return self._read_out(x, first=1)
 
 
 class PaperMLP(nn.Module):
