@@ -78,7 +78,7 @@ def network_signals(path: Path, ds, components: np.ndarray) -> dict[str, np.ndar
     return {"strength": strength, "usage": usage, "readout": readout,
             "ablation": _ablation(params, config, F, dft),
             "circuit": _circuit(params, config["depth"], F, dft),
-            "adam_step": _adam_step(tensors, config, F, dft)}  # fmt: skip
+            "adam_step": _adam_step(tensors, config, components)}  # fmt: skip
 
 
 def _ablation(params, config: dict, F: np.ndarray, dft: np.ndarray) -> np.ndarray:
@@ -115,7 +115,8 @@ def _circuit(params, depth: int, F: np.ndarray, dft: np.ndarray) -> np.ndarray:
     readout = params["w_out"].numpy()
     for i in reversed(range(1, depth)):
         z = params[f"b_{i}"].numpy()[:, 0]
-        slope = 1 / (1 + np.exp(-z)) * (1 + z * (1 - 1 / (1 + np.exp(-z))))  # SiLU'(z)
+        sigmoid = 1 / (1 + np.exp(-z))
+        slope = sigmoid * (1 + z * (1 - sigmoid))  # SiLU'(z)
         readout = np.einsum("sij,sj,sjp->sip", params[f"w_{i}"].numpy(), slope, readout)
     # one block per operand (concat), or one shared by both (sum)
     alpha = [np.einsum("skd,sdh->skh", F, W_in[:, block]) for block in range(W_in.shape[1])]
@@ -123,15 +124,15 @@ def _circuit(params, depth: int, F: np.ndarray, dft: np.ndarray) -> np.ndarray:
     return np.real(alpha[0] * alpha[-1] * np.conj(omega)).sum(-1)
 
 
-def _adam_step(tensors, config: dict, F: np.ndarray, dft: np.ndarray) -> np.ndarray:
-    """AdamW's radial step on each circle (its decay excluded)."""
+def _adam_step(tensors, config: dict, components: np.ndarray) -> np.ndarray:
+    """AdamW's radial step on each circle (its decay excluded), by the producers' rule."""
+    from lvdyn.producers._fitness import radial_push
+
     n = int(tensors["optim.n_updates"])
     (beta1, beta2), eps = config["betas"], config["eps"]
-    m, v = (tensors[f"optim.{name}.embedding"].double().numpy()
-            for name in ("exp_avg", "exp_avg_sq"))  # fmt: skip
-    step = (m / (1 - beta1**n)) / (np.sqrt(v / (1 - beta2**n)) + eps)
-    G = np.einsum("kp,spd->skd", dft, step)
-    return -np.real(np.sum(F * np.conj(G), axis=-1)) / np.linalg.norm(F, axis=-1)
+    m, v = (tensors[f"optim.{name}.embedding"].double() for name in ("exp_avg", "exp_avg_sq"))
+    step = (m / (1 - beta1**n)) / ((v / (1 - beta2**n)).sqrt() + eps)
+    return -radial_push(tensors["param.embedding"].double(), step).numpy()[..., components]
 
 
 def top_n_f1(score: np.ndarray, truth: np.ndarray) -> float:
